@@ -1,0 +1,154 @@
+/**
+ * Command-line options: one table maps each `--flag` to a training setting, and every
+ * value is checked before any work starts, so a typo costs one sentence, not a run.
+ */
+import { parseArgs } from 'node:util';
+import { UserError } from '../core/errors';
+import { CELL_TYPES, type CellType, type TrainConfig } from '../protocol/types';
+
+type FlagKind = 'integer' | 'number' | 'string' | 'boolean';
+
+/** Flags that set a training setting, with the setting they set. */
+const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind }> = {
+  cell: { key: 'cell', kind: 'string' },
+  epochs: { key: 'epochs', kind: 'integer' },
+  units: { key: 'units', kind: 'integer' },
+  layers: { key: 'layers', kind: 'integer' },
+  embedding: { key: 'embedding', kind: 'integer' },
+  'seq-len': { key: 'seqLen', kind: 'integer' },
+  batch: { key: 'batch', kind: 'integer' },
+  lr: { key: 'learningRate', kind: 'number' },
+  dropout: { key: 'dropout', kind: 'number' },
+  'clip-norm': { key: 'clipNorm', kind: 'number' },
+  'val-split': { key: 'valSplit', kind: 'number' },
+  patience: { key: 'patience', kind: 'integer' },
+  seed: { key: 'seed', kind: 'integer' },
+  'max-vocab': { key: 'maxVocab', kind: 'integer' },
+  'min-count': { key: 'minCount', kind: 'integer' },
+  lowercase: { key: 'lowercase', kind: 'boolean' },
+  backend: { key: 'backend', kind: 'string' },
+};
+
+/** How messages name a training setting: by the flag that sets it. */
+export function flagOf(key: keyof TrainConfig): string {
+  const flag = Object.entries(TRAIN_FLAGS).find(([, f]) => f.key === key)?.[0];
+  return flag ? `--${flag}` : key;
+}
+
+/** Flags of the commands themselves. */
+const COMMAND_FLAGS: Record<string, FlagKind> = {
+  out: 'string',
+  json: 'boolean',
+  cells: 'string',
+  model: 'string',
+  prompt: 'string',
+  words: 'integer',
+  temperature: 'number',
+  help: 'boolean',
+};
+
+export interface ParsedArgs {
+  command: string | undefined;
+  positionals: string[];
+  /** Training settings given on the command line (unchecked ranges: resolveTrainConfig checks them). */
+  train: Partial<TrainConfig>;
+  flags: Record<string, string | number | boolean | undefined>;
+}
+
+export function parseCommandLine(argv: string[]): ParsedArgs {
+  const kinds: Record<string, FlagKind> = { ...COMMAND_FLAGS };
+  for (const [flag, { kind }] of Object.entries(TRAIN_FLAGS)) kinds[flag] = kind;
+  const options = Object.fromEntries(
+    Object.entries(kinds).map(([flag, kind]) => [flag, { type: kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
+  );
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: attachValues(argv, kinds),
+      options: { ...options, h: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    // Node's messages go on with advice about `--`; the first sentence is the useful part.
+    const firstSentence = (error as Error).message.split('\n')[0].split('. ')[0].replace(/\.$/, '');
+    throw new UserError(`${firstSentence}. Run "seqlab help" for the options.`);
+  }
+  const [command, ...positionals] = parsed.positionals;
+  const train: Partial<TrainConfig> = {};
+  const flags: ParsedArgs['flags'] = {};
+  for (const [flag, raw] of Object.entries(parsed.values)) {
+    if (flag === 'h') {
+      flags.help = true;
+      continue;
+    }
+    const value = convert(flag, kinds[flag], raw as string | boolean);
+    const trainFlag = TRAIN_FLAGS[flag];
+    if (trainFlag) (train as Record<string, unknown>)[trainFlag.key] = value;
+    else flags[flag] = value;
+  }
+  return { command, positionals, train, flags };
+}
+
+/**
+ * Joins `--flag value` into `--flag=value` for flags that take a value, so that values
+ * starting with a dash (`--lr -1`, `--prompt "- item"`) reach validation instead of
+ * being read as unknown flags.
+ */
+function attachValues(argv: string[], kinds: Record<string, FlagKind>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') && !argv[i].includes('=') ? argv[i].slice(2) : undefined;
+    if (name && kinds[name] && kinds[name] !== 'boolean') {
+      if (i + 1 >= argv.length) throw new UserError(`--${name} needs a value.`);
+      joined.push(`${argv[i]}=${argv[++i]}`);
+    } else {
+      joined.push(argv[i]);
+    }
+  }
+  return joined;
+}
+
+function convert(flag: string, kind: FlagKind, raw: string | boolean): string | number | boolean {
+  if (kind === 'boolean' || typeof raw === 'boolean') return raw;
+  if (kind === 'string') return raw;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || (kind === 'integer' && !Number.isInteger(value))) {
+    throw new UserError(`--${flag} needs ${kind === 'integer' ? 'a whole number' : 'a number'}, not "${raw}".`);
+  }
+  return value;
+}
+
+/** `--cells rnn,gru,lstm` → the cell types, in the order given, each once. */
+export function parseCells(value: string | number | boolean | undefined): CellType[] {
+  if (value === undefined) return [...CELL_TYPES];
+  const cells = String(value)
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = cells.filter((c) => !(CELL_TYPES as readonly string[]).includes(c));
+  if (cells.length === 0 || unknown.length > 0) {
+    throw new UserError(`--cells takes a comma-separated list of ${CELL_TYPES.join(', ')}, not "${value}".`);
+  }
+  return [...new Set(cells)] as CellType[];
+}
+
+export const USAGE = `seqlab — train and compare RNN, GRU and LSTM word-level language models on your text
+
+Usage:
+  seqlab train FILE... [--cell rnn|gru|lstm] [training options] [--out DIR] [--json]
+  seqlab compare FILE... [--cells rnn,gru,lstm] [training options] [--prompt TEXT] [--out DIR] [--json]
+  seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
+  seqlab eval --model DIR FILE... [--json]
+  seqlab demo [--json]
+
+Training options (defaults in brackets):
+  --cell rnn|gru|lstm [lstm]   --epochs N [20]        --units N [128]      --layers N [1]
+  --embedding N [64]           --seq-len N [32]       --batch N [32]       --lr X [0.003]
+  --dropout X [0.1]            --clip-norm X [5]      --val-split F [0.1]  --patience N [3]
+  --seed N [42]                --max-vocab N [10000]  --min-count N [1]    --lowercase
+  --backend auto|tensorflow|wasm|cpu [auto]
+
+Runs are saved under --out [runs], one folder per run. Ctrl+C stops training and keeps the
+best epoch so far.`;

@@ -1,0 +1,278 @@
+/**
+ * The `seqlab` subcommands. Each reads its inputs, calls the engine and prints either a
+ * human summary or, with --json, one JSON line on stdout.
+ */
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { flagOf, parseCells, type ParsedArgs } from './args';
+import { duration, percent, ProgressReporter } from './progress';
+import { formatTable, oneLine } from './table';
+import { initBackend } from '../core/backend';
+import { resolveTrainConfig } from '../core/config';
+import { UserError } from '../core/errors';
+import { evaluateText } from '../core/evaluate';
+import { readCorpus } from '../core/input';
+import { buildModel } from '../core/model';
+import { Predictor } from '../core/predictor';
+import { prepareText, trainRun, type PreparedText } from '../core/run';
+import { loadNgrams, loadRun } from '../core/store';
+import { trainModel } from '../core/train';
+import type { Baselines, CellType, TrainConfig, TrainSummary } from '../protocol/types';
+
+export interface CommandIO {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  /** Aborted on Ctrl+C: training stops before the next batch and keeps its best epoch. */
+  signal: AbortSignal;
+}
+
+/** Words of generated text shown after training or comparing. */
+const SAMPLE_WORDS = 12;
+
+export async function trainCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  const config = resolveTrainConfig(args.train, flagOf);
+  const { text, name, sources } = await readInputs(args.positionals);
+  const prepared = prepareText(text, config, name);
+  const summary = await trainOne(config, prepared, { text, name, sources }, outDir(args), io);
+  if (args.flags.json) {
+    io.stdout.write(JSON.stringify(summary) + '\n');
+    return;
+  }
+  printSummaries(io, [summary], summary.baselines);
+  await printSamples(io, [summary], samplePrompt(prepared));
+}
+
+export async function compareCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  const cells = parseCells(args.flags.cells);
+  const base = resolveTrainConfig(args.train, flagOf);
+  const { text, name, sources } = await readInputs(args.positionals);
+  // One tokenizer, split and seed for all cells, so the only difference is the cell.
+  const prepared = prepareText(text, base, name);
+  const runs: TrainSummary[] = [];
+  for (const cell of cells) {
+    if (io.signal.aborted) break;
+    runs.push(await trainOne({ ...base, cell }, prepared, { text, name, sources }, outDir(args), io));
+  }
+  if (args.flags.json) {
+    io.stdout.write(JSON.stringify({ runs, baselines: prepared.baselines }) + '\n');
+    return;
+  }
+  printSummaries(io, runs, prepared.baselines);
+  await printSamples(io, runs, typeof args.flags.prompt === 'string' ? args.flags.prompt : samplePrompt(prepared));
+}
+
+export async function generateCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  const dir = requireString(args.flags.model, '--model DIR names the run folder to generate from.');
+  const prompt = requireString(args.flags.prompt, '--prompt TEXT gives the text to continue.');
+  const words = (args.flags.words as number | undefined) ?? 20;
+  const temperature = (args.flags.temperature as number | undefined) ?? 0.8;
+  if (!Number.isInteger(words) || words < 1 || words > 10000) throw new UserError('--words must be a whole number from 1 to 10000.');
+  if (temperature < 0 || temperature > 10) throw new UserError('--temperature must be a number from 0 to 10.');
+  const run = await loadRunOnBackend(dir, args);
+  const predictor = new Predictor(run.model, run.tokenizer);
+  try {
+    const result = predictor.generate(prompt, { words, temperature, seed: args.train.seed ?? 1 });
+    if (args.flags.json) io.stdout.write(JSON.stringify({ prompt, continuation: result.text, tokens: result.tokens }) + '\n');
+    else io.stdout.write(prompt + result.text + '\n');
+  } finally {
+    predictor.dispose();
+    run.model.dispose();
+  }
+}
+
+export async function evalCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  const dir = requireString(args.flags.model, '--model DIR names the run folder to evaluate.');
+  const { text } = await readInputs(args.positionals);
+  const run = await loadRunOnBackend(dir, args);
+  try {
+    const ngrams = await loadNgrams(dir);
+    const report = await evaluateText(run.model, run.tokenizer, ngrams, text, run.record.config);
+    if (args.flags.json) {
+      io.stdout.write(JSON.stringify(report) + '\n');
+      return;
+    }
+    io.stdout.write(
+      formatTable(
+        ['tokens', 'loss', 'perplexity', 'top-1', 'top-5', 'keystrokes saved', 'unigram ppl', 'bigram ppl', 'uniform ppl'],
+        [
+          [
+            report.tokens.toLocaleString('en'),
+            report.loss.toFixed(3),
+            report.perplexity.toFixed(1),
+            percent(report.top1Accuracy),
+            percent(report.top5Accuracy),
+            percent(report.keystrokeSavings),
+            report.baselines.unigram.toFixed(1),
+            report.baselines.bigram.toFixed(1),
+            String(report.baselines.uniform),
+          ],
+        ],
+      ) + '\n',
+    );
+  } finally {
+    run.model.dispose();
+  }
+}
+
+/** The four sentences of the Keras article this project grew from. */
+export const DEMO_TEXT = [
+  'This is the first document.',
+  'This document is the second document.',
+  'And this is the third one.',
+  'Is this the first document?',
+].join('\n');
+
+/** The article's settings: Embedding 50, 100 units, Adam, 100 epochs, every sentence trained on. */
+export const DEMO_CONFIG: Partial<TrainConfig> = {
+  embedding: 50,
+  units: 100,
+  epochs: 100,
+  learningRate: 0.01,
+  dropout: 0,
+  valSplit: 0,
+  patience: 0,
+};
+const DEMO_PROMPT = 'This is';
+const DEMO_WORDS = 5;
+
+export interface DemoResult {
+  cell: CellType;
+  accuracy: number;
+  loss: number;
+  seconds: number;
+  continuation: string;
+}
+
+/** Trains the three cells on the demo sentences in memory and continues "This is". */
+export async function runDemo(io: Pick<CommandIO, 'stderr' | 'signal'>, overrides: Partial<TrainConfig> = {}): Promise<DemoResult[]> {
+  const results: DemoResult[] = [];
+  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
+    const config = resolveTrainConfig({ ...DEMO_CONFIG, ...overrides, cell }, flagOf);
+    await initBackend(config.backend);
+    const prepared = prepareText(DEMO_TEXT, config, 'The demo text');
+    const model = buildModel({ ...config, vocabSize: prepared.tokenizer.vocabSize }, config.seed);
+    try {
+      const progress = new ProgressReporter(io.stderr, cell);
+      const result = await trainModel(model, prepared.split, config, { onBatch: (p) => progress.batch(p) }, io.signal);
+      const last = result.history[result.history.length - 1];
+      progress.line(`${cell}: ${result.history.length} epochs, loss ${last.loss.toFixed(4)}, accuracy ${percent(last.accuracy)}`);
+      const predictor = new Predictor(model, prepared.tokenizer);
+      const continuation = predictor.generate(DEMO_PROMPT, { words: DEMO_WORDS, temperature: 0 }).text;
+      predictor.dispose();
+      results.push({ cell, accuracy: last.accuracy, loss: last.loss, seconds: result.seconds, continuation });
+    } finally {
+      model.dispose();
+    }
+  }
+  return results;
+}
+
+export async function demoCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  const results = await runDemo(io, args.train);
+  if (args.flags.json) {
+    io.stdout.write(JSON.stringify({ prompt: DEMO_PROMPT, backend: tf.getBackend(), results }) + '\n');
+    return;
+  }
+  io.stdout.write(`\nThe Keras toy experiment on four sentences, backend ${tf.getBackend()}:\n\n`);
+  io.stdout.write(
+    formatTable(
+      ['cell', 'train accuracy', 'loss', 'time', `"${DEMO_PROMPT}" + ${DEMO_WORDS} words (greedy)`],
+      results.map((r) => [r.cell, percent(r.accuracy), r.loss.toFixed(4), duration(r.seconds), oneLine(DEMO_PROMPT + r.continuation)]),
+    ) + '\n',
+  );
+}
+
+async function trainOne(
+  config: TrainConfig,
+  prepared: PreparedText,
+  input: { text: string; name: string; sources: string[] },
+  out: string,
+  io: CommandIO,
+): Promise<TrainSummary> {
+  const progress = new ProgressReporter(io.stderr, config.cell);
+  const dir = freshRunDir(out, input.name, config.cell);
+  const summary = await trainRun(
+    { ...input, config, dir },
+    {
+      onStart: (info) => progress.start(info),
+      onBatch: (p) => progress.batch(p),
+      onEpoch: (m) => progress.epoch(m),
+    },
+    io.signal,
+    prepared,
+  );
+  progress.line(`${config.cell}: ${summary.stopReason}, best epoch ${summary.bestEpoch}, saved to ${dir}`);
+  return summary;
+}
+
+function printSummaries(io: CommandIO, runs: TrainSummary[], baselines: Baselines): void {
+  const value = (x: number | null, digits: number) => (x === null ? '–' : x.toFixed(digits));
+  io.stdout.write(
+    '\n' +
+      formatTable(
+        ['cell', 'params', 'epochs', 'time', 'tokens/s', 'best val loss', 'val accuracy', 'val perplexity'],
+        runs.map((r) => [
+          r.cell,
+          r.params.toLocaleString('en'),
+          `${r.bestEpoch}/${r.epochs}`,
+          duration(r.seconds),
+          Math.round(r.tokensPerSecond).toLocaleString('en'),
+          value(r.valLoss, 3),
+          r.valAccuracy === null ? '–' : percent(r.valAccuracy),
+          value(r.valPerplexity, 1),
+        ]),
+      ) +
+      `\nBaseline perplexities on the same split: uniform ${baselines.uniform}, ` +
+      `unigram ${baselines.unigram.toFixed(1)}, bigram ${baselines.bigram.toFixed(1)}. Backend: ${runs[0]?.backend}.\n`,
+  );
+}
+
+async function printSamples(io: CommandIO, runs: TrainSummary[], prompt: string): Promise<void> {
+  io.stdout.write(`\nSample continuations of "${prompt}" (greedy):\n`);
+  for (const summary of runs) {
+    const run = await loadRun(summary.modelDir);
+    const predictor = new Predictor(run.model, run.tokenizer);
+    const continuation = predictor.generate(prompt, { words: SAMPLE_WORDS, temperature: 0 }).text;
+    io.stdout.write(`  ${summary.cell.padEnd(5)} ${oneLine(prompt + continuation)}\n`);
+    predictor.dispose();
+    run.model.dispose();
+  }
+}
+
+/** The first words of the held-out text: a prompt the models have not trained on. */
+function samplePrompt(prepared: PreparedText): string {
+  const source = prepared.split.validation.length >= 8 ? prepared.split.validation : prepared.split.train;
+  return prepared.tokenizer.decode(source.subarray(0, 6)).split('\n').filter(Boolean)[0] ?? '';
+}
+
+async function readInputs(paths: string[]): Promise<{ text: string; name: string; sources: string[] }> {
+  if (paths.length === 0) throw new UserError('Name at least one text file to read.');
+  const { text, sources } = await readCorpus(paths);
+  const name = paths.length === 1 ? nodePath.basename(paths[0]) : `${nodePath.basename(paths[0])} and ${paths.length - 1} more`;
+  return { text, name, sources: sources.map((s) => s.path) };
+}
+
+async function loadRunOnBackend(dir: string, args: ParsedArgs) {
+  await initBackend(resolveTrainConfig(args.train, flagOf).backend);
+  return loadRun(dir);
+}
+
+function outDir(args: ParsedArgs): string {
+  return typeof args.flags.out === 'string' ? args.flags.out : 'runs';
+}
+
+/** `<out>/<file>-<cell>-<yyyymmdd-hhmmss>`, with a counter if that exists already. */
+function freshRunDir(out: string, name: string, cell: CellType): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const slug = name.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'text';
+  const base = nodePath.join(out, `${slug}-${cell}-${stamp}`);
+  let dir = base;
+  for (let n = 2; fs.existsSync(dir); n++) dir = `${base}-${n}`;
+  return dir;
+}
+
+function requireString(value: unknown, message: string): string {
+  if (typeof value !== 'string' || value === '') throw new UserError(message);
+  return value;
+}

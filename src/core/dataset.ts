@@ -1,0 +1,105 @@
+/**
+ * Turns one contiguous token stream into training and validation windows. Every position
+ * of a window predicts its next token (many-to-many), so a window of `seqLen` inputs
+ * yields `seqLen` integer targets: no one-hot vectors, no padding.
+ */
+import { UserError } from './errors';
+import { Random } from './random';
+
+/** Fewest tokens a window may shrink to before training stops making sense. */
+export const MIN_SEQ_LEN = 4;
+/** A text needs a few windows to learn anything from. */
+export const MIN_TRAIN_WINDOWS = 2;
+
+export interface Split {
+  train: Int32Array;
+  validation: Int32Array;
+  /** The window length used: the requested one, shrunk for a short text. */
+  seqLen: number;
+}
+
+/**
+ * Splits off the last `valSplit` share of the stream for validation and picks the window
+ * length. A short text shrinks the window (down to MIN_SEQ_LEN) rather than failing; a text
+ * too short even for that gets one sentence saying how many tokens it has and needs.
+ */
+export function splitStream(ids: Int32Array, seqLen: number, valSplit: number, name = 'The text'): Split {
+  const { trainCount } = splitCounts(ids.length, valSplit);
+  if (longestWindow(trainCount) < MIN_SEQ_LEN) {
+    throw new UserError(`${name} has ${ids.length} tokens; training needs at least ${minimumTokens(valSplit)}.`);
+  }
+  return {
+    train: ids.subarray(0, trainCount),
+    validation: ids.subarray(trainCount),
+    seqLen: Math.min(seqLen, longestWindow(trainCount)),
+  };
+}
+
+/** The fewest tokens a text needs for training with this validation share. */
+export function minimumTokens(valSplit: number): number {
+  let tokens = 1;
+  while (longestWindow(splitCounts(tokens, valSplit).trainCount) < MIN_SEQ_LEN) tokens++;
+  return tokens;
+}
+
+/** Validation keeps at least two tokens (one input, one target) when there is a split. */
+function splitCounts(tokens: number, valSplit: number): { trainCount: number } {
+  const valCount = valSplit > 0 ? Math.max(2, Math.floor(tokens * valSplit)) : 0;
+  return { trainCount: tokens - valCount };
+}
+
+/** The longest window that still leaves MIN_TRAIN_WINDOWS windows in the training part. */
+function longestWindow(trainCount: number): number {
+  return Math.floor((trainCount - 1) / MIN_TRAIN_WINDOWS);
+}
+
+/** A batch of windows: inputs and their next-token targets, both [rows, seqLen] row-major. */
+export interface Batch {
+  inputs: Int32Array;
+  targets: Int32Array;
+  rows: number;
+  seqLen: number;
+}
+
+/** Number of windows of `seqLen` inputs (plus one target beyond) a stream holds. */
+export function windowCount(stream: Int32Array, seqLen: number, offset = 0): number {
+  return Math.max(0, Math.floor((stream.length - offset - 1) / seqLen));
+}
+
+/**
+ * Training batches for one epoch: non-overlapping windows starting at a random offset
+ * (so window boundaries move between epochs), in a seeded random order.
+ */
+export function trainingBatches(stream: Int32Array, seqLen: number, batchSize: number, random: Random): Batch[] {
+  const offset = windowCount(stream, seqLen, seqLen - 1) >= MIN_TRAIN_WINDOWS ? random.int(seqLen) : 0;
+  const starts = Array.from({ length: windowCount(stream, seqLen, offset) }, (_, i) => offset + i * seqLen);
+  return toBatches(stream, random.shuffle(starts), seqLen, batchSize);
+}
+
+/** Validation batches: every window in order, so each token is scored once. */
+export function evaluationBatches(stream: Int32Array, seqLen: number, batchSize: number): Batch[] {
+  const fullWindows = windowCount(stream, seqLen);
+  const starts = Array.from({ length: fullWindows }, (_, i) => i * seqLen);
+  const batches = toBatches(stream, starts, seqLen, batchSize);
+  // The tail shorter than a window is scored too, as a window of its own length.
+  const tailStart = fullWindows * seqLen;
+  const tailLength = stream.length - 1 - tailStart;
+  if (tailLength > 0) batches.push(...toBatches(stream, [tailStart], tailLength, 1));
+  return batches;
+}
+
+function toBatches(stream: Int32Array, starts: number[], seqLen: number, batchSize: number): Batch[] {
+  const batches: Batch[] = [];
+  for (let b = 0; b < starts.length; b += batchSize) {
+    const rows = Math.min(batchSize, starts.length - b);
+    const inputs = new Int32Array(rows * seqLen);
+    const targets = new Int32Array(rows * seqLen);
+    for (let r = 0; r < rows; r++) {
+      const start = starts[b + r];
+      inputs.set(stream.subarray(start, start + seqLen), r * seqLen);
+      targets.set(stream.subarray(start + 1, start + seqLen + 1), r * seqLen);
+    }
+    batches.push({ inputs, targets, rows, seqLen });
+  }
+  return batches;
+}

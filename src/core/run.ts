@@ -1,0 +1,155 @@
+/**
+ * One training run from text to a run folder: tokenize, split, build, train, save. This is
+ * the one place that ties the engine's parts together; the CLI and the language server's
+ * workers both call `trainRun`.
+ */
+import * as nodePath from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from './backend';
+import { NgramCounts } from './baselines';
+import { splitStream, type Split } from './dataset';
+import { textHash } from './input';
+import { buildModel, countParams } from './model';
+import { RunWriter, type RunRecord } from './store';
+import { Tokenizer } from './tokenizer';
+import { trainModel, type TrainCallbacks } from './train';
+import { SEQLAB_VERSION } from './version';
+import type { Baselines, BackendName, TrainConfig, TrainSummary } from '../protocol/types';
+
+export interface RunRequest {
+  text: string;
+  /** Where the text came from (file paths or a document name), for the record. */
+  sources: string[];
+  /** Names the text in messages, e.g. "moby.txt". */
+  name: string;
+  config: TrainConfig;
+  /** The run folder to create. */
+  dir: string;
+}
+
+/** What a run knows once its data is prepared, before the first batch. */
+export interface RunStart {
+  dir: string;
+  backend: BackendName;
+  vocabSize: number;
+  params: number;
+  seqLen: number;
+  trainTokens: number;
+  validationTokens: number;
+  baselines: Baselines;
+}
+
+export interface RunCallbacks extends TrainCallbacks {
+  onStart?(start: RunStart): void;
+}
+
+/** Prepared data of a run: shared when several cells train on the same text. */
+export interface PreparedText {
+  tokenizer: Tokenizer;
+  split: Split;
+  ngrams: NgramCounts;
+  baselines: Baselines;
+}
+
+/**
+ * Fits the tokenizer on the whole text (so validation words are not all unknown), splits
+ * the stream and fits the counting baselines on the training part. Throws a UserError
+ * when the text is too short.
+ */
+export function prepareText(text: string, config: TrainConfig, name: string): PreparedText {
+  const tokenizer = Tokenizer.fit(text, config);
+  const split = splitStream(tokenizer.encode(text), config.seqLen, config.valSplit, name);
+  const ngrams = NgramCounts.fit(split.train, tokenizer.vocabSize);
+  // Without a validation part the baselines, like the network's figures, are in-sample.
+  const heldOut = split.validation.length >= 2 ? split.validation : split.train;
+  return { tokenizer, split, ngrams, baselines: ngrams.score(heldOut) };
+}
+
+/** Trains one model and saves it as a run folder; returns the summary of `seqlab train`. */
+export async function trainRun(
+  request: RunRequest,
+  callbacks: RunCallbacks = {},
+  signal?: AbortSignal,
+  prepared: PreparedText = prepareText(request.text, request.config, request.name),
+): Promise<TrainSummary> {
+  const { config } = request;
+  const backend = await initBackend(config.backend);
+  const { tokenizer, split, ngrams, baselines } = prepared;
+  const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
+  const writer = await RunWriter.create(request.dir);
+  const record: RunRecord = {
+    format: 'seqlab-run',
+    version: 1,
+    id: nodePath.basename(request.dir),
+    status: 'training',
+    config,
+    corpus: { sha256: textHash(request.text), tokens: split.train.length + split.validation.length, sources: request.sources },
+    backend,
+    versions: { seqlab: SEQLAB_VERSION, tfjs: tf.version.tfjs },
+    vocabSize: tokenizer.vocabSize,
+    params: countParams(model),
+    createdAt: new Date().toISOString(),
+  };
+  try {
+    await writer.writeTokenizer(tokenizer.toJSON());
+    await writer.writeJson('ngrams.json', ngrams.toJSON());
+    await writer.writeRecord(record);
+    callbacks.onStart?.({
+      dir: request.dir,
+      backend,
+      vocabSize: tokenizer.vocabSize,
+      params: record.params,
+      seqLen: split.seqLen,
+      trainTokens: split.train.length,
+      validationTokens: split.validation.length,
+      baselines,
+    });
+    const result = await trainModel(
+      model,
+      split,
+      config,
+      {
+        onBatch: callbacks.onBatch,
+        onEpoch: async (metrics) => {
+          await writer.appendMetrics(metrics);
+          // Saving each new best epoch means a crash still leaves the best model so far.
+          if (metrics.best) await writer.saveModel(model);
+          await callbacks.onEpoch?.(metrics);
+        },
+      },
+      signal,
+    );
+    // The model now holds the best epoch's weights; this save is usually a repeat but
+    // makes the folder right even if the last best-epoch save was interrupted.
+    await writer.saveModel(model);
+    const last = result.history[result.history.length - 1];
+    const summary: TrainSummary = {
+      cell: config.cell,
+      params: record.params,
+      vocabSize: tokenizer.vocabSize,
+      epochs: result.history.length,
+      bestEpoch: result.best.epoch,
+      stopReason: result.stopReason,
+      trainLoss: last.loss,
+      trainAccuracy: last.accuracy,
+      valLoss: result.best.valLoss,
+      valAccuracy: result.best.valAccuracy,
+      valPerplexity: result.best.valPerplexity,
+      tokensPerSecond: result.tokensPerSecond,
+      seconds: result.seconds,
+      backend,
+      modelDir: request.dir,
+      baselines,
+    };
+    const status = result.stopReason === 'cancelled' ? 'stopped' : 'done';
+    await writer.writeRecord({ ...record, status, finishedAt: new Date().toISOString(), bestEpoch: result.best.epoch, summary });
+    return summary;
+  } catch (error) {
+    await writer
+      .writeRecord({ ...record, status: 'failed', finishedAt: new Date().toISOString(), error: (error as Error).message })
+      .catch(() => undefined);
+    throw error;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The language-model objective: logits for every position of a batch of windows, mean
+ * sparse cross-entropy against integer targets, and accuracy counts. Shared by training,
+ * validation and evaluation so the three measure the same thing (DESIGN.md §5).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from './dataset';
+
+/**
+ * Logits [rows × seqLen, vocab] of the model's output layer, before its softmax. Training
+ * uses these with log-sum-exp, which is exact where log(softmax) would underflow.
+ */
+export function windowLogits(model: tf.LayersModel, inputs: tf.Tensor2D, training: boolean): tf.Tensor2D {
+  const layers = model.layers;
+  let hidden = inputs as tf.Tensor;
+  for (const layer of layers.slice(0, -1)) hidden = layer.apply(hidden, { training }) as tf.Tensor;
+  const [kernel, bias] = layers[layers.length - 1].getWeights();
+  const units = hidden.shape[hidden.shape.length - 1];
+  return tf.add(tf.matMul(tf.reshape(hidden, [-1, units]), kernel as tf.Tensor2D), bias);
+}
+
+/** Mean cross-entropy (nats per target) of logits [n, vocab] against integer targets [n]. */
+export function meanCrossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  return tf.mean(tokenCrossEntropy(logits, targets));
+}
+
+/** Cross-entropy per target: log Σ exp(logits) − logit of the target. */
+export function tokenCrossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
+  const vocab = logits.shape[1];
+  // Picking the target logits from the flattened matrix avoids a one-hot [n, vocab] tensor.
+  const flatIndex = new Int32Array(targets.length);
+  for (let i = 0; i < targets.length; i++) flatIndex[i] = i * vocab + targets[i];
+  const picked = tf.gather(tf.reshape(logits, [-1]), tf.tensor1d(flatIndex, 'int32'));
+  return tf.sub(tf.logSumExp(logits, 1), picked);
+}
+
+/** How many rows of logits have the target as their top-1 (and, if asked, in their top 5). */
+export function countCorrect(logits: tf.Tensor2D, targets: Int32Array, withTop5 = false): { top1: number; top5: number } {
+  const counts = tf.tidy(() => {
+    const targetTensor = tf.tensor1d(targets, 'int32');
+    const hits = (predicted: tf.Tensor, target: tf.Tensor) => tf.sum(tf.cast(tf.equal(predicted, target), 'int32'));
+    const top1 = hits(tf.argMax(logits, 1), targetTensor);
+    if (!withTop5) return [top1];
+    const { indices } = tf.topk(logits, Math.min(5, logits.shape[1]));
+    return [top1, hits(indices, tf.expandDims(targetTensor, 1))];
+  });
+  // Read outside tidy: reading inside it would have tidy scan the returned arrays.
+  const [top1, top5 = 0] = counts.map((t) => t.dataSync()[0]);
+  tf.dispose(counts);
+  return { top1, top5 };
+}
+
+export interface StreamScore {
+  tokens: number;
+  /** Mean cross-entropy in nats per target token. */
+  loss: number;
+  accuracy: number;
+  top5Accuracy: number;
+}
+
+/** Scores every target of the batches in inference mode (no dropout). */
+export async function scoreBatches(model: tf.LayersModel, batches: Batch[], withTop5 = false): Promise<StreamScore> {
+  let tokens = 0;
+  let lossSum = 0;
+  let top1 = 0;
+  let top5 = 0;
+  for (const batch of batches) {
+    const logits = tf.tidy(() => windowLogits(model, tf.tensor2d(batch.inputs, [batch.rows, batch.seqLen], 'int32'), false));
+    const lossTensor = tf.tidy(() => tf.sum(tokenCrossEntropy(logits, batch.targets)));
+    lossSum += (await lossTensor.data())[0];
+    const correct = countCorrect(logits, batch.targets, withTop5);
+    tf.dispose([logits, lossTensor]);
+    top1 += correct.top1;
+    top5 += correct.top5;
+    tokens += batch.targets.length;
+  }
+  if (tokens === 0) return { tokens, loss: NaN, accuracy: NaN, top5Accuracy: NaN };
+  return { tokens, loss: lossSum / tokens, accuracy: top1 / tokens, top5Accuracy: top5 / tokens };
+}

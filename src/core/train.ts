@@ -1,0 +1,170 @@
+/**
+ * The training loop: Adam on mean sparse cross-entropy with global-norm gradient clipping,
+ * validation after every epoch, early stopping that keeps the best epoch's weights, and
+ * cancellation that takes effect before the next batch. It reports through callbacks only,
+ * so the CLI, the language server and the tests drive it the same way.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from './errors';
+import { evaluationBatches, trainingBatches, type Split } from './dataset';
+import { Random } from './random';
+import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './scoring';
+import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
+
+export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'>;
+
+export interface TrainCallbacks {
+  onBatch?(progress: BatchProgress): void;
+  /** Awaited before training goes on, so a caller can save the model of a best epoch. */
+  onEpoch?(metrics: EpochMetrics): void | Promise<void>;
+}
+
+export interface TrainResult {
+  history: EpochMetrics[];
+  /** The epoch whose weights the model holds at the end (1-based). */
+  best: EpochMetrics;
+  stopReason: StopReason;
+  /** Target tokens trained per second of training time. */
+  tokensPerSecond: number;
+  seconds: number;
+}
+
+/**
+ * Trains `model` in place on `split`. At the end the model holds the weights of the epoch
+ * with the lowest validation loss (training loss when there is no validation part).
+ */
+export async function trainModel(
+  model: tf.LayersModel,
+  split: Split,
+  settings: TrainSettings,
+  callbacks: TrainCallbacks = {},
+  signal?: AbortSignal,
+): Promise<TrainResult> {
+  const random = new Random(settings.seed);
+  const optimizer = tf.train.adam(settings.learningRate);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const batchesPerEpoch = trainingBatches(split.train, split.seqLen, settings.batch, new Random(0)).length;
+  const totalBatches = batchesPerEpoch * settings.epochs;
+  const history: EpochMetrics[] = [];
+  let best: { metrics: EpochMetrics; weights: tf.Tensor[] } | undefined;
+  let stopReason: StopReason = 'completed';
+  let batchesDone = 0;
+  let tokensTrained = 0;
+  let trainingSeconds = 0;
+  const started = performance.now();
+
+  const step = (inputs: Int32Array, targets: Int32Array, rows: number, seqLen: number) => {
+    let correct = 0;
+    const loss = tf.tidy(() => {
+      const x = tf.tensor2d(inputs, [rows, seqLen], 'int32');
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = windowLogits(model, x, true);
+        correct = countCorrect(logits, targets).top1;
+        return meanCrossEntropy(logits, targets);
+      }, variables);
+      optimizer.applyGradients(clipByGlobalNorm(grads, settings.clipNorm));
+      return value;
+    });
+    const lossValue = loss.dataSync()[0];
+    loss.dispose();
+    return { loss: lossValue, correct };
+  };
+
+  try {
+    for (let epoch = 1; epoch <= settings.epochs && stopReason === 'completed'; epoch++) {
+      const batches = trainingBatches(split.train, split.seqLen, settings.batch, random);
+      let lossSum = 0;
+      let correctSum = 0;
+      let epochTokens = 0;
+      for (let b = 0; b < batches.length; b++) {
+        // Lets an abort from another task land, and keeps the process responsive.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (signal?.aborted) {
+          stopReason = 'cancelled';
+          break;
+        }
+        const batch = batches[b];
+        const t0 = performance.now();
+        const { loss, correct } = step(batch.inputs, batch.targets, batch.rows, batch.seqLen);
+        trainingSeconds += (performance.now() - t0) / 1000;
+        const n = batch.targets.length;
+        lossSum += loss * n;
+        correctSum += correct;
+        epochTokens += n;
+        tokensTrained += n;
+        batchesDone++;
+        const elapsed = (performance.now() - started) / 1000;
+        callbacks.onBatch?.({
+          epoch,
+          epochs: settings.epochs,
+          batch: b + 1,
+          batches: batches.length,
+          loss,
+          accuracy: correct / n,
+          tokensPerSecond: tokensTrained / trainingSeconds,
+          elapsedSeconds: elapsed,
+          etaSeconds: (elapsed / batchesDone) * (totalBatches - batchesDone),
+        });
+      }
+      if (epochTokens === 0) break; // cancelled before the epoch trained anything
+      const validation = await validate(model, split, settings.batch);
+      const loss = lossSum / epochTokens;
+      const score = validation?.loss ?? loss;
+      const isBest = !best || score < (best.metrics.valLoss ?? best.metrics.loss);
+      const elapsed = (performance.now() - started) / 1000;
+      const metrics: EpochMetrics = {
+        epoch,
+        epochs: settings.epochs,
+        loss,
+        accuracy: correctSum / epochTokens,
+        valLoss: validation?.loss ?? null,
+        valAccuracy: validation?.accuracy ?? null,
+        valPerplexity: validation ? Math.exp(validation.loss) : null,
+        tokensPerSecond: tokensTrained / trainingSeconds,
+        elapsedSeconds: elapsed,
+        etaSeconds: stopReason === 'cancelled' ? 0 : (elapsed / batchesDone) * (totalBatches - batchesDone),
+        best: isBest,
+        partial: stopReason === 'cancelled',
+      };
+      history.push(metrics);
+      if (isBest) {
+        tf.dispose(best?.weights);
+        best = { metrics, weights: variables.map((v) => tf.clone(v)) };
+      }
+      await callbacks.onEpoch?.(metrics);
+      const sinceBest = epoch - best!.metrics.epoch;
+      if (stopReason === 'completed' && settings.patience > 0 && sinceBest >= settings.patience) {
+        stopReason = 'early-stopped';
+      }
+    }
+  } finally {
+    optimizer.dispose();
+    if (best) {
+      variables.forEach((v, i) => v.assign(best!.weights[i]));
+      tf.dispose(best.weights);
+    }
+  }
+  if (!best) throw new UserError('Training was stopped before its first batch, so there is no model to keep.');
+  return {
+    history,
+    best: best.metrics,
+    stopReason,
+    tokensPerSecond: trainingSeconds > 0 ? tokensTrained / trainingSeconds : 0,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+async function validate(model: tf.LayersModel, split: Split, batch: number) {
+  if (split.validation.length < 2) return undefined;
+  return scoreBatches(model, evaluationBatches(split.validation, split.seqLen, batch));
+}
+
+/** Scales all gradients together so their global L2 norm is at most `clipNorm`. */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): GradientList {
+  const names = Object.keys(grads);
+  const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+  const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
+  return names.map((name) => ({ name, tensor: tf.mul(grads[name], scale) }));
+}
+
+type GradientList = Extract<Parameters<tf.Optimizer['applyGradients']>[0], unknown[]>;

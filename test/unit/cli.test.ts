@@ -1,0 +1,136 @@
+/**
+ * The built `seqlab` command, run as a person runs it: real files, real exit codes.
+ * `npm test` builds dist/ before the tests run.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { makeTempDir, mobyDickChapter } from './helpers';
+
+const CLI = path.resolve(__dirname, '../../bin/seqlab.js');
+
+function seqlab(args: string[], cwd: string) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Folders under runs/ whose config.json claims a finished run. */
+async function finishedRuns(cwd: string): Promise<string[]> {
+  const root = path.join(cwd, 'runs');
+  const names = await fs.readdir(root).catch(() => [] as string[]);
+  const finished: string[] = [];
+  for (const name of names) {
+    const record = await fs.readFile(path.join(root, name, 'config.json'), 'utf8').catch(() => '');
+    if (/"status": "(done|stopped)"/.test(record)) finished.push(name);
+  }
+  return finished;
+}
+
+let cwd: string;
+before(async () => {
+  cwd = await makeTempDir('cli');
+  await fs.writeFile(path.join(cwd, 'empty.txt'), '');
+  await fs.writeFile(path.join(cwd, 'blank.txt'), '  \n\t\n   ');
+  await fs.writeFile(path.join(cwd, 'image.bin'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13, 0, 1, 2, 3]));
+  await fs.writeFile(path.join(cwd, 'latin1.txt'), Buffer.from('Caf\xe9 cr\xe8me br\xfbl\xe9e is a dessert.', 'latin1'));
+  await fs.writeFile(path.join(cwd, 'short.txt'), 'Just four words.');
+  await fs.writeFile(path.join(cwd, 'chapter.txt'), mobyDickChapter(1));
+  await fs.mkdir(path.join(cwd, 'damaged'));
+  await fs.writeFile(path.join(cwd, 'damaged', 'config.json'), '{ not json');
+});
+after(() => fs.rm(cwd, { recursive: true, force: true }));
+
+describe('seqlab on bad input', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['a missing file', ['train', 'nowhere.txt'], /nowhere\.txt/],
+    ['an empty file', ['train', 'empty.txt'], /empty\.txt.*empty/],
+    ['a whitespace-only file', ['train', 'blank.txt'], /blank\.txt/],
+    ['a binary file', ['train', 'image.bin'], /image\.bin.*binary/],
+    ['a file that is not UTF-8 or UTF-16', ['train', 'latin1.txt'], /latin1\.txt/],
+    ['a file too short to train on', ['train', 'short.txt'], /short\.txt has \d+ tokens; training needs at least \d+\./],
+    ['a non-numeric option', ['train', 'chapter.txt', '--units', 'many'], /--units needs a whole number, not "many"\./],
+    ['an out-of-range option', ['train', 'chapter.txt', '--lr', '-1'], /--lr must be a number above 0/],
+    ['an unknown cell', ['train', 'chapter.txt', '--cell', 'transformer'], /--cell must be one of rnn, gru, lstm/],
+    ['an unknown option', ['train', 'chapter.txt', '--colour', 'blue'], /colour/],
+    ['an unknown cell in a comparison', ['compare', 'chapter.txt', '--cells', 'rnn,cnn'], /--cells takes/],
+    ['a damaged model folder', ['generate', '--model', 'damaged', '--prompt', 'Call me'], /config\.json/],
+    ['a missing model folder', ['eval', '--model', 'nothing-here', 'chapter.txt'], /nothing-here/],
+    ['no file at all', ['train'], /Name at least one text file/],
+  ];
+  for (const [name, args, message] of cases) {
+    it(`explains ${name} in one sentence and exits 1`, async () => {
+      const { code, stdout, stderr } = seqlab(args, cwd);
+      assert.equal(code, 1, stderr);
+      assert.equal(stdout, '');
+      assert.match(stderr, message);
+      assert.equal(stderr.trim().split('\n').length, 1, `more than one line:\n${stderr}`);
+      assert.doesNotMatch(stderr, /\bat .*\.js:\d+/, 'stack trace printed');
+      assert.deepEqual(await finishedRuns(cwd), []);
+    });
+  }
+});
+
+describe('seqlab train, generate and eval on a chapter', () => {
+  let summary: Record<string, unknown>;
+  before(() => {
+    const args = ['train', 'chapter.txt', '--cell', 'gru', '--epochs', '2', '--units', '32', '--embedding', '16', '--json'];
+    const result = seqlab(args, cwd);
+    assert.equal(result.code, 0, result.stderr);
+    summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+  });
+
+  it('prints one JSON summary with the promised fields', () => {
+    for (const key of ['cell', 'params', 'epochs', 'trainLoss', 'trainAccuracy', 'valLoss', 'valAccuracy', 'valPerplexity', 'tokensPerSecond', 'seconds', 'backend', 'modelDir']) {
+      assert.ok(key in summary, `missing ${key}`);
+    }
+    assert.equal(summary.cell, 'gru');
+    assert.equal(summary.epochs, 2);
+    assert.ok((summary.valPerplexity as number) < (summary.vocabSize as number));
+    assert.match(String(summary.backend), /^(tensorflow|wasm|cpu)$/);
+  });
+
+  it('generates text from the saved run, the same text for the same seed', () => {
+    const args = ['generate', '--model', String(summary.modelDir), '--prompt', 'Call me', '--words', '8', '--seed', '5'];
+    const first = seqlab(args, cwd);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^Call me\s?\S/);
+    assert.ok(first.stdout.trim().split(/\s+/).length >= 5);
+    assert.equal(seqlab(args, cwd).stdout, first.stdout);
+  });
+
+  it('evaluates the run on another chapter, next to the baselines', () => {
+    const other = path.join(cwd, 'chapter2.txt');
+    return fs.writeFile(other, mobyDickChapter(2)).then(() => {
+      const result = seqlab(['eval', '--model', String(summary.modelDir), 'chapter2.txt', '--json'], cwd);
+      assert.equal(result.code, 0, result.stderr);
+      const report = JSON.parse(result.stdout);
+      assert.ok(report.tokens > 1000);
+      assert.ok(report.top5Accuracy >= report.top1Accuracy && report.top1Accuracy > 0);
+      assert.ok(Math.abs(report.perplexity - Math.exp(report.loss)) < 1e-6 * report.perplexity);
+      assert.ok(report.keystrokeSavings >= 0 && report.keystrokeSavings < 1);
+      assert.equal(report.baselines.uniform, summary.vocabSize);
+      assert.ok(report.baselines.bigram < report.baselines.unigram);
+    });
+  });
+});
+
+describe('seqlab compare', () => {
+  it('trains the three cells on the same split and prints one table and samples', () => {
+    const result = seqlab(['compare', 'chapter.txt', '--epochs', '1', '--units', '16', '--embedding', '8', '--out', 'compare-runs'], cwd);
+    assert.equal(result.code, 0, result.stderr);
+    for (const cell of ['rnn', 'gru', 'lstm']) assert.match(result.stdout, new RegExp(`^${cell}\\s+[\\d,]+\\s+1/1`, 'm'));
+    assert.match(result.stdout, /Baseline perplexities on the same split: uniform \d+, unigram [\d.]+, bigram [\d.]+/);
+    assert.match(result.stdout, /Sample continuations of "/);
+  });
+
+  it('ends with one JSON line of runs and baselines', () => {
+    const result = seqlab(['compare', 'chapter.txt', '--cells', 'lstm,rnn', '--epochs', '1', '--units', '16', '--embedding', '8', '--json', '--out', 'compare-json'], cwd);
+    assert.equal(result.code, 0, result.stderr);
+    const parsed = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+    assert.deepEqual(parsed.runs.map((r: { cell: string }) => r.cell), ['lstm', 'rnn']);
+    assert.equal(parsed.runs[0].valLoss === parsed.runs[1].valLoss, false);
+    assert.deepEqual(Object.keys(parsed.baselines).sort(), ['bigram', 'uniform', 'unigram']);
+  });
+});

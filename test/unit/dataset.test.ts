@@ -1,0 +1,71 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { evaluationBatches, MIN_SEQ_LEN, minimumTokens, splitStream, trainingBatches } from '../../src/core/dataset';
+import { UserError } from '../../src/core/errors';
+import { Random } from '../../src/core/random';
+
+const stream = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+
+describe('splitStream', () => {
+  it('holds out the last share of the stream for validation', () => {
+    const split = splitStream(stream(1000), 32, 0.1);
+    assert.equal(split.train.length, 900);
+    assert.equal(split.validation.length, 100);
+    assert.equal(split.validation[0], 900);
+    assert.equal(split.seqLen, 32);
+  });
+
+  it('keeps everything for training when the validation share is 0', () => {
+    const split = splitStream(stream(100), 16, 0);
+    assert.equal(split.train.length, 100);
+    assert.equal(split.validation.length, 0);
+  });
+
+  it('shrinks the window for a short text instead of failing', () => {
+    const split = splitStream(stream(30), 32, 0);
+    assert.ok(split.seqLen < 32 && split.seqLen >= MIN_SEQ_LEN, `seqLen ${split.seqLen}`);
+    assert.ok(Math.floor((split.train.length - 1) / split.seqLen) >= 2);
+  });
+
+  it('says how many tokens a too-short text has and needs', () => {
+    const needed = minimumTokens(0.1);
+    assert.throws(
+      () => splitStream(stream(5), 32, 0.1, 'notes.txt'),
+      (error: unknown) => error instanceof UserError && error.message === `notes.txt has 5 tokens; training needs at least ${needed}.`,
+    );
+    // The stated minimum is exactly enough.
+    assert.doesNotThrow(() => splitStream(stream(needed), 32, 0.1));
+    assert.throws(() => splitStream(stream(needed - 1), 32, 0.1), UserError);
+  });
+});
+
+describe('training batches', () => {
+  it('pairs every input with the next token as its target', () => {
+    const batches = trainingBatches(stream(200), 8, 4, new Random(1));
+    for (const batch of batches) {
+      assert.equal(batch.inputs.length, batch.rows * 8);
+      assert.ok(batch.rows <= 4);
+      for (let i = 0; i < batch.inputs.length; i++) assert.equal(batch.targets[i], batch.inputs[i] + 1);
+    }
+  });
+
+  it('uses non-overlapping windows, in an order fixed by the seed', () => {
+    const starts = (seed: number) => trainingBatches(stream(200), 8, 4, new Random(seed)).flatMap((b) => {
+      const rows: number[] = [];
+      for (let r = 0; r < b.rows; r++) rows.push(b.inputs[r * 8]);
+      return rows;
+    });
+    const a = starts(7);
+    assert.deepEqual(a, starts(7));
+    assert.notDeepEqual(a, starts(8));
+    const sorted = [...a].sort((x, y) => x - y);
+    for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i] - sorted[i - 1] >= 8, 'windows overlap');
+    assert.ok(a.length >= 23, `only ${a.length} windows from 200 tokens`);
+  });
+
+  it('scores every validation target exactly once', () => {
+    const validation = stream(77);
+    const targets = evaluationBatches(validation, 8, 3).flatMap((b) => [...b.targets]);
+    assert.deepEqual(targets, [...validation.subarray(1)]);
+  });
+});

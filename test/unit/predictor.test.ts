@@ -1,0 +1,152 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DEMO_CONFIG, DEMO_TEXT } from '../../src/cli/commands';
+import { resolveTrainConfig } from '../../src/core/config';
+import { buildModel } from '../../src/core/model';
+import { Predictor } from '../../src/core/predictor';
+import { prepareText, trainRun } from '../../src/core/run';
+import { fileHandler, loadRun } from '../../src/core/store';
+import { trainModel } from '../../src/core/train';
+import { CELL_TYPES } from '../../src/protocol/types';
+import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
+
+let root: string;
+before(async () => {
+  await useWasm();
+  root = await makeTempDir('predictor');
+});
+after(() => fs.rm(root, { recursive: true, force: true }));
+
+/** Probabilities after the last token of `ids`, from the stock layers model. */
+function layersNextProbabilities(model: tf.LayersModel, ids: Int32Array): Float32Array {
+  const output = tf.tidy(() => {
+    const all = model.predict(tf.tensor2d(ids, [1, ids.length], 'int32')) as tf.Tensor3D;
+    return tf.squeeze(tf.slice(all, [0, ids.length - 1, 0], [1, 1, -1]));
+  });
+  const values = output.dataSync() as Float32Array;
+  output.dispose();
+  return values;
+}
+
+function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+const PROMPT = mobyDickChapter(2).slice(0, 400);
+
+for (const cell of CELL_TYPES) {
+  describe(`predictor with a saved two-layer ${cell}`, () => {
+    let dir: string;
+    before(async () => {
+      dir = path.join(root, cell);
+      const config = resolveTrainConfig({ cell, layers: 2, embedding: 16, units: 24, seqLen: 16, epochs: 1, dropout: 0.1 });
+      await trainRun({ text: mobyDickChapter(1), sources: [], name: 'Loomings', config, dir });
+    });
+
+    it('gives the same next-word probabilities as tf.loadLayersModel on the saved files', async () => {
+      const plain = await tf.loadLayersModel(fileHandler(dir));
+      const run = await loadRun(dir);
+      const predictor = new Predictor(run.model, run.tokenizer);
+      const expected = layersNextProbabilities(plain, run.tokenizer.encode(PROMPT));
+      const actual = predictor.nextProbabilities(PROMPT);
+      assert.ok(maxAbsDifference(actual, expected) < 1e-5, `max difference ${maxAbsDifference(actual, expected)}`);
+      assert.ok(Math.abs(actual.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+      predictor.dispose();
+      plain.dispose();
+      run.model.dispose();
+    });
+
+    it('computes the same function as the stock layers on large random weights', async () => {
+      // Trained a little, gates sit near 0.5 and a swapped gate would go unnoticed.
+      const run = await loadRun(dir);
+      const random = run.model.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.5, 'float32', i + 1));
+      run.model.setWeights(random);
+      tf.dispose(random);
+      const predictor = new Predictor(run.model, run.tokenizer);
+      const expected = layersNextProbabilities(run.model, run.tokenizer.encode(PROMPT));
+      const actual = predictor.nextProbabilities(PROMPT);
+      assert.ok(maxAbsDifference(actual, expected) < 1e-5, `max difference ${maxAbsDifference(actual, expected)}`);
+      predictor.dispose();
+      run.model.dispose();
+    });
+
+    it('reads only new tokens as text grows and matches a full pass', async () => {
+      const run = await loadRun(dir);
+      const stateful = new Predictor(run.model, run.tokenizer);
+      const words = PROMPT.split(' ');
+      let text = '';
+      let last: Float32Array = new Float32Array();
+      for (const word of words) {
+        text += word + ' ';
+        last = stateful.nextProbabilities(text);
+      }
+      assert.equal(stateful.stats.fullPasses, 0);
+      assert.equal(stateful.stats.tokensRead, run.tokenizer.encode(text).length);
+      const fresh = new Predictor(run.model, run.tokenizer);
+      assert.ok(maxAbsDifference(last, fresh.nextProbabilities(text)) < 1e-5);
+      // An edit before the cursor is not an extension: one full pass brings it back in line.
+      const edited = 'Once ' + text;
+      assert.ok(maxAbsDifference(stateful.nextProbabilities(edited), fresh.nextProbabilities(edited)) < 1e-5);
+      assert.equal(stateful.stats.fullPasses, 1);
+      const tensors = tf.memory().numTensors;
+      stateful.nextProbabilities(edited + 'and then ');
+      stateful.suggest(edited + 'and th', { maxWords: 3, minConfidence: 0 });
+      stateful.generate(edited, { words: 5, temperature: 0.7, seed: 3 });
+      assert.equal(tf.memory().numTensors, tensors, 'prediction leaked tensors');
+      stateful.dispose();
+      fresh.dispose();
+      run.model.dispose();
+    });
+  });
+}
+
+describe('suggestions and generation from a model that knows its text', () => {
+  let predictor: Predictor;
+  let model: tf.LayersModel;
+  before(async () => {
+    const config = resolveTrainConfig({ ...DEMO_CONFIG, cell: 'gru' });
+    const prepared = prepareText(DEMO_TEXT, config, 'demo');
+    model = buildModel({ ...config, vocabSize: prepared.tokenizer.vocabSize }, config.seed);
+    await trainModel(model, prepared.split, config);
+    predictor = new Predictor(model, prepared.tokenizer);
+  });
+  after(() => {
+    predictor.dispose();
+    model.dispose();
+  });
+
+  it('completes the word being typed, then adds whole words', () => {
+    const suggestion = predictor.suggest('This is the first document.\nThis document is the sec', { maxWords: 1, minConfidence: 0.2 });
+    assert.ok(suggestion, 'no suggestion');
+    assert.equal(suggestion.tokens[0], 'second');
+    assert.equal(suggestion.text, 'ond document');
+  });
+
+  it('only offers words that start with what was typed', () => {
+    const [best] = predictor.topK('This is the first document.\nAnd this is the th', 3);
+    assert.ok(best.token.startsWith('th'), best.token);
+    for (const candidate of predictor.topK('This is the first document.\nAnd this is the zq', 3)) {
+      assert.ok(candidate.token.startsWith('zq'));
+    }
+  });
+
+  it('stops adding words where the model is unsure, and at a line end', () => {
+    const suggestion = predictor.suggest('And this is the third one', { maxWords: 5, minConfidence: 0.5 });
+    assert.ok(suggestion);
+    assert.equal(suggestion.text, '.');
+    assert.equal(predictor.suggest('Is this the first document', { maxWords: 5, minConfidence: 0.999999 }), undefined);
+  });
+
+  it('generates the same words greedily every time', () => {
+    const a = predictor.generate('This is', { words: 5, temperature: 0 });
+    assert.equal(a.tokens.length, 5);
+    assert.deepEqual(predictor.generate('This is', { words: 5, temperature: 0 }), a);
+    assert.match(a.text, /^ \S/);
+  });
+});

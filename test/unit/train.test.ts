@@ -1,0 +1,105 @@
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { runDemo } from '../../src/cli/commands';
+import { resolveTrainConfig } from '../../src/core/config';
+import { buildModel } from '../../src/core/model';
+import { prepareText } from '../../src/core/run';
+import { trainModel } from '../../src/core/train';
+import type { TrainConfig } from '../../src/protocol/types';
+import { mobyDickChapter, useWasm } from './helpers';
+
+const silent = { stderr: { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream, signal: new AbortController().signal };
+
+/** A model small enough to train in a second or two on a chapter. */
+const SMALL: Partial<TrainConfig> = { embedding: 16, units: 24, seqLen: 16, batch: 16, epochs: 2, patience: 0, dropout: 0 };
+
+function setup(overrides: Partial<TrainConfig> = {}) {
+  const config = resolveTrainConfig({ ...SMALL, ...overrides });
+  const prepared = prepareText(mobyDickChapter(1), config, 'Loomings');
+  const model = buildModel({ ...config, vocabSize: prepared.tokenizer.vocabSize }, config.seed);
+  return { config, prepared, model };
+}
+
+describe('training', () => {
+  before(useWasm);
+
+  it('fits the four toy sentences with each cell (the demo)', async () => {
+    const results = await runDemo(silent);
+    assert.deepEqual(results.map((r) => r.cell), ['rnn', 'gru', 'lstm']);
+    for (const result of results) {
+      assert.ok(result.accuracy >= 0.95, `${result.cell} reached only ${result.accuracy}`);
+      assert.match(result.continuation, /^ \S/, `${result.cell} continued with ${JSON.stringify(result.continuation)}`);
+    }
+  });
+
+  it('lowers the validation loss on real text and reports consistent metrics', async () => {
+    const { config, prepared, model } = setup({ epochs: 3 });
+    const batches: number[] = [];
+    const result = await trainModel(model, prepared.split, config, { onBatch: (p) => batches.push(p.loss) });
+    model.dispose();
+    assert.equal(result.history.length, 3);
+    const [first, , last] = result.history;
+    assert.ok(last.valLoss! < first.valLoss!, `val loss ${first.valLoss} → ${last.valLoss}`);
+    assert.ok(first.valLoss! < Math.log(prepared.tokenizer.vocabSize), 'no better than uniform after an epoch');
+    assert.ok(Math.abs(last.valPerplexity! - Math.exp(last.valLoss!)) < 1e-9);
+    assert.ok(result.tokensPerSecond > 0);
+    assert.ok(batches.every(Number.isFinite));
+    assert.equal(result.best.epoch, result.history.filter((m) => m.best).at(-1)!.epoch);
+  });
+
+  it('stops within one batch when cancelled and keeps the best epoch', async () => {
+    const { config, prepared, model } = setup({ epochs: 5 });
+    const controller = new AbortController();
+    let batchesSeen = 0;
+    let batchesAfterAbort = 0;
+    let batchesPerEpoch = 0;
+    const result = await trainModel(
+      model,
+      prepared.split,
+      config,
+      {
+        onBatch: (p) => {
+          batchesSeen++;
+          batchesPerEpoch = p.batches;
+          if (controller.signal.aborted) batchesAfterAbort++;
+          if (p.epoch === 2 && p.batch === 3) controller.abort();
+        },
+      },
+      controller.signal,
+    );
+    assert.equal(batchesAfterAbort, 0, 'a batch ran after the abort');
+    assert.equal(batchesSeen, batchesPerEpoch + 3);
+    assert.equal(result.stopReason, 'cancelled');
+    assert.equal(result.history.length, 2);
+    assert.equal(result.history[1].partial, true);
+    // The weights the model holds are those of the best epoch: scoring them again agrees.
+    const { scoreBatches } = await import('../../src/core/scoring');
+    const { evaluationBatches } = await import('../../src/core/dataset');
+    const again = await scoreBatches(model, evaluationBatches(prepared.split.validation, prepared.split.seqLen, config.batch));
+    assert.ok(Math.abs(again.loss - result.best.valLoss!) < 1e-5, `${again.loss} vs ${result.best.valLoss}`);
+    model.dispose();
+  });
+
+  it('does not leak tensors from epoch to epoch', async () => {
+    const { config, prepared, model } = setup({ epochs: 4, cell: 'gru', dropout: 0.2 });
+    const counts: number[] = [];
+    await trainModel(model, prepared.split, config, { onEpoch: () => void counts.push(tf.memory().numTensors) });
+    model.dispose();
+    // Epoch 1 creates the optimizer's slots and the best-weights copy; after that, flat.
+    assert.equal(new Set(counts.slice(1)).size, 1, `tensor counts per epoch: ${counts.join(', ')}`);
+  });
+
+  it('repeats exactly with the same seed', async () => {
+    const losses = async (seed: number) => {
+      const { config, prepared, model } = setup({ seed, epochs: 1 });
+      const values: number[] = [];
+      await trainModel(model, prepared.split, config, { onBatch: (p) => values.push(p.loss) });
+      model.dispose();
+      return values;
+    };
+    const a = await losses(3);
+    assert.deepEqual(await losses(3), a);
+    assert.notDeepEqual(await losses(4), a);
+  });
+});
