@@ -140,7 +140,7 @@ Usage:
   seqlab train FILE... [--cell rnn|gru|lstm] [training options] [--out DIR] [--json]
   seqlab compare FILE... [--cells rnn,gru,lstm] [training options] [--prompt TEXT] [--out DIR] [--json]
   seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
-  seqlab eval --model DIR FILE... [--json]
+  seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
   seqlab demo [--json]
 
 Training options (defaults in brackets):

@@ -11,12 +11,13 @@ import { formatTable, oneLine } from './table';
 import { initBackend } from '../core/backend';
 import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
-import { evaluateText } from '../core/evaluate';
-import { readCorpus } from '../core/input';
+import { evaluateText, evaluateTokens } from '../core/evaluate';
+import { readCorpus, textHash } from '../core/input';
+import { splitStream } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
 import { prepareText, trainRun, type PreparedText } from '../core/run';
-import { loadNgrams, loadRun } from '../core/store';
+import { loadNgrams, loadRun, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
 import type { Baselines, CellType, TrainConfig, TrainSummary } from '../protocol/types';
 
@@ -83,11 +84,14 @@ export async function generateCommand(args: ParsedArgs, io: CommandIO): Promise<
 
 export async function evalCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
   const dir = requireString(args.flags.model, '--model DIR names the run folder to evaluate.');
-  const { text } = await readInputs(args.positionals);
   const run = await loadRunOnBackend(dir, args);
   try {
     const ngrams = await loadNgrams(dir);
-    const report = await evaluateText(run.model, run.tokenizer, ngrams, text, run.record.config);
+    const options = run.record.config;
+    const report =
+      args.positionals.length > 0
+        ? await evaluateText(run.model, run.tokenizer, ngrams, (await readInputs(args.positionals)).text, options)
+        : await evaluateTokens(run.model, run.tokenizer, ngrams, await validationSplit(run), options);
     if (args.flags.json) {
       io.stdout.write(JSON.stringify(report) + '\n');
       return;
@@ -251,6 +255,25 @@ async function readInputs(paths: string[]): Promise<{ text: string; name: string
   const { text, sources } = await readCorpus(paths);
   const name = paths.length === 1 ? nodePath.basename(paths[0]) : `${nodePath.basename(paths[0])} and ${paths.length - 1} more`;
   return { text, name, sources: sources.map((s) => s.path) };
+}
+
+/** The run's own validation split, from its training files if they are still as they were. */
+async function validationSplit(run: LoadedRun): Promise<Int32Array> {
+  const { corpus, config } = run.record;
+  if (corpus.sources.length === 0) {
+    throw new UserError('This run was trained on text that is not in a file; name a file to evaluate on.');
+  }
+  if (config.valSplit === 0) throw new UserError('This run held out no validation text; name a file to evaluate on.');
+  let text: string;
+  try {
+    text = (await readCorpus(corpus.sources)).text;
+  } catch {
+    throw new UserError(`The training text of this run (${corpus.sources.join(', ')}) can no longer be read; name a file to evaluate on.`);
+  }
+  if (textHash(text) !== corpus.sha256) {
+    throw new UserError(`The training text of this run (${corpus.sources.join(', ')}) has changed since training; name a file to evaluate on.`);
+  }
+  return splitStream(run.tokenizer.encode(text), config.seqLen, config.valSplit).validation;
 }
 
 async function loadRunOnBackend(dir: string, args: ParsedArgs) {

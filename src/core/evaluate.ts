@@ -24,27 +24,52 @@ export interface EvaluateOptions {
   keystrokeCharacters?: number;
 }
 
-export async function evaluateText(
+/** Evaluates on a new text, typed for the keystroke simulation as SeqLab would space it. */
+export function evaluateText(
   model: tf.LayersModel,
   tokenizer: Tokenizer,
   ngrams: NgramCounts,
   text: string,
   options: EvaluateOptions,
 ): Promise<EvalReport> {
-  const ids = tokenizer.encode(text);
+  const characters = options.keystrokeCharacters ?? KEYSTROKE_SAMPLE_CHARACTERS;
+  // Unknown words stay as they are in the typed text: the person types them all the same.
+  const typed = tokenizer.detokenize(tokenizer.tokenize(text.slice(0, characters * 2)));
+  return evaluateStream(model, tokenizer, ngrams, tokenizer.encode(text), typed, options);
+}
+
+/** Evaluates on a token stream already encoded, e.g. a run's validation split. */
+export function evaluateTokens(
+  model: tf.LayersModel,
+  tokenizer: Tokenizer,
+  ngrams: NgramCounts,
+  ids: Int32Array,
+  options: EvaluateOptions,
+): Promise<EvalReport> {
+  // Every token is at least one character, so this many tokens cover the typed sample.
+  const characters = options.keystrokeCharacters ?? KEYSTROKE_SAMPLE_CHARACTERS;
+  return evaluateStream(model, tokenizer, ngrams, ids, tokenizer.decode(ids.subarray(0, characters)), options);
+}
+
+async function evaluateStream(
+  model: tf.LayersModel,
+  tokenizer: Tokenizer,
+  ngrams: NgramCounts,
+  ids: Int32Array,
+  typed: string,
+  options: EvaluateOptions,
+): Promise<EvalReport> {
   const score = await scoreBatches(model, evaluationBatches(ids, options.seqLen, options.batch), true);
   const predictor = new Predictor(model, tokenizer);
   try {
-    const characters = options.keystrokeCharacters ?? KEYSTROKE_SAMPLE_CHARACTERS;
-    // Typed as the tokenizer would write it (its spacing), keeping unknown words as they are.
-    const typed = tokenizer.detokenize(tokenizer.tokenize(text.slice(0, characters * 2))).slice(0, characters);
+    const sample = typed.slice(0, options.keystrokeCharacters ?? KEYSTROKE_SAMPLE_CHARACTERS);
     return {
       tokens: score.tokens,
       loss: score.loss,
       perplexity: Math.exp(score.loss),
       top1Accuracy: score.accuracy,
       top5Accuracy: score.top5Accuracy,
-      keystrokeSavings: keystrokeSavings(predictor, typed, options.suggest ?? DEFAULT_SUGGEST_OPTIONS),
+      keystrokeSavings: keystrokeSavings(predictor, sample, options.suggest ?? DEFAULT_SUGGEST_OPTIONS),
       baselines: ngrams.score(ids),
     };
   } finally {

@@ -116,6 +116,24 @@ describe('seqlab train, generate and eval on a chapter', () => {
   });
 });
 
+describe('seqlab eval on the validation split', () => {
+  it('re-reads the training file, and refuses once the file has changed', async () => {
+    await fs.writeFile(path.join(cwd, 'copy.txt'), mobyDickChapter(3));
+    const trained = seqlab(['train', 'copy.txt', '--epochs', '1', '--units', '16', '--embedding', '8', '--json', '--out', 'eval-runs'], cwd);
+    assert.equal(trained.code, 0, trained.stderr);
+    const { modelDir, valLoss } = JSON.parse(trained.stdout);
+    const evaluated = seqlab(['eval', '--model', modelDir, '--json'], cwd);
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    const report = JSON.parse(evaluated.stdout);
+    // The same split scored again gives the loss training reported for its best epoch.
+    assert.ok(Math.abs(report.loss - valLoss) < 1e-4, `${report.loss} vs ${valLoss}`);
+    await fs.appendFile(path.join(cwd, 'copy.txt'), '\nOne more line.');
+    const refused = seqlab(['eval', '--model', modelDir], cwd);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /has changed since training; name a file to evaluate on\./);
+  });
+});
+
 describe('seqlab compare', () => {
   it('trains the three cells on the same split and prints one table and samples', () => {
     const result = seqlab(['compare', 'chapter.txt', '--epochs', '1', '--units', '16', '--embedding', '8', '--out', 'compare-runs'], cwd);
