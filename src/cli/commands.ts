@@ -13,11 +13,12 @@ import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { evaluateText, evaluateTokens } from '../core/evaluate';
 import { readCorpus, textHash } from '../core/input';
-import { splitStream } from '../core/dataset';
+import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
 import { prepareText, trainRun, type PreparedText } from '../core/run';
 import { loadNgrams, loadRun, type LoadedRun } from '../core/store';
+import { NEWLINE_TOKEN } from '../core/tokenizer';
 import { trainModel } from '../core/train';
 import type { Baselines, CellType, TrainConfig, TrainSummary } from '../protocol/types';
 
@@ -28,8 +29,8 @@ export interface CommandIO {
   signal: AbortSignal;
 }
 
-/** Words of generated text shown after training or comparing. */
-const SAMPLE_WORDS = 12;
+/** Generated text shown after training or comparing: same length, temperature and seed for every model. */
+const SAMPLE = { words: 15, temperature: 0.7, seed: 1 };
 
 export async function trainCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
   const config = resolveTrainConfig(args.train, flagOf);
@@ -129,6 +130,7 @@ export const DEMO_TEXT = [
 
 /** The article's settings: Embedding 50, 100 units, Adam, 100 epochs, every sentence trained on. */
 export const DEMO_CONFIG: Partial<TrainConfig> = {
+  minCount: 1,
   embedding: 50,
   units: 100,
   epochs: 100,
@@ -233,21 +235,30 @@ function printSummaries(io: CommandIO, runs: TrainSummary[], baselines: Baseline
 }
 
 async function printSamples(io: CommandIO, runs: TrainSummary[], prompt: string): Promise<void> {
-  io.stdout.write(`\nSample continuations of "${prompt}" (greedy):\n`);
+  io.stdout.write(`\nSample continuations of "${prompt}" (temperature ${SAMPLE.temperature}, seed ${SAMPLE.seed}):\n`);
   for (const summary of runs) {
     const run = await loadRun(summary.modelDir);
     const predictor = new Predictor(run.model, run.tokenizer);
-    const continuation = predictor.generate(prompt, { words: SAMPLE_WORDS, temperature: 0 }).text;
+    const continuation = predictor.generate(prompt, SAMPLE).text;
     io.stdout.write(`  ${summary.cell.padEnd(5)} ${oneLine(prompt + continuation)}\n`);
     predictor.dispose();
     run.model.dispose();
   }
 }
 
-/** The first words of the held-out text: a prompt the models have not trained on. */
+/** Words in a sample prompt: enough context to steer every model the same way. */
+const PROMPT_WORDS = 6;
+
+/** The first words of the held-out text (a prompt the models have not trained on) without unknown words or line breaks. */
 function samplePrompt(prepared: PreparedText): string {
-  const source = prepared.split.validation.length >= 8 ? prepared.split.validation : prepared.split.train;
-  return prepared.tokenizer.decode(source.subarray(0, 6)).split('\n').filter(Boolean)[0] ?? '';
+  const { tokenizer, split } = prepared;
+  const source = split.validation.length > PROMPT_WORDS ? split.validation : split.train;
+  const unusable = (id: number) => id === tokenizer.unknownId || tokenizer.vocab[id] === NEWLINE_TOKEN;
+  for (let start = 0; start + PROMPT_WORDS <= source.length; start++) {
+    const window = source.subarray(start, start + PROMPT_WORDS);
+    if (!window.some(unusable)) return tokenizer.decode(window);
+  }
+  return tokenizer.decode(source.subarray(0, PROMPT_WORDS).filter((id) => !unusable(id)));
 }
 
 async function readInputs(paths: string[]): Promise<{ text: string; name: string; sources: string[] }> {
@@ -273,7 +284,7 @@ async function validationSplit(run: LoadedRun): Promise<Int32Array> {
   if (textHash(text) !== corpus.sha256) {
     throw new UserError(`The training text of this run (${corpus.sources.join(', ')}) has changed since training; name a file to evaluate on.`);
   }
-  return splitStream(run.tokenizer.encode(text), config.seqLen, config.valSplit).validation;
+  return run.tokenizer.encode(splitText(text, config.valSplit).validationText);
 }
 
 async function loadRunOnBackend(dir: string, args: ParsedArgs) {

@@ -20,7 +20,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   patience: 3, //           epochs without a better validation loss before stopping
   seed: 42, //              same seed + same backend = same run
   maxVocab: 10000, //       covers ~95% of running words of a typical English novel
-  minCount: 1, //           keep rare words: a person's own names and terms matter
+  minCount: 2, //           words seen once become <unk>, so the model learns how often new words come
   lowercase: false, //      suggestions should come out with the person's capitalisation
   backend: 'auto', //       tensorflow (native) → wasm → cpu
 };

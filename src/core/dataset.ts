@@ -5,6 +5,7 @@
  */
 import { UserError } from './errors';
 import { Random } from './random';
+import { splitTokens } from './tokenizer';
 
 /** Fewest tokens a window may shrink to before training stops making sense. */
 export const MIN_SEQ_LEN = 4;
@@ -19,33 +20,52 @@ export interface Split {
 }
 
 /**
- * Splits off the last `valSplit` share of the stream for validation and picks the window
- * length. A short text shrinks the window (down to MIN_SEQ_LEN) rather than failing; a text
- * too short even for that gets one sentence saying how many tokens it has and needs.
+ * Cuts off the last `valSplit` share of a text, at whitespace, for validation. The cut is
+ * made on the text rather than on token ids so that the vocabulary can be fitted on the
+ * training part alone: words that only occur in the held-out part then count as unknown,
+ * as they would for genuinely new text.
  */
-export function splitStream(ids: Int32Array, seqLen: number, valSplit: number, name = 'The text'): Split {
-  const { trainCount } = splitCounts(ids.length, valSplit);
-  if (longestWindow(trainCount) < MIN_SEQ_LEN) {
-    throw new UserError(`${name} has ${ids.length} tokens; training needs at least ${minimumTokens(valSplit)}.`);
+export function splitText(text: string, valSplit: number): { trainText: string; validationText: string } {
+  if (valSplit <= 0) return { trainText: text, validationText: '' };
+  let cut = Math.floor(text.length * (1 - valSplit));
+  // Move back to a whitespace (if one is near) so no word is cut in two.
+  const before = text.slice(Math.max(0, cut - 200), cut);
+  const space = before.search(/\s\S*$/);
+  if (space >= 0) cut = cut - before.length + space;
+  // A held-out part needs two tokens: one to read, one to predict.
+  while (cut > 0 && splitTokens(text.slice(cut)).length < 2) cut = Math.max(0, text.lastIndexOf(' ', cut - 1));
+  return { trainText: text.slice(0, cut), validationText: text.slice(cut) };
+}
+
+/**
+ * Checks that the training part holds enough for training and picks the window length. A
+ * short text shrinks the window (down to MIN_SEQ_LEN) rather than failing; a text too short
+ * even for that gets one sentence saying how many tokens it has and needs.
+ */
+export function splitStream(
+  train: Int32Array,
+  validation: Int32Array,
+  seqLen: number,
+  valSplit: number,
+  name = 'The text',
+): Split {
+  if (longestWindow(train.length) < MIN_SEQ_LEN || (valSplit > 0 && validation.length < 2)) {
+    const tokens = train.length + validation.length;
+    throw new UserError(`${name} has ${tokens} tokens; training needs at least ${Math.max(minimumTokens(valSplit), tokens + 1)}.`);
   }
-  return {
-    train: ids.subarray(0, trainCount),
-    validation: ids.subarray(trainCount),
-    seqLen: Math.min(seqLen, longestWindow(trainCount)),
-  };
+  return { train, validation, seqLen: Math.min(seqLen, longestWindow(train.length)) };
 }
 
 /** The fewest tokens a text needs for training with this validation share. */
 export function minimumTokens(valSplit: number): number {
   let tokens = 1;
-  while (longestWindow(splitCounts(tokens, valSplit).trainCount) < MIN_SEQ_LEN) tokens++;
+  while (longestWindow(tokens - heldOutCount(tokens, valSplit)) < MIN_SEQ_LEN) tokens++;
   return tokens;
 }
 
 /** Validation keeps at least two tokens (one input, one target) when there is a split. */
-function splitCounts(tokens: number, valSplit: number): { trainCount: number } {
-  const valCount = valSplit > 0 ? Math.max(2, Math.floor(tokens * valSplit)) : 0;
-  return { trainCount: tokens - valCount };
+function heldOutCount(tokens: number, valSplit: number): number {
+  return valSplit > 0 ? Math.max(2, Math.floor(tokens * valSplit)) : 0;
 }
 
 /** The longest window that still leaves MIN_TRAIN_WINDOWS windows in the training part. */

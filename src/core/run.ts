@@ -7,7 +7,7 @@ import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend';
 import { NgramCounts } from './baselines';
-import { splitStream, type Split } from './dataset';
+import { splitStream, splitText, type Split } from './dataset';
 import { textHash } from './input';
 import { buildModel, countParams } from './model';
 import { RunWriter, type RunRecord } from './store';
@@ -52,13 +52,14 @@ export interface PreparedText {
 }
 
 /**
- * Fits the tokenizer on the whole text (so validation words are not all unknown), splits
- * the stream and fits the counting baselines on the training part. Throws a UserError
- * when the text is too short.
+ * Splits the text, fits the tokenizer and the counting baselines on the training part
+ * (held-out words are new words, as they would be in real use) and encodes both parts.
+ * Throws a UserError when the text is too short.
  */
 export function prepareText(text: string, config: TrainConfig, name: string): PreparedText {
-  const tokenizer = Tokenizer.fit(text, config);
-  const split = splitStream(tokenizer.encode(text), config.seqLen, config.valSplit, name);
+  const { trainText, validationText } = splitText(text, config.valSplit);
+  const tokenizer = Tokenizer.fit(trainText, config);
+  const split = splitStream(tokenizer.encode(trainText), tokenizer.encode(validationText), config.seqLen, config.valSplit, name);
   const ngrams = NgramCounts.fit(split.train, tokenizer.vocabSize);
   // Without a validation part the baselines, like the network's figures, are in-sample.
   const heldOut = split.validation.length >= 2 ? split.validation : split.train;

@@ -1,28 +1,40 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluationBatches, MIN_SEQ_LEN, minimumTokens, splitStream, trainingBatches } from '../../src/core/dataset';
+import { evaluationBatches, MIN_SEQ_LEN, minimumTokens, splitStream, splitText, trainingBatches } from '../../src/core/dataset';
 import { UserError } from '../../src/core/errors';
 import { Random } from '../../src/core/random';
 
 const stream = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
-describe('splitStream', () => {
-  it('holds out the last share of the stream for validation', () => {
-    const split = splitStream(stream(1000), 32, 0.1);
-    assert.equal(split.train.length, 900);
-    assert.equal(split.validation.length, 100);
-    assert.equal(split.validation[0], 900);
-    assert.equal(split.seqLen, 32);
+describe('splitText', () => {
+  it('holds out the last share of the text, cut between words', () => {
+    const text = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
+    const { trainText, validationText } = splitText(text, 0.1);
+    assert.equal(trainText + validationText, text);
+    assert.match(validationText, /^ word\d+ /);
+    assert.ok(Math.abs(validationText.length - text.length * 0.1) < 10);
   });
 
   it('keeps everything for training when the validation share is 0', () => {
-    const split = splitStream(stream(100), 16, 0);
-    assert.equal(split.train.length, 100);
-    assert.equal(split.validation.length, 0);
+    assert.deepEqual(splitText('a b c', 0), { trainText: 'a b c', validationText: '' });
+  });
+
+  it('holds out at least two tokens of a short text', () => {
+    const { validationText } = splitText('one two three four five six seven eight nine ten eleven', 0.05);
+    assert.equal(validationText, ' ten eleven');
+  });
+});
+
+describe('splitStream', () => {
+  it('keeps the requested window when the text is long enough', () => {
+    const split = splitStream(stream(900), stream(100), 32, 0.1);
+    assert.equal(split.train.length, 900);
+    assert.equal(split.validation.length, 100);
+    assert.equal(split.seqLen, 32);
   });
 
   it('shrinks the window for a short text instead of failing', () => {
-    const split = splitStream(stream(30), 32, 0);
+    const split = splitStream(stream(30), stream(0), 32, 0);
     assert.ok(split.seqLen < 32 && split.seqLen >= MIN_SEQ_LEN, `seqLen ${split.seqLen}`);
     assert.ok(Math.floor((split.train.length - 1) / split.seqLen) >= 2);
   });
@@ -30,12 +42,16 @@ describe('splitStream', () => {
   it('says how many tokens a too-short text has and needs', () => {
     const needed = minimumTokens(0.1);
     assert.throws(
-      () => splitStream(stream(5), 32, 0.1, 'notes.txt'),
-      (error: unknown) => error instanceof UserError && error.message === `notes.txt has 5 tokens; training needs at least ${needed}.`,
+      () => splitStream(stream(4), stream(2), 32, 0.1, 'notes.txt'),
+      (error: unknown) => error instanceof UserError && error.message === `notes.txt has 6 tokens; training needs at least ${needed}.`,
     );
-    // The stated minimum is exactly enough.
-    assert.doesNotThrow(() => splitStream(stream(needed), 32, 0.1));
-    assert.throws(() => splitStream(stream(needed - 1), 32, 0.1), UserError);
+    // The stated minimum is exactly enough when split the usual way.
+    assert.doesNotThrow(() => splitStream(stream(needed - 2), stream(2), 32, 0.1));
+    assert.throws(() => splitStream(stream(needed - 3), stream(2), 32, 0.1), UserError);
+  });
+
+  it('needs a held-out part of two tokens when there is a validation share', () => {
+    assert.throws(() => splitStream(stream(100), stream(1), 32, 0.1), UserError);
   });
 });
 
