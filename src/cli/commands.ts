@@ -2,7 +2,6 @@
  * The `seqlab` subcommands. Each reads its inputs, calls the engine and prints either a
  * human summary or, with --json, one JSON line on stdout.
  */
-import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { flagOf, parseCells, type ParsedArgs } from './args';
@@ -197,9 +196,8 @@ async function trainOne(
   io: CommandIO,
 ): Promise<TrainSummary> {
   const progress = new ProgressReporter(io.stderr, config.cell);
-  const dir = freshRunDir(out, input.name, config.cell);
   const summary = await trainRun(
-    { ...input, config, dir },
+    { ...input, config, runsDir: out, runName: runName(input.name, config.cell) },
     {
       onStart: (info) => progress.start(info),
       onBatch: (p) => progress.batch(p),
@@ -208,7 +206,7 @@ async function trainOne(
     io.signal,
     prepared,
   );
-  progress.line(`${config.cell}: ${summary.stopReason}, best epoch ${summary.bestEpoch}, saved to ${dir}`);
+  progress.line(`${config.cell}: ${summary.stopReason}, best epoch ${summary.bestEpoch}, saved to ${summary.modelDir}`);
   return summary;
 }
 
@@ -296,14 +294,11 @@ function outDir(args: ParsedArgs): string {
   return typeof args.flags.out === 'string' ? args.flags.out : 'runs';
 }
 
-/** `<out>/<file>-<cell>-<yyyymmdd-hhmmss>`, with a counter if that exists already. */
-function freshRunDir(out: string, name: string, cell: CellType): string {
+/** `<file>-<cell>-<yyyymmdd-hhmmss>`: sorts by time and says what it is. */
+function runName(name: string, cell: CellType): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const slug = name.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'text';
-  const base = nodePath.join(out, `${slug}-${cell}-${stamp}`);
-  let dir = base;
-  for (let n = 2; fs.existsSync(dir); n++) dir = `${base}-${n}`;
-  return dir;
+  return `${slug}-${cell}-${stamp}`;
 }
 
 function requireString(value: unknown, message: string): string {

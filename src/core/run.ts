@@ -23,8 +23,10 @@ export interface RunRequest {
   /** Names the text in messages, e.g. "moby.txt". */
   name: string;
   config: TrainConfig;
-  /** The run folder to create. */
-  dir: string;
+  /** The folder runs go in. */
+  runsDir: string;
+  /** Name of the new run folder; a counter is added if it is taken. */
+  runName: string;
 }
 
 /** What a run knows once its data is prepared, before the first batch. */
@@ -77,11 +79,11 @@ export async function trainRun(
   const backend = await initBackend(config.backend);
   const { tokenizer, split, ngrams, baselines } = prepared;
   const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
-  const writer = await RunWriter.create(request.dir);
+  const writer = await RunWriter.createNew(request.runsDir, request.runName);
   const record: RunRecord = {
     format: 'seqlab-run',
     version: 1,
-    id: nodePath.basename(request.dir),
+    id: nodePath.basename(writer.dir),
     status: 'training',
     config,
     corpus: { sha256: textHash(request.text), tokens: split.train.length + split.validation.length, sources: request.sources },
@@ -96,7 +98,7 @@ export async function trainRun(
     await writer.writeJson('ngrams.json', ngrams.toJSON());
     await writer.writeRecord(record);
     callbacks.onStart?.({
-      dir: request.dir,
+      dir: writer.dir,
       backend,
       vocabSize: tokenizer.vocabSize,
       params: record.params,
@@ -139,7 +141,7 @@ export async function trainRun(
       tokensPerSecond: result.tokensPerSecond,
       seconds: result.seconds,
       backend,
-      modelDir: request.dir,
+      modelDir: writer.dir,
       baselines,
     };
     const status = result.stopReason === 'cancelled' ? 'stopped' : 'done';

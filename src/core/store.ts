@@ -85,6 +85,27 @@ export class RunWriter {
     return new RunWriter(dir);
   }
 
+  /**
+   * Creates a new run folder `name` under `parent`, or `name-2`, `name-3`, ... when taken.
+   * Creating the folder itself is the claim, so runs started at the same moment never share one.
+   */
+  static async createNew(parent: string, name: string): Promise<RunWriter> {
+    await fs.mkdir(parent, { recursive: true }).catch((error) => {
+      throw new UserError(`The folder for runs "${parent}" could not be created (${errorCode(error)}).`, { cause: error });
+    });
+    for (let n = 1; ; n++) {
+      const dir = nodePath.join(parent, n === 1 ? name : `${name}-${n}`);
+      try {
+        await fs.mkdir(dir);
+        return new RunWriter(dir);
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') {
+          throw new UserError(`The run folder "${dir}" could not be created (${errorCode(error)}).`, { cause: error });
+        }
+      }
+    }
+  }
+
   writeRecord(record: RunRecord): Promise<void> {
     return writeFileAtomic(this.dir, RUN_FILES.record, JSON.stringify(record, null, 2) + '\n');
   }

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DEMO_CONFIG, DEMO_TEXT } from '../../src/cli/commands';
 import { resolveTrainConfig } from '../../src/core/config';
@@ -44,9 +43,9 @@ for (const cell of CELL_TYPES) {
   describe(`predictor with a saved two-layer ${cell}`, () => {
     let dir: string;
     before(async () => {
-      dir = path.join(root, cell);
       const config = resolveTrainConfig({ cell, layers: 2, embedding: 16, units: 24, seqLen: 16, epochs: 1, dropout: 0.1 });
-      await trainRun({ text: mobyDickChapter(1), sources: [], name: 'Loomings', config, dir });
+      const summary = await trainRun({ text: mobyDickChapter(1), sources: [], name: 'Loomings', config, runsDir: root, runName: cell });
+      dir = summary.modelDir;
     });
 
     it('gives the same next-word probabilities as tf.loadLayersModel on the saved files', async () => {

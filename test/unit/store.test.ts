@@ -414,3 +414,11 @@ describe('listRuns', () => {
     assert.deepEqual(await listRuns(path.join(root, 'not-yet')), []);
   });
 });
+
+describe('RunWriter.createNew', () => {
+  it('gives runs started at the same moment folders of their own', async () => {
+    const parent = path.join(root, 'parallel');
+    const writers = await Promise.all([1, 2, 3].map(() => RunWriter.createNew(parent, 'same-name')));
+    assert.deepEqual(writers.map((w) => path.basename(w.dir)).sort(), ['same-name', 'same-name-2', 'same-name-3']);
+  });
+});
