@@ -1,17 +1,45 @@
-// Bundles the TypeScript sources with esbuild. TensorFlow.js stays external: its
-// backends find their native and .wasm files relative to their own package folders.
+// Bundles the TypeScript sources with esbuild.
+// - cli: for `seqlab` from an npm install; TensorFlow.js stays in node_modules.
+// - extension: the VS Code side; `vscode` is provided by the editor, TensorFlow.js never loads here.
+// - server and trainWorker: the engine process and its training threads. The .vsix ships no
+//   node_modules, so these bundle TensorFlow.js, and the wasm backend's binaries are copied
+//   next to them (src/core/backend.ts looks there first).
+// - webviews: browser code for the dashboard and the Models view, chart.js included.
 import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 
-const external = ['@tensorflow/*'];
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning' };
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
+const browser = { ...common, platform: 'browser', target: 'es2022', format: 'iife' };
 
-await build({
-  entryPoints: { cli: 'src/cli.ts' },
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  outdir: 'dist',
-  sourcemap: true,
-  external,
-  logLevel: 'warning',
-});
+const targets = [
+  { ...node, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', external: ['@tensorflow/*'] },
+  { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  {
+    ...node,
+    entryPoints: { server: 'src/server/main.ts', trainWorker: 'src/server/trainWorker.ts' },
+    outdir: 'dist',
+    external: ['@tensorflow/tfjs-node'],
+  },
+  {
+    ...browser,
+    entryPoints: { dashboard: 'src/webviews/dashboard.ts', models: 'src/webviews/models.ts' },
+    outdir: 'dist/webviews',
+  },
+];
+
+// While the extension is being written not every entry exists yet; build what does.
+const present = targets
+  .map((t) => ({ ...t, entryPoints: Object.fromEntries(Object.entries(t.entryPoints).filter(([, file]) => existsSync(file))) }))
+  .filter((t) => Object.keys(t.entryPoints).length > 0);
+await Promise.all(present.map((t) => build(t)));
+
+const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+mkdirSync('dist', { recursive: true });
+for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
+  copyFileSync(join(wasmDir, file), join('dist', file));
+}

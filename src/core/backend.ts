@@ -3,6 +3,8 @@
  * optional `@tensorflow/tfjs-node` package loads, else `wasm` (its binaries ship in the
  * npm package, so it always works), else the pure-JS `cpu` backend.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
 import { BACKEND_NAMES, type BackendName, type BackendPreference } from '../protocol/types';
@@ -19,20 +21,18 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
   const failures: string[] = [];
   for (const name of order) {
     try {
-      if (await tryBackend(name)) {
+      const failure = await tryBackend(name);
+      if (!failure) {
         active = name;
         return name;
       }
-      failures.push(`${name}: not available`);
+      failures.push(`the ${name} backend ${failure}`);
     } catch (error) {
-      failures.push(`${name}: ${(error as Error).message}`);
+      failures.push(`the ${name} backend failed to start (${(error as Error).message})`);
     }
   }
-  throw new UserError(
-    preference === 'auto'
-      ? `No TensorFlow.js backend could start (${failures.join('; ')}).`
-      : `The ${preference} backend is not available here (${failures.join('; ')}).`,
-  );
+  const reasons = failures.join('; ');
+  throw new UserError(preference === 'auto' ? `No TensorFlow.js backend could start: ${reasons}.` : `${reasons[0].toUpperCase()}${reasons.slice(1)}.`);
 }
 
 /** The backend chosen by `initBackend`, for reports. */
@@ -40,7 +40,8 @@ export function activeBackend(): BackendName | undefined {
   return active;
 }
 
-async function tryBackend(name: BackendName): Promise<boolean> {
+/** Starts a backend; returns why it could not, or undefined when it runs. */
+async function tryBackend(name: BackendName): Promise<string | undefined> {
   switch (name) {
     case 'tensorflow':
       try {
@@ -48,24 +49,31 @@ async function tryBackend(name: BackendName): Promise<boolean> {
         // install script needs a download that is not possible everywhere.
         require('@tensorflow/tfjs-node');
       } catch {
-        return false;
+        return 'needs @tensorflow/tfjs-node, which is not installed (npm install @tensorflow/tfjs-node)';
       }
       break;
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      // When bundled, the backend cannot find its .wasm files next to itself; point it at
-      // the package folder explicitly.
-      const dir = require('node:path').dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-      wasm.setWasmPaths(`${dir}/dist/`);
+      wasm.setWasmPaths(wasmFolder());
       registerMissingWasmKernels();
       break;
     }
     case 'cpu':
       break;
   }
-  if (!(await tf.setBackend(name))) return false;
+  if (!(await tf.setBackend(name))) return 'failed to start';
   await tf.ready();
-  return tf.getBackend() === name;
+  return tf.getBackend() === name ? undefined : 'failed to start';
+}
+
+/**
+ * Where the .wasm binaries are: next to this bundle in the packaged extension (the build
+ * copies them there), else in the installed npm package.
+ */
+function wasmFolder(): string {
+  const bundled = path.join(__dirname, 'tfjs-backend-wasm.wasm');
+  if (fs.existsSync(bundled)) return __dirname + path.sep;
+  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
 }
 
 let wasmKernelsRegistered = false;

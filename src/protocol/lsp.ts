@@ -1,0 +1,128 @@
+/**
+ * SeqLab's messages between the extension (client) and the engine (language server), on
+ * top of standard LSP. Inline suggestions use the standard LSP 3.18
+ * `textDocument/inlineCompletion` request; everything here is SeqLab's own. Each constant
+ * documents its direction. Plain JSON only: no `vscode` and no TensorFlow.js types.
+ */
+import type { Baselines, BatchProgress, CellType, EpochMetrics, TrainConfig } from './types';
+
+/** What the client passes in `initializationOptions`. */
+export interface EngineInitOptions {
+  /** Folder where run folders live (the extension's global storage), so runs survive reloads. */
+  runsDir: string;
+  settings: EngineSettings;
+}
+
+/** The settings the engine needs; the client sends them again on every change. */
+export interface EngineSettings {
+  suggestions: SuggestionSettings;
+  /** Runs that may train at once; the rest wait as 'queued'. */
+  maxConcurrentRuns: number;
+}
+
+export interface SuggestionSettings {
+  enabled: boolean;
+  /** Whole words after the one being typed. */
+  maxWords: number;
+  /** Stop adding words below this probability. */
+  minConfidence: number;
+}
+
+export type RunState = 'queued' | 'training' | 'done' | 'stopped' | 'failed';
+
+/** One row of the Models panel: what the registry knows about a run. */
+export interface RunInfo {
+  id: string;
+  /** The run folder. */
+  dir: string;
+  /** The text it was trained on, e.g. "notes.md" or "notes.md (selection)". */
+  corpusName: string;
+  cell: CellType;
+  config: TrainConfig;
+  state: RunState;
+  createdAt: string;
+  params?: number;
+  vocabSize?: number;
+  backend?: string;
+  epochsDone: number;
+  bestEpoch?: number;
+  bestValLoss?: number | null;
+  valAccuracy?: number | null;
+  valPerplexity?: number | null;
+  tokensPerSecond?: number;
+  seconds?: number;
+  baselines?: Baselines;
+  /** Why a failed run failed, one sentence. */
+  error?: string;
+  /** Runs started together by one Compare command share a group id. */
+  group?: string;
+}
+
+/** A downsampled point of the per-batch curves. */
+export interface BatchPoint {
+  /** Batches done since the start of the run, counting across epochs. */
+  step: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+}
+
+/** Everything the dashboard needs to redraw a run's curves. */
+export interface RunHistory {
+  runId: string;
+  batches: BatchPoint[];
+  epochs: EpochMetrics[];
+  /** A sample continuation after each epoch. */
+  samples: { epoch: number; text: string }[];
+}
+
+/** Progress of one run; exactly one of the optional parts is set. */
+export interface RunProgress {
+  runId: string;
+  batch?: BatchProgress & { step: number };
+  epoch?: EpochMetrics;
+  sample?: { epoch: number; text: string };
+  state?: RunState;
+  error?: string;
+}
+
+export interface TrainParams {
+  /** The document to train on; the engine has its text through text sync. */
+  uri: string;
+  /** Only this part of the document (a selection), when given. */
+  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
+  corpusName: string;
+  /** One run per cell; several cells make a comparison on the same split and seed. */
+  cells: CellType[];
+  config: TrainConfig;
+}
+
+export const Methods = {
+  /** client → server request: start training (one run per cell). Params TrainParams, result `{ runIds: string[] }`. Fails with a one-sentence message for an empty, binary or too short text. */
+  train: 'seqlab/train',
+  /** client → server request: stop a run (or all running and queued runs when `runId` is absent). Params `{ runId?: string }`, result null. The run keeps its best epoch. */
+  stop: 'seqlab/stop',
+  /** client → server request: the registry. Params `{}`, result `{ runs: RunInfo[]; activeRunId: string | null }`. */
+  runs: 'seqlab/runs',
+  /** client → server request: curves of runs for the dashboard. Params `{ runIds: string[] }`, result `{ histories: RunHistory[] }`. */
+  history: 'seqlab/history',
+  /** client → server request: choose the model for inline suggestions (null = none). Params `{ runId: string | null }`, result null. */
+  setActiveModel: 'seqlab/setActiveModel',
+  /** client → server request: continue a prompt. Params `{ runId: string; prompt: string; words: number; temperature: number }`, result `{ text: string }`. */
+  generate: 'seqlab/generate',
+  /** client → server request: copy a finished run folder into `target`. Params `{ runId: string; target: string }`, result `{ dir: string }`. */
+  exportRun: 'seqlab/exportRun',
+  /** client → server request: stop (if needed) and delete a run folder. Params `{ runId: string }`, result null. */
+  deleteRun: 'seqlab/deleteRun',
+  /** client → server notification: settings changed. Params EngineSettings. */
+  settingsChanged: 'seqlab/settingsChanged',
+  /** server → client notification: training progress, throttled to about 10 per second per run. Params RunProgress. */
+  progress: 'seqlab/progress',
+  /** server → client notification: the registry changed (a run was added, finished, deleted, or the active model changed). Params `{ runs: RunInfo[]; activeRunId: string | null }`. */
+  runsChanged: 'seqlab/runsChanged',
+} as const;
+
+export interface RunsResult {
+  runs: RunInfo[];
+  activeRunId: string | null;
+}
