@@ -13,6 +13,7 @@ import type { TokenizerOptions } from '../protocol/types';
 
 export const UNKNOWN_TOKEN = '<unk>';
 export const NEWLINE_TOKEN = '\n';
+/** Keep every word: training passes its own choice (src/core/config.ts); this is the neutral default of the primitive. */
 export const DEFAULT_TOKENIZER_OPTIONS: TokenizerOptions = Object.freeze({ maxVocab: 10000, minCount: 1, lowercase: false });
 
 /** Saved with the model as tokenizer.json. */
