@@ -15,9 +15,8 @@ import { readCorpus, textHash } from '../core/input';
 import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
-import { prepareText, trainRun, type PreparedText } from '../core/run';
+import { prepareText, runFolderName, samplePrompt, trainRun, type PreparedText } from '../core/run';
 import { loadNgrams, loadRun, type LoadedRun } from '../core/store';
-import { NEWLINE_TOKEN } from '../core/tokenizer';
 import { trainModel } from '../core/train';
 import type { Baselines, CellType, TrainConfig, TrainSummary } from '../protocol/types';
 
@@ -197,7 +196,7 @@ async function trainOne(
 ): Promise<TrainSummary> {
   const progress = new ProgressReporter(io.stderr, config.cell);
   const summary = await trainRun(
-    { ...input, config, runsDir: out, runName: runName(input.name, config.cell) },
+    { ...input, config, runsDir: out, runName: runFolderName(input.name, config.cell) },
     {
       onStart: (info) => progress.start(info),
       onBatch: (p) => progress.batch(p),
@@ -244,21 +243,6 @@ async function printSamples(io: CommandIO, runs: TrainSummary[], prompt: string)
   }
 }
 
-/** Words in a sample prompt: enough context to steer every model the same way. */
-const PROMPT_WORDS = 6;
-
-/** The first words of the held-out text (a prompt the models have not trained on) without unknown words or line breaks. */
-function samplePrompt(prepared: PreparedText): string {
-  const { tokenizer, split } = prepared;
-  const source = split.validation.length > PROMPT_WORDS ? split.validation : split.train;
-  const unusable = (id: number) => id === tokenizer.unknownId || tokenizer.vocab[id] === NEWLINE_TOKEN;
-  for (let start = 0; start + PROMPT_WORDS <= source.length; start++) {
-    const window = source.subarray(start, start + PROMPT_WORDS);
-    if (!window.some(unusable)) return tokenizer.decode(window);
-  }
-  return tokenizer.decode(source.subarray(0, PROMPT_WORDS).filter((id) => !unusable(id)));
-}
-
 async function readInputs(paths: string[]): Promise<{ text: string; name: string; sources: string[] }> {
   if (paths.length === 0) throw new UserError('Name at least one text file to read.');
   const { text, sources } = await readCorpus(paths);
@@ -292,13 +276,6 @@ async function loadRunOnBackend(dir: string, args: ParsedArgs) {
 
 function outDir(args: ParsedArgs): string {
   return typeof args.flags.out === 'string' ? args.flags.out : 'runs';
-}
-
-/** `<file>-<cell>-<yyyymmdd-hhmmss>`: sorts by time and says what it is. */
-function runName(name: string, cell: CellType): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const slug = name.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'text';
-  return `${slug}-${cell}-${stamp}`;
 }
 
 function requireString(value: unknown, message: string): string {

@@ -11,10 +11,10 @@ import { splitStream, splitText, type Split } from './dataset';
 import { textHash } from './input';
 import { buildModel, countParams } from './model';
 import { RunWriter, type RunRecord } from './store';
-import { Tokenizer } from './tokenizer';
+import { NEWLINE_TOKEN, Tokenizer } from './tokenizer';
 import { trainModel, type TrainCallbacks } from './train';
 import { SEQLAB_VERSION } from './version';
-import type { Baselines, BackendName, TrainConfig, TrainSummary } from '../protocol/types';
+import type { Baselines, BackendName, CellType, TrainConfig, TrainSummary } from '../protocol/types';
 
 export interface RunRequest {
   text: string;
@@ -27,6 +27,12 @@ export interface RunRequest {
   runsDir: string;
   /** Name of the new run folder; a counter is added if it is taken. */
   runName: string;
+  /**
+   * An empty folder already claimed for this run, used instead of a new one under
+   * `runsDir`: the language server claims a run's folder when it queues the run, so the
+   * run id is known before training starts.
+   */
+  dir?: string;
 }
 
 /** What a run knows once its data is prepared, before the first batch. */
@@ -43,6 +49,8 @@ export interface RunStart {
 
 export interface RunCallbacks extends TrainCallbacks {
   onStart?(start: RunStart): void;
+  /** The model being trained and its tokenizer, e.g. to sample from between epochs. trainRun owns the model. */
+  onModel?(model: tf.LayersModel, tokenizer: Tokenizer): void;
 }
 
 /** Prepared data of a run: shared when several cells train on the same text. */
@@ -68,6 +76,31 @@ export function prepareText(text: string, config: TrainConfig, name: string): Pr
   return { tokenizer, split, ngrams, baselines: ngrams.score(heldOut) };
 }
 
+/** Words in a sample prompt: enough context to steer every model the same way. */
+const PROMPT_WORDS = 6;
+
+/**
+ * The first words of the held-out text (a prompt the models have not trained on) without
+ * unknown words or line breaks: the prompt of the sample continuations shown after training.
+ */
+export function samplePrompt(prepared: PreparedText): string {
+  const { tokenizer, split } = prepared;
+  const source = split.validation.length > PROMPT_WORDS ? split.validation : split.train;
+  const unusable = (id: number) => id === tokenizer.unknownId || tokenizer.vocab[id] === NEWLINE_TOKEN;
+  for (let start = 0; start + PROMPT_WORDS <= source.length; start++) {
+    const window = source.subarray(start, start + PROMPT_WORDS);
+    if (!window.some(unusable)) return tokenizer.decode(window);
+  }
+  return tokenizer.decode(source.subarray(0, PROMPT_WORDS).filter((id) => !unusable(id)));
+}
+
+/** A run folder's name, `<text name>-<cell>-<yyyymmdd-hhmmss>`: sorts by time and says what it is. */
+export function runFolderName(name: string, cell: CellType, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const slug = name.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'text';
+  return `${slug}-${cell}-${stamp}`;
+}
+
 /** Trains one model and saves it as a run folder; returns the summary of `seqlab train`. */
 export async function trainRun(
   request: RunRequest,
@@ -79,7 +112,7 @@ export async function trainRun(
   const backend = await initBackend(config.backend);
   const { tokenizer, split, ngrams, baselines } = prepared;
   const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
-  const writer = await RunWriter.createNew(request.runsDir, request.runName);
+  const writer = request.dir ? await RunWriter.create(request.dir) : await RunWriter.createNew(request.runsDir, request.runName);
   const record: RunRecord = {
     format: 'seqlab-run',
     version: 1,
@@ -107,6 +140,7 @@ export async function trainRun(
       validationTokens: split.validation.length,
       baselines,
     });
+    callbacks.onModel?.(model, tokenizer);
     const result = await trainModel(
       model,
       split,

@@ -106,6 +106,15 @@ export class RunWriter {
     }
   }
 
+  /**
+   * Opens an existing run folder to rewrite its record or add files, e.g. when the
+   * process that trained it died and another records that. The caller must be its only writer.
+   */
+  static async open(dir: string): Promise<RunWriter> {
+    await requireFolder(dir);
+    return new RunWriter(dir);
+  }
+
   writeRecord(record: RunRecord): Promise<void> {
     return writeFileAtomic(this.dir, RUN_FILES.record, JSON.stringify(record, null, 2) + '\n');
   }
@@ -215,6 +224,12 @@ export async function loadNgrams(dir: string): Promise<NgramCounts> {
 export function fileHandler(dir: string): tf.io.IOHandler {
   return { load: () => readModelArtifacts(dir) };
 }
+
+/** config.json of one run folder, checked; a UserError says what is wrong with it. */
+export const readRunRecord: (dir: string) => Promise<RunRecord> = readRecord;
+
+/** metrics.jsonl of one run folder (empty before the first epoch ends). */
+export const readRunMetrics: (dir: string) => Promise<EpochMetrics[]> = readMetrics;
 
 /** The runs under `root`, newest first; folders that are not readable runs are skipped. */
 export async function listRuns(root: string): Promise<RunRecord[]> {

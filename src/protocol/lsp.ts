@@ -72,7 +72,7 @@ export interface RunHistory {
   runId: string;
   batches: BatchPoint[];
   epochs: EpochMetrics[];
-  /** A sample continuation after each epoch. */
+  /** A sample continuation after each epoch: the prompt followed by the model's words. */
   samples: { epoch: number; text: string }[];
 }
 
@@ -100,7 +100,7 @@ export interface TrainParams {
 export const Methods = {
   /** client → server request: start training (one run per cell). Params TrainParams, result `{ runIds: string[] }`. Fails with a one-sentence message for an empty, binary or too short text. */
   train: 'seqlab/train',
-  /** client → server request: stop a run (or all running and queued runs when `runId` is absent). Params `{ runId?: string }`, result null. The run keeps its best epoch. */
+  /** client → server request: stop a run (or all running and queued runs when `runId` is absent). Params `{ runId?: string }`, result null. The run keeps its best epoch; a queued run, which has none, is removed (its progress says 'stopped' first). */
   stop: 'seqlab/stop',
   /** client → server request: the registry. Params `{}`, result `{ runs: RunInfo[]; activeRunId: string | null }`. */
   runs: 'seqlab/runs',
@@ -120,7 +120,15 @@ export const Methods = {
   progress: 'seqlab/progress',
   /** server → client notification: the registry changed (a run was added, finished, deleted, or the active model changed). Params `{ runs: RunInfo[]; activeRunId: string | null }`. */
   runsChanged: 'seqlab/runsChanged',
+  /** server → client notification: after each inline completion the engine answered with the active model, the time it took on the engine's side (for the status bar). Params SuggestionLatency. */
+  suggestionLatency: 'seqlab/suggestionLatency',
 } as const;
+
+export interface SuggestionLatency {
+  runId: string;
+  /** From receiving the request to having the answer, in the engine process. */
+  milliseconds: number;
+}
 
 export interface RunsResult {
   runs: RunInfo[];

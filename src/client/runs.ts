@@ -1,0 +1,53 @@
+/**
+ * The extension's copy of the engine's runs registry. The engine owns the truth (on disk,
+ * under global storage); this mirror is refreshed from `seqlab/runs` when the engine
+ * (re)starts and from every `seqlab/runsChanged`, so the status bar, the Models view,
+ * the dashboard and the quick picks all read the same list without asking the engine.
+ */
+import * as vscode from 'vscode';
+import { hasModel, isActiveState } from '../protocol/format';
+import type { RunInfo, RunsResult } from '../protocol/lsp';
+
+export class Runs implements vscode.Disposable {
+  private result: RunsResult = { runs: [], activeRunId: null };
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  get all(): readonly RunInfo[] {
+    return this.result.runs;
+  }
+
+  get activeRunId(): string | null {
+    return this.result.activeRunId;
+  }
+
+  get active(): RunInfo | undefined {
+    return this.get(this.result.activeRunId);
+  }
+
+  get(id: string | null | undefined): RunInfo | undefined {
+    return id ? this.result.runs.find((run) => run.id === id) : undefined;
+  }
+
+  /** Runs that have a usable model (finished at least one epoch). */
+  get withModel(): RunInfo[] {
+    return this.result.runs.filter(hasModel);
+  }
+
+  get training(): RunInfo[] {
+    return this.result.runs.filter((run) => isActiveState(run.state));
+  }
+
+  update(result: RunsResult): void {
+    this.result = { runs: [...result.runs], activeRunId: result.activeRunId };
+    // Context keys drive the command palette's when-clauses in package.json.
+    void vscode.commands.executeCommand('setContext', 'seqlab.hasRuns', this.result.runs.length > 0);
+    void vscode.commands.executeCommand('setContext', 'seqlab.hasModels', this.withModel.length > 0);
+    void vscode.commands.executeCommand('setContext', 'seqlab.isTraining', this.training.length > 0);
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The engine behind the language server: what each SeqLab request does, put together from
+ * the registry, the training jobs and the models. main.ts only connects it to LSP.
+ */
+import * as fs from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { initBackend } from '../core/backend';
+import { UserError } from '../core/errors';
+import type {
+  EngineInitOptions,
+  EngineSettings,
+  RunHistory,
+  RunInfo,
+  RunProgress,
+  RunsResult,
+  SuggestionLatency,
+  TrainParams,
+} from '../protocol/lsp';
+import type { Log } from './errors';
+import { JobQueue } from './jobs';
+import { ActiveModel } from './models';
+import { Registry } from './registry';
+import { Trainer, type TrainText } from './training';
+
+export interface EngineNotifications {
+  progress(progress: RunProgress): void;
+  runsChanged(runs: RunsResult): void;
+  suggestionLatency(latency: SuggestionLatency): void;
+}
+
+/** How long a shutdown waits for training runs to stop and save before ending them. */
+const SHUTDOWN_GRACE_MS = 1500;
+
+export class Engine {
+  private readonly models = new ActiveModel();
+  private readonly trainer: Trainer;
+  /** Active models that failed to load, so a broken folder is not reloaded on every keystroke. */
+  private readonly unloadable = new Set<string>();
+  /** Engine-side time of the last answered suggestion, in milliseconds. */
+  lastSuggestionMs: number | undefined;
+
+  private constructor(
+    private settings: EngineSettings,
+    private readonly registry: Registry,
+    private readonly jobs: JobQueue,
+    private readonly notify: EngineNotifications,
+    private readonly log: Log,
+  ) {
+    this.trainer = new Trainer(
+      registry,
+      jobs,
+      {
+        progress: (progress) => notify.progress(progress),
+        finished: (runId) => this.models.invalidate(runId), // a run used while it trained has a better model now
+      },
+      log,
+    );
+    registry.onDidChange((runs) => notify.runsChanged(runs));
+  }
+
+  static async start(options: EngineInitOptions, notify: EngineNotifications, log: Log): Promise<Engine> {
+    // Suggestions run on this thread; training workers choose their backend themselves.
+    const backend = await initBackend('auto').catch((error: Error) => {
+      log.error(`No TensorFlow.js backend for suggestions: ${error.message}`);
+      return undefined;
+    });
+    if (backend) log.info(`SeqLab engine: TensorFlow.js backend ${backend} for suggestions.`);
+    const registry = await Registry.open(options.runsDir, log);
+    log.info(`SeqLab engine: ${registry.list().runs.length} runs in ${options.runsDir}.`);
+    return new Engine(options.settings, registry, new JobQueue(options.settings.maxConcurrentRuns), notify, log);
+  }
+
+  train(params: TrainParams, text: TrainText): Promise<{ runIds: string[] }> {
+    return this.trainer.train(params, text);
+  }
+
+  async stop(runId: string | undefined): Promise<null> {
+    await this.trainer.stop(runId);
+    return null;
+  }
+
+  runs(): RunsResult {
+    return this.registry.list();
+  }
+
+  async history(runIds: unknown): Promise<{ histories: RunHistory[] }> {
+    if (!Array.isArray(runIds)) throw new UserError('Name the runs whose curves to show.');
+    // A run deleted meanwhile has no curves; the others are still worth drawing.
+    const known = runIds.filter((id): id is string => typeof id === 'string' && this.registry.has(id));
+    return { histories: await Promise.all(known.map((id) => this.registry.history(id))) };
+  }
+
+  async setActiveModel(runId: string | null): Promise<null> {
+    if (runId === null || runId === undefined) {
+      this.models.clear();
+    } else {
+      const info = this.runWithModel(runId);
+      await this.models.use(runId, info.dir);
+      this.unloadable.delete(runId);
+    }
+    await this.registry.setActive(runId ?? null);
+    this.registry.changed();
+    return null;
+  }
+
+  async generate(params: { runId: string; prompt: string; words: number; temperature: number }): Promise<{ text: string }> {
+    const info = this.runWithModel(params.runId);
+    const prompt = typeof params.prompt === 'string' ? params.prompt : '';
+    const text = await this.models.generate(info.id, info.dir, prompt, { words: params.words, temperature: params.temperature });
+    return { text };
+  }
+
+  async exportRun(params: { runId: string; target: string }): Promise<{ dir: string }> {
+    const info = this.registry.get(params.runId);
+    if (info.state === 'queued' || info.state === 'training') {
+      throw new UserError(`The run ${info.id} is still ${info.state}; export it when it has finished.`);
+    }
+    if (typeof params.target !== 'string' || params.target === '') throw new UserError('Choose a folder to export the run to.');
+    const dir = nodePath.join(params.target, info.id);
+    try {
+      await fs.cp(info.dir, dir, {
+        recursive: true,
+        errorOnExist: true,
+        force: false,
+        filter: (source) => !source.endsWith('.tmp'), // a half-written file of a crash is no part of the run
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ERR_FS_CP_EEXIST' || code === 'EEXIST') throw new UserError(`"${dir}" already exists; choose another folder.`);
+      throw new UserError(`The run could not be copied to "${dir}" (${code ?? (error as Error).message}).`, { cause: error });
+    }
+    return { dir };
+  }
+
+  async deleteRun(runId: string): Promise<null> {
+    const info = this.registry.get(runId);
+    // Out of the registry first, so anything its worker still reports is ignored.
+    await this.registry.remove(runId);
+    this.unloadable.delete(runId);
+    try {
+      await this.trainer.kill(runId);
+      this.models.invalidate(runId);
+      await fs.rm(info.dir, { recursive: true, force: true });
+    } catch (error) {
+      throw new UserError(`The run folder "${info.dir}" could not be deleted (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, {
+        cause: error,
+      });
+    } finally {
+      this.registry.changed();
+    }
+    return null;
+  }
+
+  settingsChanged(settings: EngineSettings): void {
+    this.settings = settings;
+    this.jobs.setMaxConcurrent(settings.maxConcurrentRuns);
+  }
+
+  /**
+   * Ghost text for the cursor at the end of `textBefore`, or undefined when suggestions are
+   * off, no model is active, nothing is confident enough, or the request was cancelled.
+   */
+  async suggest(uri: string, textBefore: string, cancelled: () => boolean): Promise<string | undefined> {
+    const started = performance.now();
+    const { suggestions } = this.settings;
+    const runId = this.registry.activeRunId;
+    if (!suggestions.enabled || runId === null || this.unloadable.has(runId) || cancelled()) return undefined;
+    try {
+      await this.models.get(runId, this.registry.get(runId).dir);
+    } catch (error) {
+      this.unloadable.add(runId);
+      this.log.error(`The active model ${runId} could not be loaded, so there are no suggestions: ${(error as Error).message}`);
+      return undefined;
+    }
+    if (cancelled() || this.registry.activeRunId !== runId) return undefined;
+    const suggestion = this.models.suggest(uri, textBefore, suggestions);
+    const milliseconds = performance.now() - started;
+    this.lastSuggestionMs = milliseconds;
+    this.log.debug(`Suggestion in ${milliseconds.toFixed(1)} ms: ${JSON.stringify(suggestion?.text ?? null)}`);
+    this.notify.suggestionLatency({ runId, milliseconds });
+    return suggestion?.text;
+  }
+
+  closeDocument(uri: string): void {
+    this.models.closeDocument(uri);
+  }
+
+  shutdown(): Promise<void> {
+    return this.jobs.shutdown(SHUTDOWN_GRACE_MS);
+  }
+
+  /** A run that has (or may have) a saved model: queued runs have none yet. */
+  private runWithModel(runId: unknown): RunInfo {
+    if (typeof runId !== 'string') throw new UserError('Choose a run.');
+    const info = this.registry.get(runId);
+    if (info.state === 'queued') throw new UserError(`The run ${runId} has not started training yet, so it has no model.`);
+    return info;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The curves of one run for the dashboard. Per-batch points are downsampled as they come
+ * so a long run never holds more than MAX_BATCH_POINTS: a chart cannot show more anyway.
+ */
+import type { EpochMetrics } from '../protocol/types';
+import type { BatchPoint, RunHistory } from '../protocol/lsp';
+
+export const MAX_BATCH_POINTS = 2000;
+
+export class HistoryRecorder {
+  private batches: BatchPoint[] = [];
+  private readonly epochs: EpochMetrics[] = [];
+  private readonly samples: { epoch: number; text: string }[] = [];
+  /** Every `stride`-th batch is kept; the stride doubles each time the points fill up. */
+  private stride = 1;
+  private seen = 0;
+
+  constructor(readonly runId: string) {}
+
+  addBatch(point: BatchPoint): void {
+    if (this.seen++ % this.stride !== 0) return;
+    this.batches.push(point);
+    if (this.batches.length > MAX_BATCH_POINTS) {
+      // Halving keeps points evenly spaced: the survivors are every (2·stride)-th batch.
+      this.batches = this.batches.filter((_, i) => i % 2 === 0);
+      this.stride *= 2;
+    }
+  }
+
+  addEpoch(metrics: EpochMetrics): void {
+    this.epochs.push(metrics);
+  }
+
+  addSample(epoch: number, text: string): void {
+    this.samples.push({ epoch, text });
+  }
+
+  toJSON(): RunHistory {
+    return { runId: this.runId, batches: [...this.batches], epochs: [...this.epochs], samples: [...this.samples] };
+  }
+}

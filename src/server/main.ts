@@ -1,0 +1,137 @@
+/**
+ * SeqLab's engine process: a language server (LSP over IPC from the extension, or stdio
+ * with --stdio). It keeps the open documents through text sync, answers the standard
+ * `textDocument/inlineCompletion` request with the active model, and SeqLab's own
+ * `seqlab/*` requests (src/protocol/lsp.ts). Training never runs on this thread: each run
+ * has a worker thread (jobs.ts), so this thread stays free to answer while models train.
+ */
+import { fileURLToPath } from 'node:url';
+import {
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type InitializeResult,
+  type InlineCompletionItem,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { UserError } from '../core/errors';
+import { SEQLAB_VERSION } from '../core/version';
+import { Methods, type EngineSettings, type TrainParams } from '../protocol/lsp';
+import { Engine } from './engine';
+import { guarded, toResponseError } from './errors';
+import { parseInitOptions, parseSettings } from './settings';
+import type { TrainText } from './training';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const log = connection.console;
+let engine: Engine | undefined;
+
+// A bug in one handler must not end the engine (and with it every training run).
+process.on('unhandledRejection', (reason) => log.error(`Unhandled rejection: ${(reason as Error)?.stack ?? String(reason)}`));
+process.on('uncaughtException', (error) => log.error(`Uncaught exception: ${error.stack ?? String(error)}`));
+
+/** Requests reach the engine only after initialize has answered, which creates it. */
+function ready(): Engine {
+  if (!engine) throw new UserError('The SeqLab engine has not finished starting yet.');
+  return engine;
+}
+
+connection.onInitialize(async (params): Promise<InitializeResult> => {
+  try {
+    engine = await Engine.start(
+      parseInitOptions(params.initializationOptions),
+      {
+        progress: (progress) => void connection.sendNotification(Methods.progress, progress),
+        runsChanged: (runs) => void connection.sendNotification(Methods.runsChanged, runs),
+        suggestionLatency: (latency) => void connection.sendNotification(Methods.suggestionLatency, latency),
+      },
+      log,
+    );
+  } catch (error) {
+    throw toResponseError(error, log);
+  }
+  return {
+    capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
+    serverInfo: { name: 'SeqLab engine', version: SEQLAB_VERSION },
+  };
+});
+
+connection.onRequest(
+  Methods.train,
+  guarded(log, (params: TrainParams) => ready().train(params, trainText(params))),
+);
+connection.onRequest(
+  Methods.stop,
+  guarded(log, (params: { runId?: string } | undefined) => ready().stop(params?.runId)),
+);
+connection.onRequest(
+  Methods.runs,
+  guarded(log, () => ready().runs()),
+);
+connection.onRequest(
+  Methods.history,
+  guarded(log, (params: { runIds: string[] }) => ready().history(params?.runIds)),
+);
+connection.onRequest(
+  Methods.setActiveModel,
+  guarded(log, (params: { runId: string | null }) => ready().setActiveModel(params?.runId ?? null)),
+);
+connection.onRequest(
+  Methods.generate,
+  guarded(log, (params: { runId: string; prompt: string; words: number; temperature: number }) => ready().generate(params)),
+);
+connection.onRequest(
+  Methods.exportRun,
+  guarded(log, (params: { runId: string; target: string }) => ready().exportRun(params)),
+);
+connection.onRequest(
+  Methods.deleteRun,
+  guarded(log, (params: { runId: string }) => ready().deleteRun(params?.runId)),
+);
+connection.onNotification(Methods.settingsChanged, (settings: EngineSettings) => engine?.settingsChanged(parseSettings(settings)));
+
+connection.languages.inlineCompletion.on(async (params, token): Promise<InlineCompletionItem[] | null> => {
+  const document = documents.get(params.textDocument.uri);
+  if (!engine || !document || token.isCancellationRequested) return null;
+  const { position } = params;
+  const textBefore = document.getText({ start: { line: 0, character: 0 }, end: position });
+  try {
+    const text = await engine.suggest(document.uri, textBefore, () => token.isCancellationRequested);
+    // An empty range at the cursor: the suggestion is inserted, nothing typed is replaced.
+    return text ? [{ insertText: text, range: { start: position, end: position } }] : null;
+  } catch (error) {
+    // Typing must never see an error: no suggestion this time, details in the log.
+    log.error(`Inline completion failed: ${(error as Error).stack ?? String(error)}`);
+    return null;
+  }
+});
+
+documents.onDidClose((event) => engine?.closeDocument(event.document.uri));
+
+connection.onShutdown(async () => {
+  await engine?.shutdown();
+});
+
+/** The text a train request names: the document (or the selected range of it) from text sync. */
+function trainText(params: TrainParams): TrainText {
+  const document = documents.get(params?.uri);
+  if (!document) {
+    throw new UserError(`"${params?.corpusName ?? params?.uri}" is not open in the editor, so there is no text to train on.`);
+  }
+  const text = params.range ? document.getText(params.range) : document.getText();
+  // A whole saved file is recorded as the source, so `seqlab eval` can find the text again.
+  let sources: string[] = [];
+  if (!params.range && document.uri.startsWith('file:')) {
+    try {
+      sources = [fileURLToPath(document.uri)];
+    } catch {
+      sources = [];
+    }
+  }
+  return { text, sources };
+}
+
+documents.listen(connection);
+connection.listen();

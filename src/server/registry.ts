@@ -1,0 +1,177 @@
+/**
+ * The runs registry: every run folder in the runs folder plus the runs this engine queued
+ * or trains, their curves, and the model chosen for suggestions. Run folders are the
+ * truth, so the registry is rebuilt from them on start: runs survive window reloads and
+ * engine restarts, and a run whose engine died while it trained is recorded as interrupted.
+ */
+import * as fs from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { UserError } from '../core/errors';
+import { listRuns, readRunMetrics, RUN_FILES, RunWriter, type RunRecord } from '../core/store';
+import type { EpochMetrics } from '../protocol/types';
+import type { RunHistory, RunInfo, RunsResult } from '../protocol/lsp';
+import type { Log } from './errors';
+import { HistoryRecorder } from './history';
+import { infoFromRecord } from './runInfo';
+import {
+  processAlive,
+  readActiveRunId,
+  readHistory,
+  readOrigin,
+  removeUnstartedRunFolder,
+  writeActiveRunId,
+  writeHistory,
+  type RunOrigin,
+} from './runFiles';
+
+export class Registry {
+  private readonly runs = new Map<string, RunInfo>();
+  /** Curves of the runs trained in this session; older runs' curves are read from disk. */
+  private readonly recorders = new Map<string, HistoryRecorder>();
+  private active: string | null = null;
+  private readonly listeners: ((runs: RunsResult) => void)[] = [];
+
+  private constructor(
+    readonly runsDir: string,
+    private readonly log: Log,
+  ) {}
+
+  static async open(runsDir: string, log: Log): Promise<Registry> {
+    const registry = new Registry(runsDir, log);
+    await registry.load();
+    return registry;
+  }
+
+  list(): RunsResult {
+    const runs = [...this.runs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+    return { runs, activeRunId: this.active };
+  }
+
+  /** The run, or a UserError a person can read. */
+  get(id: string): RunInfo {
+    const info = this.runs.get(id);
+    if (!info) throw new UserError(`There is no run "${id}"; it may have been deleted.`);
+    return info;
+  }
+
+  has(id: string): boolean {
+    return this.runs.has(id);
+  }
+
+  get activeRunId(): string | null {
+    return this.active;
+  }
+
+  onDidChange(listener: (runs: RunsResult) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** A run this engine has just queued. */
+  add(info: RunInfo): HistoryRecorder {
+    const recorder = new HistoryRecorder(info.id);
+    this.runs.set(info.id, info);
+    this.recorders.set(info.id, recorder);
+    return recorder;
+  }
+
+  update(id: string, patch: Partial<RunInfo>): void {
+    const info = this.runs.get(id);
+    if (info) this.runs.set(id, { ...info, ...patch });
+  }
+
+  async remove(id: string): Promise<void> {
+    this.runs.delete(id);
+    this.recorders.delete(id);
+    if (this.active === id) await this.setActive(null);
+  }
+
+  async setActive(id: string | null): Promise<void> {
+    this.active = id;
+    await writeActiveRunId(this.runsDir, id).catch((error) =>
+      this.log.warn(`Could not save the active model choice: ${(error as Error).message}`),
+    );
+  }
+
+  /** Tells listeners (the client) that runs or the active model changed. */
+  changed(): void {
+    const runs = this.list();
+    this.listeners.forEach((listener) => listener(runs));
+  }
+
+  async history(id: string): Promise<RunHistory> {
+    const recorder = this.recorders.get(id);
+    if (recorder) return recorder.toJSON();
+    const { dir } = this.get(id);
+    const saved = await readHistory(dir);
+    // metrics.jsonl is the record of epochs; history.json adds what only the engine saw.
+    const epochs = await readRunMetrics(dir).catch((): EpochMetrics[] => saved?.epochs ?? []);
+    return { runId: id, batches: saved?.batches ?? [], epochs, samples: saved?.samples ?? [] };
+  }
+
+  /** Saves a finished run's curves beside it, so the dashboard can redraw them after a restart. */
+  async saveHistory(id: string): Promise<void> {
+    const recorder = this.recorders.get(id);
+    const info = this.runs.get(id);
+    if (!recorder || !info) return;
+    try {
+      await writeHistory(info.dir, recorder.toJSON());
+    } catch (error) {
+      this.log.warn(`Could not save the curves of ${id}: ${(error as Error).message}`);
+    }
+  }
+
+  private async load(): Promise<void> {
+    await this.removeUnstartedFolders();
+    for (const record of await listRuns(this.runsDir)) {
+      const dir = nodePath.join(this.runsDir, record.id);
+      const origin = await readOrigin(dir);
+      const metrics = await readRunMetrics(dir).catch((error) => {
+        this.log.warn((error as Error).message);
+        return [];
+      });
+      const current = record.status === 'training' && !trainedElsewhere(origin) ? await this.recover(record, dir, metrics) : record;
+      this.runs.set(record.id, infoFromRecord(current, dir, metrics, origin));
+    }
+    const active = await readActiveRunId(this.runsDir);
+    this.active = active !== null && this.runs.has(active) ? active : null;
+  }
+
+  /**
+   * A folder still says 'training' but its engine is gone: the run was interrupted. Its
+   * best epoch so far is kept if one was saved ('stopped'); otherwise it 'failed'.
+   */
+  private async recover(record: RunRecord, dir: string, metrics: EpochMetrics[]): Promise<RunRecord> {
+    const hasModel = await fs
+      .access(nodePath.join(dir, RUN_FILES.model))
+      .then(() => true)
+      .catch(() => false);
+    const finishedAt = new Date().toISOString();
+    const recovered: RunRecord = hasModel
+      ? { ...record, status: 'stopped', finishedAt, bestEpoch: [...metrics].reverse().find((m) => m.best)?.epoch }
+      : { ...record, status: 'failed', finishedAt, error: 'The run was interrupted before it saved a model.' };
+    try {
+      await (await RunWriter.open(dir)).writeRecord(recovered);
+      this.log.info(`Run ${record.id} was interrupted; it is now marked ${recovered.status}.`);
+    } catch (error) {
+      this.log.warn(`Run ${record.id} was interrupted, and its folder could not be updated: ${(error as Error).message}`);
+    }
+    return recovered;
+  }
+
+  /** Folders claimed for runs that were still queued when their engine died. */
+  private async removeUnstartedFolders(): Promise<void> {
+    const entries = await fs.readdir(this.runsDir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.filter((e) => e.isDirectory())) {
+      const dir = nodePath.join(this.runsDir, entry.name);
+      const origin = await readOrigin(dir);
+      if (origin && !trainedElsewhere(origin) && (await removeUnstartedRunFolder(dir))) {
+        this.log.info(`Removed ${entry.name}: it was queued when the engine stopped and never started.`);
+      }
+    }
+  }
+}
+
+/** Another engine that is still running (another VS Code window) owns this run: leave it be. */
+function trainedElsewhere(origin: RunOrigin | undefined): boolean {
+  return origin !== undefined && origin.enginePid !== process.pid && processAlive(origin.enginePid);
+}

@@ -1,0 +1,29 @@
+/**
+ * Messages between the engine (jobs.ts) and a training worker (trainWorker.ts). Both ends
+ * run in the same build, so these are plain TypeScript types, not a public protocol.
+ */
+import type { GenerateOptions } from '../core/predictor';
+import type { RunRequest, RunStart } from '../core/run';
+import type { BatchProgress, EpochMetrics, TrainSummary } from '../protocol/types';
+
+/** `workerData` of a training worker. */
+export interface TrainJobData {
+  /** Always with `dir`: the engine claims the run folder when it queues the run. */
+  request: RunRequest & { dir: string };
+  /** How the sample continuation after each epoch is generated. */
+  sample: GenerateOptions;
+}
+
+/** Worker → engine. */
+export type WorkerMessage =
+  | { type: 'start'; start: RunStart }
+  | { type: 'batch'; progress: BatchProgress }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'sample'; epoch: number; text: string }
+  /** Training ended with a saved model (completed, early-stopped or stopped). */
+  | { type: 'done'; summary: TrainSummary }
+  /** Training ended without a model; `message` is one sentence for a person, `detail` for the log. */
+  | { type: 'failed'; message: string; detail?: string };
+
+/** Engine → worker. */
+export type EngineMessage = { type: 'stop' };

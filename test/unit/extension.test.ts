@@ -1,0 +1,121 @@
+// Checks on the VS Code extension that need no VS Code: the manifest follows DESIGN.md §6
+// and agrees with the code, and the webview message guards accept what the extension
+// sends and refuse anything else. The real flow runs in test/e2e.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_TRAIN_CONFIG } from '../../src/core/config';
+import { formatDuration, hasModel, runLabel } from '../../src/protocol/format';
+import type { RunInfo } from '../../src/protocol/lsp';
+import { isDashboardState, isDashboardToHost, isHostToDashboard, isHostToModels, isModelsToHost } from '../../src/protocol/webview';
+
+const root = path.join(__dirname, '..', '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const contributes = manifest.contributes;
+
+describe('extension manifest', () => {
+  it('names every command seqlab.verbNoun in the SeqLab category', () => {
+    for (const command of contributes.commands) {
+      assert.match(command.command, /^seqlab\.[a-z]+[A-Z][A-Za-z]*$/, command.command);
+      assert.equal(command.category, 'SeqLab', command.command);
+    }
+  });
+
+  it('contributes exactly the commands of the commands table', () => {
+    const table = fs.readFileSync(path.join(root, 'src', 'client', 'commands.ts'), 'utf8');
+    const inTable = [...table.matchAll(/^\s+'(seqlab\.\w+)':/gm)].map((m) => m[1]).sort();
+    const contributed = contributes.commands.map((c: { command: string }) => c.command).sort();
+    assert.deepEqual(contributed, inTable);
+    for (const entries of Object.values(contributes.menus) as { command: string }[][]) {
+      for (const entry of entries) assert.ok(contributed.includes(entry.command), `menu names ${entry.command}`);
+    }
+  });
+
+  it('documents every setting with a type, a default, a markdownDescription and a scope', () => {
+    for (const [key, setting] of Object.entries(contributes.configuration.properties) as [string, Record<string, unknown>][]) {
+      assert.match(key, /^seqlab\./);
+      for (const field of ['type', 'default', 'markdownDescription', 'scope']) assert.ok(field in setting, `${key} has ${field}`);
+    }
+  });
+
+  it('has the same training defaults as src/core/config.ts', () => {
+    const properties = contributes.configuration.properties;
+    for (const key of ['cell', 'units', 'layers', 'embedding', 'seqLen', 'epochs', 'batch', 'learningRate'] as const) {
+      assert.equal(properties[`seqlab.model.${key}`].default, DEFAULT_TRAIN_CONFIG[key], `seqlab.model.${key}`);
+    }
+    assert.equal(properties['seqlab.backend'].default, DEFAULT_TRAIN_CONFIG.backend);
+  });
+
+  it('activates on specific events only, never "*"', () => {
+    assert.ok(manifest.activationEvents.length > 0);
+    assert.ok(!manifest.activationEvents.includes('*'));
+    assert.ok(manifest.activationEvents.includes('onWebviewPanel:seqlab.dashboard'), 'the dashboard is restored after a reload');
+  });
+
+  it('ships an allow-list: .vscodeignore ignores everything first', () => {
+    const lines = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.equal(lines[0], '**');
+    assert.ok(lines.slice(1).every((l) => l.startsWith('!')));
+    assert.ok(!lines.some((l) => /cli|\.map/.test(l)), 'no CLI bundle, no source maps');
+  });
+});
+
+const run: RunInfo = {
+  id: 'r1',
+  dir: '/runs/r1',
+  corpusName: 'notes.md',
+  cell: 'lstm',
+  config: { ...DEFAULT_TRAIN_CONFIG },
+  state: 'done',
+  createdAt: new Date(2025, 0, 2, 9, 5).toISOString(),
+  epochsDone: 3,
+};
+
+describe('webview messages', () => {
+  it('accepts what the dashboard and the Models view send', () => {
+    assert.ok(isDashboardToHost({ type: 'ready' }));
+    assert.ok(isDashboardToHost({ type: 'stop', runId: 'r1' }));
+    assert.ok(isModelsToHost({ type: 'select', runIds: ['r1', 'r2'] }));
+    assert.ok(isModelsToHost({ type: 'deleteRun', runId: 'r1' }));
+    assert.ok(isDashboardState({ runIds: [] }));
+  });
+
+  it('refuses malformed messages', () => {
+    for (const message of [null, 'ready', [], { type: 'stop' }, { type: 'stop', runId: 7 }, { type: 'eval', code: '1' }]) {
+      assert.ok(!isDashboardToHost(message), JSON.stringify(message));
+    }
+    for (const message of [{ type: 'select', runIds: 'r1' }, { type: 'select', runIds: [1] }, { type: 'useModel', runId: '' }, { type: 'nope' }]) {
+      assert.ok(!isModelsToHost(message), JSON.stringify(message));
+    }
+    assert.ok(!isDashboardState({ runIds: [null] }));
+  });
+
+  it('accepts what the extension sends to the webviews', () => {
+    assert.ok(isHostToDashboard({ type: 'show', runs: [run], histories: [{ runId: 'r1', batches: [], epochs: [], samples: [] }] }));
+    assert.ok(isHostToDashboard({ type: 'progress', progress: { runId: 'r1', state: 'done' } }));
+    assert.ok(isHostToModels({ type: 'update', runs: [run], activeRunId: null, selected: ['r1'], suggestionsEnabled: true }));
+    assert.ok(!isHostToModels({ type: 'update', runs: [{ id: 'r1' }], activeRunId: null, selected: [], suggestionsEnabled: true }));
+  });
+});
+
+describe('run formatting', () => {
+  it('names a run by cell, text and start time', () => {
+    assert.equal(runLabel(run), 'LSTM on notes.md (09:05)');
+  });
+
+  it('writes durations for people', () => {
+    assert.equal(formatDuration(45), '45s');
+    assert.equal(formatDuration(185), '3m 05s');
+    assert.equal(formatDuration(3720), '1h 02m');
+    assert.equal(formatDuration(undefined), '–');
+  });
+
+  it('has a model once an epoch finished, also while training on or after a stop', () => {
+    assert.ok(hasModel(run));
+    assert.ok(hasModel({ state: 'stopped', epochsDone: 1 }));
+    assert.ok(hasModel({ state: 'training', epochsDone: 2 }));
+    assert.ok(!hasModel({ state: 'stopped', epochsDone: 0 }));
+    assert.ok(!hasModel({ state: 'queued', epochsDone: 0 }));
+  });
+});

@@ -1,0 +1,420 @@
+/**
+ * Engine protocol tests: start the real engine (dist/server.js) as a child process and
+ * speak LSP to it over stdio, as an editor would: initialize, open documents, train tiny
+ * models, follow progress, ask for inline completions, stop, crash and restart.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { Predictor } from '../../src/core/predictor';
+import { loadRun } from '../../src/core/store';
+import {
+  Methods,
+  type EngineSettings,
+  type RunHistory,
+  type RunInfo,
+  type RunProgress,
+  type RunsResult,
+  type SuggestionLatency,
+  type TrainParams,
+} from '../../src/protocol/lsp';
+import type { TrainConfig } from '../../src/protocol/types';
+import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
+
+const ROOT = path.join(__dirname, '..', '..');
+const SERVER = path.join(ROOT, 'dist', 'server.js');
+
+/** Tiny models: a couple of seconds an epoch on a chapter. */
+const TINY: Partial<TrainConfig> = { embedding: 12, units: 16, seqLen: 16, batch: 16, epochs: 2, dropout: 0, patience: 0 };
+const SETTINGS: EngineSettings = { suggestions: { enabled: true, maxWords: 3, minConfidence: 0 }, maxConcurrentRuns: 2 };
+/** Runs whose text is named so crash their worker after one batch (a hook in trainWorker.ts). */
+const CRASHING_NAME = 'crash.txt';
+const LOOMINGS = mobyDickChapter(1);
+const FINAL_STATES = ['done', 'stopped', 'failed'];
+
+/** A running engine and everything it has told us. */
+class Engine {
+  readonly progress: RunProgress[] = [];
+  readonly latencies: SuggestionLatency[] = [];
+  readonly logs: string[] = [];
+  private readonly listeners = new Set<() => void>();
+  private exited: Promise<void>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly rpc: MessageConnection,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    rpc.onNotification(Methods.progress, (p: RunProgress) => this.record(() => this.progress.push(p)));
+    rpc.onNotification(Methods.suggestionLatency, (l: SuggestionLatency) => this.record(() => this.latencies.push(l)));
+    rpc.onNotification('window/logMessage', (m: { message: string }) => this.record(() => this.logs.push(m.message)));
+    rpc.listen();
+  }
+
+  static async start(runsDir: string, settings = SETTINGS): Promise<Engine> {
+    const child = spawn(process.execPath, [SERVER, '--stdio'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, SEQLAB_TEST_CRASH_WORKER: CRASHING_NAME },
+    });
+    child.stderr!.on('data', () => undefined); // keep the pipe drained
+    const engine = new Engine(child, createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!)));
+    const result = await engine.request<{ capabilities: Record<string, unknown> }>('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {},
+      initializationOptions: { runsDir, settings },
+    });
+    assert.equal(result.capabilities.inlineCompletionProvider, true);
+    engine.rpc.sendNotification('initialized', {});
+    return engine;
+  }
+
+  request<R>(method: string, params: unknown): Promise<R> {
+    return this.rpc.sendRequest(method, params) as Promise<R>;
+  }
+
+  open(uri: string, text: string): void {
+    this.rpc.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'plaintext', version: 1, text } });
+  }
+
+  runs(): Promise<RunsResult> {
+    return this.request(Methods.runs, {});
+  }
+
+  async train(uri: string, corpusName: string, cells: TrainParams['cells'], config: Partial<TrainConfig> = TINY): Promise<string[]> {
+    const params: TrainParams = { uri, corpusName, cells, config: config as TrainConfig };
+    return (await this.request<{ runIds: string[] }>(Methods.train, params)).runIds;
+  }
+
+  /** Resolves with `find()` once it returns something, re-checking on every notification. */
+  until<T>(find: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = find();
+        if (found === undefined) return;
+        this.listeners.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`Timed out waiting for ${what}; last logs: ${this.logs.slice(-5).join(' | ')}`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  finalState(runId: string): Promise<RunProgress> {
+    return this.until(() => this.progress.find((p) => p.runId === runId && p.state && FINAL_STATES.includes(p.state)), `the end of ${runId}`);
+  }
+
+  async run(runId: string): Promise<RunInfo> {
+    const found = (await this.runs()).runs.find((r) => r.id === runId);
+    assert.ok(found, `${runId} is not listed`);
+    return found;
+  }
+
+  async shutdown(): Promise<void> {
+    await this.request('shutdown', null);
+    this.rpc.sendNotification('exit');
+    await this.exited;
+    this.rpc.dispose();
+  }
+
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+    this.rpc.dispose();
+  }
+
+  private record(add: () => void): void {
+    add();
+    this.listeners.forEach((check) => check());
+  }
+}
+
+/** The engine's error for a request, which must be one sentence for a person. */
+async function requestError(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => assert.fail('expected the request to fail'),
+    (e: Error) => e,
+  );
+  assert.doesNotMatch(error.message, /\n/);
+  assert.match(error.message, /\.$/);
+  assert.equal(error.message.split(/[.!?] +[A-Z]/).length, 1, `not one sentence: ${error.message}`);
+  return error.message;
+}
+
+/** Rebuilds the bundles when the engine's sources are newer (npm test has just built them). */
+function ensureBuilt(): void {
+  const newest = (dir: string): number =>
+    Math.max(...fs.readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs)));
+  const sources = Math.max(...['server', 'core', 'protocol'].map((d) => newest(path.join(ROOT, 'src', d))));
+  const built = ['server.js', 'trainWorker.js'].map((f) => path.join(ROOT, 'dist', f));
+  if (built.every((f) => fs.existsSync(f) && fs.statSync(f).mtimeMs >= sources)) return;
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+const LOOMINGS_URI = 'file:///tmp/seqlab-test/loomings.txt';
+const CRASH_URI = 'file:///tmp/seqlab-test/crash.txt';
+
+describe('the engine over LSP', () => {
+  let runsDir: string;
+  let engine: Engine;
+  let firstRun: string;
+  let stoppedRun: string;
+
+  before(async () => {
+    ensureBuilt();
+    await useWasm();
+    runsDir = await makeTempDir('server');
+    engine = await Engine.start(runsDir);
+    engine.open(LOOMINGS_URI, LOOMINGS);
+  });
+  after(async () => {
+    await engine?.kill().catch(() => undefined);
+    await fsp.rm(runsDir, { recursive: true, force: true });
+  });
+
+  it('trains a model in a worker, reporting batches, epochs, samples and the end', async () => {
+    const started = performance.now();
+    [firstRun] = await engine.train(LOOMINGS_URI, 'loomings.txt', ['gru']);
+    const end = await engine.finalState(firstRun);
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(end.state, 'done');
+    const mine = engine.progress.filter((p) => p.runId === firstRun);
+    const batches = mine.filter((p) => p.batch).map((p) => p.batch!);
+    assert.ok(batches.length > 0, 'no batch progress');
+    assert.ok(batches.every((b, i) => i === 0 || b.step > batches[i - 1].step), 'steps must grow');
+    // At most 10 batch notifications a second (plus the one that starts each interval).
+    assert.ok(batches.length <= seconds * 10 + 2, `${batches.length} batch notifications in ${seconds.toFixed(1)} s`);
+    assert.deepEqual(mine.filter((p) => p.epoch).map((p) => p.epoch!.epoch), [1, 2]);
+    assert.equal(mine.filter((p) => p.sample).length, 2);
+    assert.deepEqual(mine.filter((p) => p.state).map((p) => p.state), ['training', 'done']);
+
+    const info = await engine.run(firstRun);
+    assert.equal(info.state, 'done');
+    assert.equal(info.corpusName, 'loomings.txt');
+    assert.equal(info.cell, 'gru');
+    assert.equal(info.epochsDone, 2);
+    assert.equal(info.backend, 'wasm');
+    assert.ok(info.params! > 0 && info.vocabSize! > 100 && info.bestEpoch! >= 1);
+    assert.ok(info.bestValLoss! > 0 && info.valPerplexity! > 1);
+    assert.ok(info.baselines!.unigram > 1);
+
+    const { histories } = await engine.request<{ histories: RunHistory[] }>(Methods.history, { runIds: [firstRun, 'no-such-run'] });
+    assert.equal(histories.length, 1);
+    assert.ok(histories[0].batches.length > 0);
+    assert.equal(histories[0].epochs.length, 2);
+    assert.equal(histories[0].samples.length, 2);
+    assert.ok(histories[0].samples[0].text.split(/\s+/).length >= 12);
+  });
+
+  it('suggests what the trained model predicts, as inline completions', async () => {
+    await engine.request(Methods.setActiveModel, { runId: firstRun });
+    assert.equal((await engine.runs()).activeRunId, firstRun);
+    const run = await loadRun((await engine.run(firstRun)).dir);
+    const predictor = new Predictor(run.model, run.tokenizer);
+    const vocabulary = new Set(run.tokenizer.vocab);
+    const cases = [
+      'Call me Ishmael. I thought I would sail about a little and see the ', // the next words
+      'Call me Ishmael. I thought I would sail about a little and see the wat', // finishing a word
+    ];
+    for (const [n, textBefore] of cases.entries()) {
+      const uri = `file:///tmp/seqlab-test/typing-${n}.txt`;
+      engine.open(uri, textBefore);
+      const position = { line: 0, character: textBefore.length };
+      const items = await engine.request<{ insertText: string; range: unknown }[] | null>('textDocument/inlineCompletion', {
+        textDocument: { uri },
+        position,
+        context: { triggerKind: 1 },
+      });
+      const expected = predictor.suggest(textBefore, SETTINGS.suggestions);
+      assert.ok(expected, 'with minConfidence 0 the model always has a suggestion');
+      assert.ok(items && items.length === 1, `no suggestion after ${JSON.stringify(textBefore)}`);
+      assert.equal(items[0].insertText, expected.text);
+      assert.deepEqual(items[0].range, { start: position, end: position });
+      // Whatever the model says is made of its own words, starting with the one being typed.
+      const typed = textBefore.slice(textBefore.lastIndexOf(' ') + 1);
+      const words = run.tokenizer.tokenize(typed + items[0].insertText);
+      assert.ok(words.length > 0 && words.every((w) => vocabulary.has(w)), `${JSON.stringify(words)} are not all words of the model`);
+      if (typed) assert.ok(words[0].startsWith(typed));
+    }
+    predictor.dispose();
+    run.model.dispose();
+    await engine.until(() => (engine.latencies.length >= 2 ? true : undefined), 'latency notifications');
+    assert.ok(engine.latencies.every((l) => l.runId === firstRun && l.milliseconds >= 0));
+
+    // Typing on: the same document grows, and the engine answers from its cached state.
+    const uri = 'file:///tmp/seqlab-test/typing-0.txt';
+    let text = cases[0];
+    for (const word of ['sea', 'and', 'the', 'ship']) {
+      const character = text.length;
+      text += word + ' ';
+      engine.rpc.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: character },
+        contentChanges: [{ range: { start: { line: 0, character }, end: { line: 0, character } }, text: word + ' ' }],
+      });
+      const items = await engine.request<unknown[] | null>('textDocument/inlineCompletion', {
+        textDocument: { uri },
+        position: { line: 0, character: text.length },
+        context: { triggerKind: 1 },
+      });
+      assert.ok(items && items.length === 1);
+    }
+    const times = engine.latencies.slice(1).map((l) => l.milliseconds);
+    process.stdout.write(`# engine-side suggestion latency (ms), after the first: ${times.map((t) => t.toFixed(1)).join(', ')}\n`);
+
+    engine.rpc.sendNotification(Methods.settingsChanged, { ...SETTINGS, suggestions: { ...SETTINGS.suggestions, enabled: false } });
+    const off = await engine.request('textDocument/inlineCompletion', {
+      textDocument: { uri },
+      position: { line: 0, character: text.length },
+      context: { triggerKind: 1 },
+    });
+    assert.equal(off, null, 'suggestions are off');
+    engine.rpc.sendNotification(Methods.settingsChanged, SETTINGS);
+  });
+
+  it('stops a long run halfway and keeps its best epoch', async () => {
+    [stoppedRun] = await engine.train(LOOMINGS_URI, 'loomings.txt', ['lstm'], { ...TINY, epochs: 200 });
+    await engine.until(() => engine.progress.find((p) => p.runId === stoppedRun && p.epoch), 'the first epoch');
+    await engine.request(Methods.stop, { runId: stoppedRun });
+    assert.equal((await engine.finalState(stoppedRun)).state, 'stopped');
+    const info = await engine.run(stoppedRun);
+    assert.equal(info.state, 'stopped');
+    assert.ok(info.bestEpoch! >= 1 && info.epochsDone < 200);
+    const record = JSON.parse(await fsp.readFile(path.join(info.dir, 'config.json'), 'utf8'));
+    assert.equal(record.status, 'stopped');
+    // Its best epoch is a usable model.
+    const { text } = await engine.request<{ text: string }>(Methods.generate, { runId: stoppedRun, prompt: 'Call me', words: 5, temperature: 0 });
+    assert.ok(text.trim().length > 0, 'a stopped run generates text');
+  });
+
+  it('marks only a crashed run failed; the other run and the engine go on', async () => {
+    engine.open(CRASH_URI, LOOMINGS);
+    const [healthy] = await engine.train(LOOMINGS_URI, 'loomings.txt', ['rnn'], { ...TINY, epochs: 1 });
+    const [crashing] = await engine.train(CRASH_URI, CRASHING_NAME, ['rnn'], { ...TINY, epochs: 1 });
+    const crash = await engine.finalState(crashing);
+    assert.equal(crash.state, 'failed');
+    assert.match(crash.error!, /^The training worker stopped unexpectedly \(exit code 70\)\.$/);
+    const { runs } = await engine.runs(); // still answering
+    assert.equal(runs.find((r) => r.id === crashing)!.state, 'failed');
+    const record = JSON.parse(await fsp.readFile(path.join(runsDir, crashing, 'config.json'), 'utf8'));
+    assert.equal(record.status, 'failed');
+    assert.equal((await engine.finalState(healthy)).state, 'done');
+
+    // A damaged model folder cannot become the active model, and says why.
+    const dir = (await engine.run(healthy)).dir;
+    const weights = (await fsp.readdir(dir)).find((f) => f.endsWith('.bin'))!;
+    await fsp.truncate(path.join(dir, weights), 10);
+    const message = await requestError(engine.request(Methods.setActiveModel, { runId: healthy }));
+    assert.match(message, /weights/);
+    assert.equal((await engine.runs()).activeRunId, firstRun, 'the active model is unchanged');
+
+    await engine.request(Methods.deleteRun, { runId: healthy });
+    assert.ok(!(await engine.runs()).runs.some((r) => r.id === healthy));
+    assert.ok(!fs.existsSync(dir));
+  });
+
+  it('refuses bad text and settings with one sentence', async () => {
+    const cases: [string, string, RegExp, Partial<TrainConfig>?][] = [
+      ['empty.txt', '', /"empty\.txt" is empty/],
+      ['blank.txt', ' \n\t\n', /only whitespace/],
+      ['short.txt', 'Call me Ishmael.', /short\.txt has \d+ tokens; training needs at least \d+\./],
+      ['binary.bin', 'PK\u0003\u0004\u0000\u0000\u0001', /binary/],
+      ['loomings.txt', LOOMINGS, /units must be a whole number/, { units: -3 }],
+    ];
+    for (const [name, text, expected, config] of cases) {
+      const uri = `file:///tmp/seqlab-test/${name}`;
+      engine.open(uri, text);
+      assert.match(await requestError(engine.train(uri, name, ['lstm'], config)), expected);
+    }
+    assert.match(await requestError(engine.train('file:///not/open.txt', 'open.txt', ['lstm'])), /not open/);
+    assert.match(await requestError(engine.train(LOOMINGS_URI, 'loomings.txt', [])), /at least one cell/);
+    assert.match(await requestError(engine.request(Methods.setActiveModel, { runId: 'nope' })), /no run "nope"/);
+  });
+
+  it('compares cells on one text, queueing beyond the concurrency limit', async () => {
+    const runIds = await engine.train(LOOMINGS_URI, 'loomings.txt', ['rnn', 'gru', 'lstm'], { ...TINY, epochs: 1 });
+    assert.equal(runIds.length, 3);
+    const listed = (await engine.runs()).runs.filter((r) => runIds.includes(r.id));
+    assert.deepEqual(listed.map((r) => r.state).sort(), ['queued', 'training', 'training']);
+    assert.equal(new Set(listed.map((r) => r.group)).size, 1);
+    assert.ok(listed[0].group);
+
+    // Stopping the queued run removes it: it has nothing to keep.
+    const queued = listed.find((r) => r.state === 'queued')!;
+    await engine.request(Methods.stop, { runId: queued.id });
+    assert.equal((await engine.finalState(queued.id)).state, 'stopped');
+    assert.ok(!(await engine.runs()).runs.some((r) => r.id === queued.id));
+    assert.ok(!fs.existsSync(queued.dir));
+
+    for (const id of runIds.filter((id) => id !== queued.id)) assert.equal((await engine.finalState(id)).state, 'done');
+    const configs = (await engine.runs()).runs.filter((r) => runIds.includes(r.id)).map((r) => r.config);
+    assert.deepEqual(new Set(configs.map((c) => JSON.stringify({ ...c, cell: undefined }))).size, 1, 'the same settings but the cell');
+  });
+
+  it('exports a run folder', async () => {
+    const target = await makeTempDir('export');
+    const { dir } = await engine.request<{ dir: string }>(Methods.exportRun, { runId: firstRun, target });
+    assert.equal(dir, path.join(target, firstRun));
+    for (const file of ['model.json', 'tokenizer.json', 'config.json', 'metrics.jsonl']) assert.ok(fs.existsSync(path.join(dir, file)), file);
+    await loadRun(dir).then((run) => run.model.dispose());
+    assert.match(await requestError(engine.request(Methods.exportRun, { runId: firstRun, target })), /already exists/);
+    await fsp.rm(target, { recursive: true, force: true });
+  });
+
+  it('keeps its runs, curves and active model across a restart', async () => {
+    const before = await engine.runs();
+    await engine.shutdown();
+    engine = await Engine.start(runsDir);
+    const afterRestart = await engine.runs();
+    const states = (result: RunsResult) => result.runs.map((r) => `${r.id} ${r.state}`).sort();
+    assert.deepEqual(states(afterRestart), states(before));
+    assert.equal(afterRestart.activeRunId, firstRun);
+    const { histories } = await engine.request<{ histories: RunHistory[] }>(Methods.history, { runIds: [firstRun] });
+    assert.ok(histories[0].batches.length > 0, 'per-batch curves are saved with the run');
+    assert.equal(histories[0].epochs.length, 2);
+    // The restored active model still suggests.
+    engine.open('file:///tmp/seqlab-test/again.txt', 'Call me Ishmael. I thought I would ');
+    const items = await engine.request<unknown[] | null>('textDocument/inlineCompletion', {
+      textDocument: { uri: 'file:///tmp/seqlab-test/again.txt' },
+      position: { line: 0, character: 35 },
+      context: { triggerKind: 1 },
+    });
+    assert.ok(items && items.length === 1);
+  });
+
+  it('marks runs interrupted by a dead engine on the next start', async () => {
+    engine.open(LOOMINGS_URI, LOOMINGS);
+    const [interrupted] = await engine.train(LOOMINGS_URI, 'loomings.txt', ['gru'], { ...TINY, epochs: 200 });
+    await engine.until(() => engine.progress.find((p) => p.runId === interrupted && p.epoch), 'the first epoch');
+    const deadPid = engine.child.pid!;
+    await engine.kill();
+
+    // A run that died before saving a model, and a run that was still queued.
+    const noModel = path.join(runsDir, 'no-model');
+    await fsp.mkdir(noModel);
+    const record = JSON.parse(await fsp.readFile(path.join(runsDir, firstRun, 'config.json'), 'utf8'));
+    await fsp.writeFile(path.join(noModel, 'config.json'), JSON.stringify({ ...record, status: 'training', summary: undefined }));
+    const unstarted = path.join(runsDir, 'never-started');
+    await fsp.mkdir(unstarted);
+    await fsp.writeFile(path.join(unstarted, 'origin.json'), JSON.stringify({ corpusName: 'x', enginePid: deadPid }));
+
+    engine = await Engine.start(runsDir);
+    const stopped = await engine.run(interrupted);
+    assert.equal(stopped.state, 'stopped');
+    assert.ok(stopped.bestEpoch! >= 1);
+    assert.equal(JSON.parse(await fsp.readFile(path.join(stopped.dir, 'config.json'), 'utf8')).status, 'stopped');
+    const failed = await engine.run('no-model');
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.error!, /interrupted/);
+    assert.ok(!fs.existsSync(unstarted), 'the folder of a run that never started is removed');
+    await engine.request(Methods.setActiveModel, { runId: interrupted }); // its best epoch loads
+  });
+});

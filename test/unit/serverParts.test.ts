@@ -1,0 +1,73 @@
+/** The engine's small parts that need no process: curve downsampling, progress throttling, settings. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { HistoryRecorder, MAX_BATCH_POINTS } from '../../src/server/history';
+import { parseInitOptions, parseSettings, DEFAULT_SETTINGS } from '../../src/server/settings';
+import { ProgressThrottle } from '../../src/server/throttle';
+import type { RunProgress } from '../../src/protocol/lsp';
+
+describe('the batch curve of a run', () => {
+  it('keeps at most MAX_BATCH_POINTS evenly spaced points over the whole run', () => {
+    const recorder = new HistoryRecorder('r');
+    const total = 5 * MAX_BATCH_POINTS + 123;
+    for (let step = 1; step <= total; step++) recorder.addBatch({ step, epoch: 1, loss: 1 / step, accuracy: 0 });
+    const { batches } = recorder.toJSON();
+    assert.ok(batches.length <= MAX_BATCH_POINTS && batches.length > MAX_BATCH_POINTS / 2, `${batches.length} points`);
+    assert.equal(batches[0].step, 1);
+    const gaps = new Set(batches.slice(1).map((b, i) => b.step - batches[i].step));
+    assert.equal(gaps.size, 1, 'evenly spaced');
+    assert.ok(total - batches.at(-1)!.step < [...gaps][0], 'reaches the end of the run');
+  });
+
+  it('keeps every point of a short run, and every epoch and sample', () => {
+    const recorder = new HistoryRecorder('r');
+    for (let step = 1; step <= 10; step++) recorder.addBatch({ step, epoch: 1, loss: 1, accuracy: 0 });
+    recorder.addSample(1, 'Call me Ishmael');
+    assert.equal(recorder.toJSON().batches.length, 10);
+    assert.deepEqual(recorder.toJSON().samples, [{ epoch: 1, text: 'Call me Ishmael' }]);
+  });
+});
+
+describe('progress throttling', () => {
+  const batch = (step: number): RunProgress => ({
+    runId: 'r',
+    batch: { step, epoch: 1, epochs: 1, batch: step, batches: 100, loss: 1, accuracy: 0, tokensPerSecond: 1, elapsedSeconds: 0, etaSeconds: 0 },
+  });
+
+  it('sends the first batch at once, then the latest one per interval', async () => {
+    const sent: RunProgress[] = [];
+    const throttle = new ProgressThrottle((p) => sent.push(p), 50);
+    for (let step = 1; step <= 20; step++) throttle.batch(batch(step));
+    assert.deepEqual(sent.map((p) => p.batch!.step), [1]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.deepEqual(sent.map((p) => p.batch!.step), [1, 20], 'the newest pending batch follows');
+  });
+
+  it('never holds back epochs or states, and sends a pending batch before them', () => {
+    const sent: RunProgress[] = [];
+    const throttle = new ProgressThrottle((p) => sent.push(p), 10_000);
+    throttle.batch(batch(1));
+    throttle.batch(batch(2));
+    throttle.now({ runId: 'r', state: 'done' });
+    assert.deepEqual(
+      sent.map((p) => p.state ?? p.batch!.step),
+      [1, 2, 'done'],
+    );
+  });
+});
+
+describe('engine settings from the client', () => {
+  it('falls back to defaults for missing or out-of-range values', () => {
+    assert.deepEqual(parseSettings(undefined), DEFAULT_SETTINGS);
+    const settings = parseSettings({ suggestions: { enabled: false, maxWords: -1, minConfidence: 2 }, maxConcurrentRuns: 0 });
+    assert.equal(settings.suggestions.enabled, false);
+    assert.equal(settings.suggestions.maxWords, DEFAULT_SETTINGS.suggestions.maxWords);
+    assert.equal(settings.suggestions.minConfidence, DEFAULT_SETTINGS.suggestions.minConfidence);
+    assert.equal(settings.maxConcurrentRuns, DEFAULT_SETTINGS.maxConcurrentRuns);
+  });
+
+  it('needs a runs folder', () => {
+    assert.throws(() => parseInitOptions({ settings: {} }), /folder for runs/);
+    assert.equal(parseInitOptions({ runsDir: '/tmp/runs' }).runsDir, '/tmp/runs');
+  });
+});
