@@ -1,0 +1,41 @@
+// Proves the e2e harness against a throwaway extension: palette command and
+// its notification, webviews (panel and view) found by title, and an inline
+// suggestion shown as ghost text and accepted with Tab.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { waitUntil, withVSCode } from './harness';
+
+const SAMPLE_EXTENSION = path.join(__dirname, 'fixtures', 'sample-extension');
+
+test('harness drives a real VS Code: command, notification, webviews, ghost text', { timeout: 300_000 }, async (t) => {
+  const options = { name: 'smoke', extensions: [SAMPLE_EXTENSION], files: { 'notes.txt': '' }, signal: t.signal };
+  await withVSCode(options, async (vscode) => {
+    await vscode.openFile('notes.txt');
+
+    // Running the command also activates the extension, so its inline provider is registered before we type.
+    await vscode.runCommand('Sample: Say Hello');
+    await vscode.waitForNotification('Hello from the sample extension!');
+
+    await vscode.runCommand('Sample: Show Panel');
+    assert.match(await vscode.webviewText('Sample Panel'), /Hello from the sample panel/);
+    await vscode.runCommand('Sample: Focus on Sample View View');
+    assert.match(await vscode.webviewText('Sample View'), /Hello from the sample view/);
+    await vscode.screenshot('smoke-webviews');
+
+    await vscode.openFile('notes.txt');
+    await vscode.typeInEditor('hello');
+    assert.equal(await vscode.waitForGhostText(), ' world');
+    await vscode.screenshot('smoke-ghost-text');
+    await vscode.pressKey('Tab');
+    await vscode.waitForEditorText('hello world');
+
+    // The DOM says what is shown; the saved file says what the document holds.
+    await vscode.pressKey('Control+S');
+    const file = path.join(vscode.workspace, 'notes.txt');
+    await waitUntil('notes.txt saved as "hello world"', () => fs.readFileSync(file, 'utf8') === 'hello world', {
+      timeoutMs: 30_000,
+    });
+  });
+});
