@@ -114,11 +114,20 @@ export class Engine implements vscode.Disposable {
     else await this.client.restart();
   }
 
-  request<M extends keyof Requests>(
+  async request<M extends keyof Requests>(
     method: M,
     params: Requests[M][0],
     token?: vscode.CancellationToken,
   ): Promise<Requests[M][1]> {
+    if (this.client.state === State.Starting || this.client.state === State.Running) {
+      // A request made while the engine starts waits for the same start promise as the
+      // didOpen notifications the client sends for the open editors as it finishes starting,
+      // and, having waited first, would reach the engine before them: a train request would
+      // find its document "not open". Let the start finish and those notifications go first
+      // (start() only returns the settled start promise when the engine is already up).
+      await this.client.start();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return this.client.sendRequest(method, params, token);
   }
 
