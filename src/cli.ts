@@ -2,6 +2,7 @@
  * `seqlab`: the engine on the command line. Errors a person can fix print one sentence and
  * exit 1; anything else is a bug and says so.
  */
+import { benchCommand } from './bench/command';
 import { parseCommandLine, USAGE } from './cli/args';
 import { compareCommand, demoCommand, evalCommand, generateCommand, trainCommand, type CommandIO } from './cli/commands';
 import { isUserError } from './core/errors';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, (args: ReturnType<typeof parseCommandLine>, io: C
   generate: generateCommand,
   eval: evalCommand,
   demo: demoCommand,
+  bench: benchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

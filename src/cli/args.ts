@@ -44,6 +44,8 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   prompt: 'string',
   words: 'integer',
   temperature: 'number',
+  quick: 'boolean',
+  quality: 'boolean',
   help: 'boolean',
 };
 
@@ -142,6 +144,7 @@ Usage:
   seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
   seqlab demo [--json]
+  seqlab bench [--quick] [--quality] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
 
 Training options (defaults in brackets):
   --cell rnn|gru|lstm [lstm]   --epochs N [20]        --units N [128]      --layers N [1]

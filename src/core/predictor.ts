@@ -3,15 +3,24 @@
  * text it has read and the recurrent state after it, so a request whose text extends the
  * last one costs only the new tokens. When the text before the cursor changed elsewhere it
  * re-reads the tail of the text in one pass.
+ *
+ * It runs the fast path's recurrences (the same kernels training uses) with a batch of one,
+ * and computes the output layer only for the state it is asked about.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RecurrentStep, type LayerState } from './cells';
-import { modelParts, type ModelParts } from './model';
+import { makeRecurrence } from './fast/cells';
+import { gatherRows, stackSteps } from './fast/layout';
+import { FastNetwork } from './fast/network';
+import type { LayerState, Recurrence } from './fast/recurrence';
+import { modelParts } from './model';
 import { Random } from './random';
 import { NEWLINE_TOKEN, type Tokenizer } from './tokenizer';
 
 /** Characters of text re-read on a full pass: recurrent nets forget far context anyway. */
 export const FULL_PASS_CHARACTERS = 4000;
+
+/** Recent states kept as numbers, to resume from when a request's text backs up a little. */
+const CHECKPOINTS = 16;
 
 export interface Candidate {
   id: number;
@@ -47,17 +56,37 @@ class ReadState {
   get top(): tf.Tensor2D {
     return this.layers[this.layers.length - 1][0];
   }
+  /** The numbers of the state, held outside TensorFlow.js (a few hundred per layer). */
+  snapshot(): Float32Array[][] {
+    return this.layers.map((layer) => layer.map((t) => t.dataSync() as Float32Array));
+  }
+  static restore(snapshot: Float32Array[][]): ReadState {
+    return new ReadState(snapshot.map((layer) => layer.map((values) => tf.tensor2d(values, [1, values.length]))));
+  }
   dispose(): void {
     tf.dispose(this.layers.flat());
   }
 }
 
+/** The state after the first `length` characters of the read text. */
+interface Checkpoint {
+  length: number;
+  snapshot: Float32Array[][];
+}
+
 export class Predictor {
-  private readonly parts: ModelParts;
-  private readonly steps: RecurrentStep[];
+  private readonly network: FastNetwork;
+  private readonly recurrences: Recurrence[];
   /** Text whose tokens have been read into `state`; always ends at a token boundary. */
   private readText = '';
   private state: ReadState;
+  /**
+   * States at earlier ends of `readText`, oldest first. A backspace, or a word that
+   * tokenizes differently once it grows ("drama'" then "drama's"), makes the text before
+   * the cursor a little shorter than what was read; resuming from one of these costs a
+   * token or two instead of a full pass.
+   */
+  private checkpoints: Checkpoint[] = [];
   /** Counts of tokens fed through the network, for tests and benchmarks. */
   readonly stats = { tokensRead: 0, fullPasses: 0 };
 
@@ -65,8 +94,9 @@ export class Predictor {
     model: tf.LayersModel,
     readonly tokenizer: Tokenizer,
   ) {
-    this.parts = modelParts(model);
-    this.steps = this.parts.recurrent.map((w) => new RecurrentStep(this.parts.cell, this.parts.units, w));
+    const parts = modelParts(model);
+    this.network = new FastNetwork(parts);
+    this.recurrences = parts.recurrent.map((w) => makeRecurrence(parts.cell, w, parts.units));
     this.state = this.zeroState();
   }
 
@@ -144,21 +174,26 @@ export class Predictor {
     this.state.dispose();
     this.state = this.zeroState();
     this.readText = '';
+    this.checkpoints = [];
   }
 
   dispose(): void {
     this.state.dispose();
-    this.steps.forEach((s) => s.dispose());
+    this.checkpoints = [];
+    this.recurrences.forEach((r) => r.dispose());
   }
 
   /**
    * Brings the cached state to the end of `text` (which must end at a token boundary)
-   * and returns it. Reads only the new tokens when `text` extends the text read before.
+   * and returns it. Reads only the new tokens when `text` extends the text read before, or
+   * a checkpoint of it; otherwise (or when that would read more than a full pass) re-reads
+   * the tail of the text.
    */
   private readUpTo(text: string): ReadState {
     if (text === this.readText) return this.state;
+    const extends_ = text.startsWith(this.readText) || this.resumeFromCheckpoint(text);
     let newIds: Int32Array;
-    if (text.startsWith(this.readText)) {
+    if (extends_ && text.length - this.readText.length <= FULL_PASS_CHARACTERS) {
       newIds = this.tokenizer.encode(text.slice(this.readText.length));
     } else {
       this.reset();
@@ -167,6 +202,8 @@ export class Predictor {
     }
     if (newIds.length > 0) {
       const next = this.read(newIds, this.state);
+      if (this.readText !== '') this.checkpoints.push({ length: this.readText.length, snapshot: this.state.snapshot() });
+      if (this.checkpoints.length > CHECKPOINTS) this.checkpoints.shift();
       this.state.dispose();
       this.state = next;
     }
@@ -174,40 +211,44 @@ export class Predictor {
     return this.state;
   }
 
+  /** Moves the state back to the latest checkpoint that `text` extends, if there is one. */
+  private resumeFromCheckpoint(text: string): boolean {
+    for (let i = this.checkpoints.length - 1; i >= 0; i--) {
+      const { length, snapshot } = this.checkpoints[i];
+      if (!text.startsWith(this.readText.slice(0, length))) continue;
+      this.state.dispose();
+      this.state = ReadState.restore(snapshot);
+      this.readText = this.readText.slice(0, length);
+      this.checkpoints.length = i;
+      return true;
+    }
+    return false;
+  }
+
   /** Runs `ids` through the recurrent layers from `from`; returns the new state. */
   private read(ids: ArrayLike<number>, from: ReadState): ReadState {
     this.stats.tokensRead += ids.length;
     const layers = tf.tidy(() => {
-      let inputs = tf.gather(this.parts.embeddings, tf.tensor1d(Int32Array.from(ids), 'int32')) as tf.Tensor2D;
-      const result: LayerState[] = [];
-      this.steps.forEach((step, layer) => {
+      let inputs = gatherRows(this.network.parts.embeddings, tf.tensor1d(Int32Array.from(ids), 'int32'));
+      return this.recurrences.map((recurrence, layer) => {
         // One matmul projects every new token; only the recurrence runs step by step.
-        const projections = tf.split(step.project(inputs), ids.length, 0) as tf.Tensor2D[];
-        let state = from.layers[layer];
-        const outputs: tf.Tensor2D[] = [];
-        for (const projection of projections) {
-          state = step.step(projection, state);
-          outputs.push(state[0]);
-        }
-        result.push(state);
-        inputs = outputs.length === 1 ? outputs[0] : tf.concat(outputs, 0);
+        const run = recurrence.forward(this.network.project(layer, inputs), 1, from.layers[layer], false);
+        if (layer < this.recurrences.length - 1) inputs = stackSteps(run.outputs);
+        return run.state;
       });
-      return result;
     });
     return new ReadState(layers);
   }
 
   private probabilities(state: ReadState): Float32Array {
-    const probs = tf.tidy(() =>
-      tf.softmax(tf.add(tf.matMul(state.top, this.parts.outputKernel), this.parts.outputBias)),
-    );
+    const probs = tf.tidy(() => tf.softmax(this.network.logits(state.top)));
     const values = probs.dataSync() as Float32Array;
     probs.dispose();
     return values;
   }
 
   private zeroState(): ReadState {
-    return new ReadState(this.steps.map((s) => s.initialState(1)));
+    return new ReadState(this.recurrences.map((r) => r.initialState(1)));
   }
 
   /** The best `k` tokens, never the unknown-word token; restricted to `prefix` if given. */

@@ -5,6 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from './dataset';
+import { resolveEngine, type Engine } from './fast/engine';
+import { FastNetwork } from './fast/network';
+import { modelParts } from './model';
 
 /**
  * Logits [rows × seqLen, vocab] of the model's output layer, before its softmax. Training
@@ -59,7 +62,8 @@ export interface StreamScore {
 }
 
 /** Scores every target of the batches in inference mode (no dropout). */
-export async function scoreBatches(model: tf.LayersModel, batches: Batch[], withTop5 = false): Promise<StreamScore> {
+export async function scoreBatches(model: tf.LayersModel, batches: Batch[], withTop5 = false, engine: Engine = 'fast'): Promise<StreamScore> {
+  if (resolveEngine(engine) === 'fast') return scoreFast(model, batches, withTop5);
   let tokens = 0;
   let lossSum = 0;
   let top1 = 0;
@@ -74,6 +78,27 @@ export async function scoreBatches(model: tf.LayersModel, batches: Batch[], with
     top5 += correct.top5;
     tokens += batch.targets.length;
   }
+  return streamScore(tokens, lossSum, top1, top5);
+}
+
+/** The same figures from the fast path's forward pass and fused loss kernel. */
+function scoreFast(model: tf.LayersModel, batches: Batch[], withTop5: boolean): StreamScore {
+  const network = new FastNetwork(modelParts(model));
+  let tokens = 0;
+  let lossSum = 0;
+  let top1 = 0;
+  let top5 = 0;
+  for (const batch of batches) {
+    const stats = network.score(batch, withTop5);
+    lossSum += stats.lossSum;
+    top1 += stats.top1;
+    top5 += stats.top5;
+    tokens += batch.targets.length;
+  }
+  return streamScore(tokens, lossSum, top1, top5);
+}
+
+function streamScore(tokens: number, lossSum: number, top1: number, top5: number): StreamScore {
   if (tokens === 0) return { tokens, loss: NaN, accuracy: NaN, top5Accuracy: NaN };
   return { tokens, loss: lossSum / tokens, accuracy: top1 / tokens, top5Accuracy: top5 / tokens };
 }

@@ -6,12 +6,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
-import { evaluationBatches, trainingBatches, type Split } from './dataset';
+import { evaluationBatches, trainingBatches, type Batch, type Split } from './dataset';
+import { resolveEngine, type Engine } from './fast/engine';
+import { FastTrainer } from './fast/trainer';
 import { Random } from './random';
 import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './scoring';
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
 
-export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'>;
+export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> & {
+  /**
+   * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass on
+   * wasm and cpu; 'stock' runs the tf.layers layers under the gradient tape. Both train
+   * the same variables of the same model; backends without the fast kernels use 'stock'.
+   */
+  engine?: Engine;
+};
 
 export interface TrainCallbacks {
   onBatch?(progress: BatchProgress): void;
@@ -41,8 +50,8 @@ export async function trainModel(
   signal?: AbortSignal,
 ): Promise<TrainResult> {
   const random = new Random(settings.seed);
-  const optimizer = tf.train.adam(settings.learningRate);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const trainer = makeTrainer(model, settings);
+  const variables = trainer.variables;
   const batchesPerEpoch = trainingBatches(split.train, split.seqLen, settings.batch, new Random(0)).length;
   const totalBatches = batchesPerEpoch * settings.epochs;
   const history: EpochMetrics[] = [];
@@ -52,23 +61,6 @@ export async function trainModel(
   let tokensTrained = 0;
   let trainingSeconds = 0;
   const started = performance.now();
-
-  const step = (inputs: Int32Array, targets: Int32Array, rows: number, seqLen: number) => {
-    let correct = 0;
-    const loss = tf.tidy(() => {
-      const x = tf.tensor2d(inputs, [rows, seqLen], 'int32');
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = windowLogits(model, x, true);
-        correct = countCorrect(logits, targets).top1;
-        return meanCrossEntropy(logits, targets);
-      }, variables);
-      optimizer.applyGradients(clipByGlobalNorm(grads, settings.clipNorm));
-      return value;
-    });
-    const lossValue = loss.dataSync()[0];
-    loss.dispose();
-    return { loss: lossValue, correct };
-  };
 
   try {
     for (let epoch = 1; epoch <= settings.epochs && stopReason === 'completed'; epoch++) {
@@ -85,7 +77,7 @@ export async function trainModel(
         }
         const batch = batches[b];
         const t0 = performance.now();
-        const { loss, correct } = step(batch.inputs, batch.targets, batch.rows, batch.seqLen);
+        const { loss, correct } = trainer.step(batch);
         trainingSeconds += (performance.now() - t0) / 1000;
         const n = batch.targets.length;
         lossSum += loss * n;
@@ -107,7 +99,7 @@ export async function trainModel(
         });
       }
       if (epochTokens === 0) break; // cancelled before the epoch trained anything
-      const validation = await validate(model, split, settings.batch);
+      const validation = await validate(model, split, settings.batch, trainer.engine);
       const loss = lossSum / epochTokens;
       const score = validation?.loss ?? loss;
       const isBest = !best || score < (best.metrics.valLoss ?? best.metrics.loss);
@@ -138,7 +130,7 @@ export async function trainModel(
       }
     }
   } finally {
-    optimizer.dispose();
+    trainer.dispose();
     if (best) {
       variables.forEach((v, i) => v.assign(best!.weights[i]));
       tf.dispose(best.weights);
@@ -154,9 +146,67 @@ export async function trainModel(
   };
 }
 
-async function validate(model: tf.LayersModel, split: Split, batch: number) {
+async function validate(model: tf.LayersModel, split: Split, batch: number, engine: Engine) {
   if (split.validation.length < 2) return undefined;
-  return scoreBatches(model, evaluationBatches(split.validation, split.seqLen, batch));
+  return scoreBatches(model, evaluationBatches(split.validation, split.seqLen, batch), false, engine);
+}
+
+export interface StepResult {
+  /** Mean cross-entropy of the batch, before the update. */
+  loss: number;
+  /** Targets that were the model's top-1 guess. */
+  correct: number;
+}
+
+/** Runs optimisation steps on a model's variables: one batch in, its loss and hits out. */
+export interface Trainer {
+  /** The engine that runs (the requested one, or 'stock' where the fast kernels are not in place). */
+  readonly engine: Engine;
+  readonly variables: tf.Variable[];
+  step(batch: Batch): StepResult;
+  dispose(): void;
+}
+
+/** The trainer for `settings.engine` on the active backend; the benchmark times these. */
+export function makeTrainer(model: tf.LayersModel, settings: TrainSettings): Trainer {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return resolveEngine(settings.engine) === 'fast' ? new FastTrainer(model, variables, settings) : new StockTrainer(model, variables, settings);
+}
+
+/** The Keras recipe: the layers' forward pass under the gradient tape, tf.train.adam. */
+class StockTrainer implements Trainer {
+  readonly engine = 'stock';
+
+  private readonly optimizer: tf.Optimizer;
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    readonly variables: tf.Variable[],
+    private readonly settings: TrainSettings,
+  ) {
+    this.optimizer = tf.train.adam(settings.learningRate);
+  }
+
+  step({ inputs, targets, rows, seqLen }: Batch): StepResult {
+    let correct = 0;
+    const loss = tf.tidy(() => {
+      const x = tf.tensor2d(inputs, [rows, seqLen], 'int32');
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = windowLogits(this.model, x, true);
+        correct = countCorrect(logits, targets).top1;
+        return meanCrossEntropy(logits, targets);
+      }, this.variables);
+      this.optimizer.applyGradients(clipByGlobalNorm(grads, this.settings.clipNorm));
+      return value;
+    });
+    const lossValue = loss.dataSync()[0];
+    loss.dispose();
+    return { loss: lossValue, correct };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
 }
 
 /** Scales all gradients together so their global L2 norm is at most `clipNorm`. */

@@ -1,0 +1,151 @@
+/**
+ * `seqlab bench`: SeqLab's training path against stock tf.layers training, side by side in
+ * one process on one backend, plus suggestion latency and training memory. A program that
+ * prints figures; nothing here asserts a timing.
+ */
+import { initBackend, type BackendPreference } from '../core/backend';
+import { resolveTrainConfig } from '../core/config';
+import { evaluationBatches, trainingBatches } from '../core/dataset';
+import { resolveEngine } from '../core/fast/engine';
+import { simdActive } from '../core/fast/wasm/simd';
+import { buildModel } from '../core/model';
+import { Random } from '../core/random';
+import { prepareText } from '../core/run';
+import { Tokenizer } from '../core/tokenizer';
+import { CELL_TYPES, type CellType } from '../protocol/types';
+import { joinChapters, mobyDickChapters } from './data';
+import { forwardProducts, trainingProducts, type BenchShape } from './flops';
+import { describeMachine, type MachineFigures } from './machine';
+import { peakMatmulRate } from './matmul';
+import { trainingMemory, type MemoryFigures } from './memory';
+import { compareQuality, type QualityFigures } from './quality';
+import { suggestionLatency, type LatencyFigures } from './suggestions';
+import { compareInference, compareTraining, type Comparison, type Rounds } from './throughput';
+
+export interface BenchOptions {
+  backend: BackendPreference;
+  /** Fewer batches and requests: a rough figure in well under a minute. */
+  quick: boolean;
+  /** Also train every cell for a few epochs with both engines and compare perplexity (minutes). */
+  quality: boolean;
+  progress: (line: string) => void;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: MachineFigures;
+  /**
+   * How the fast path ran: its elementwise kernels in WebAssembly SIMD (wasm backend) or
+   * JavaScript, or not at all where the backend has no fast path (then both columns are stock).
+   */
+  fastPath: 'WebAssembly SIMD kernels' | 'JavaScript kernels' | 'unavailable (stock)';
+  /** Model and batch sizes of the throughput comparisons (DESIGN.md's defaults, ~1k words). */
+  shape: Omit<BenchShape, 'cell'>;
+  peakMatmulGflops: number;
+  training: Record<CellType, Comparison>;
+  inference: Record<CellType, Comparison>;
+  suggestions: { cell: CellType; vocabSize: number; units: number; weights: string; latency: LatencyFigures[] };
+  memory: MemoryFigures;
+  quality?: { chapters: number; epochs: number; cells: QualityFigures[] };
+  seconds: number;
+}
+
+/** The benchmark's fixed choices, and how much of each part a full or quick run does. */
+const SETTINGS = {
+  trainingVocab: 1000,
+  suggestionVocab: 10000,
+  seed: 42,
+  full: {
+    memoryBatches: 40,
+    training: { rounds: 3, stockBatches: 2, fastBatches: 10 },
+    inference: { rounds: 3, stockBatches: 3, fastBatches: 10 },
+    requests: 400,
+  },
+  quick: {
+    memoryBatches: 10,
+    training: { rounds: 2, stockBatches: 1, fastBatches: 4 },
+    inference: { rounds: 2, stockBatches: 1, fastBatches: 4 },
+    requests: 200,
+  },
+  quality: { chapters: 20, epochs: 3 },
+} satisfies Record<string, unknown>;
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const started = performance.now();
+  const plan: { memoryBatches: number; training: Rounds; inference: Rounds; requests: number } = options.quick ? SETTINGS.quick : SETTINGS.full;
+  await initBackend(options.backend);
+  const chapters = mobyDickChapters();
+  const novel = joinChapters(chapters);
+
+  // First, while the process's peak memory is still this run's own.
+  options.progress(`memory: ${plan.memoryBatches} training batches and a validation pass on all of Moby Dick, default settings`);
+  const memory = await trainingMemory(novel, plan.memoryBatches);
+
+  options.progress('matmul: the backend\'s peak rate (1024³)');
+  const peakMatmulGflops = peakMatmulRate().gflops;
+
+  const config = resolveTrainConfig({ maxVocab: SETTINGS.trainingVocab, seed: SETTINGS.seed });
+  const { tokenizer, split } = prepareText(novel, config, 'Moby Dick');
+  const shape = { vocabSize: tokenizer.vocabSize, embedding: config.embedding, units: config.units, layers: config.layers, batch: config.batch, seqLen: split.seqLen };
+  const trainBatches = trainingBatches(split.train, split.seqLen, config.batch, new Random(config.seed));
+  const validationBatches = evaluationBatches(split.validation, split.seqLen, config.batch).filter((b) => b.rows === config.batch);
+  const training = {} as Record<CellType, Comparison>;
+  const inference = {} as Record<CellType, Comparison>;
+  for (const cell of CELL_TYPES) {
+    const model = buildModel({ ...config, cell, vocabSize: tokenizer.vocabSize }, config.seed);
+    try {
+      options.progress(`training: ${cell}, stock and fast`);
+      training[cell] = await compareTraining(model, config, trainBatches, plan.training, trainingProducts({ ...shape, cell }));
+      options.progress(`validation pass: ${cell}, stock and fast`);
+      inference[cell] = await compareInference(model, validationBatches, plan.inference, forwardProducts({ ...shape, cell }));
+    } finally {
+      model.dispose();
+    }
+  }
+
+  options.progress(`suggestions: LSTM ${config.units}, vocabulary ${SETTINGS.suggestionVocab}, ${plan.requests} keystrokes`);
+  const suggestions = measureSuggestions(novel, chapters[chapters.length - 2].text, chapters[chapters.length - 1].text, plan.requests);
+
+  let quality: BenchReport['quality'];
+  if (options.quality) {
+    const { chapters: count, epochs } = SETTINGS.quality;
+    const text = joinChapters(chapters.slice(0, count));
+    const cells: QualityFigures[] = [];
+    for (const cell of CELL_TYPES) {
+      options.progress(`quality: ${cell}, ${epochs} epochs on the first ${count} chapters with each engine`);
+      cells.push(await compareQuality(text, cell, epochs));
+    }
+    quality = { chapters: count, epochs, cells };
+  }
+
+  return {
+    date: new Date().toISOString(),
+    machine: describeMachine(),
+    fastPath: resolveEngine('fast') === 'stock' ? 'unavailable (stock)' : simdActive() ? 'WebAssembly SIMD kernels' : 'JavaScript kernels',
+    shape,
+    peakMatmulGflops,
+    training,
+    inference,
+    suggestions,
+    memory,
+    quality,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * An LSTM over a 10,000-word vocabulary fitted on the whole novel, with its initial random
+ * weights: latency does not depend on what the weights are, and training one would take
+ * minutes. The person types the last chapter after the one before it.
+ */
+function measureSuggestions(novel: string, before: string, chapter: string, requests: number): BenchReport['suggestions'] {
+  const defaults = resolveTrainConfig({});
+  const tokenizer = Tokenizer.fit(novel, { maxVocab: SETTINGS.suggestionVocab, minCount: 1, lowercase: false });
+  const model = buildModel({ ...defaults, cell: 'lstm', vocabSize: tokenizer.vocabSize }, SETTINGS.seed);
+  try {
+    const latency = [1, 3].map((words) => suggestionLatency(model, tokenizer, before + '\n\n', chapter, words, requests));
+    return { cell: 'lstm', vocabSize: tokenizer.vocabSize, units: defaults.units, weights: 'random (initial)', latency };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Sparse softmax cross-entropy in one kernel: the loss, the accuracy counts and, for
+ * training, the gradient of the mean loss w.r.t. the logits. The stock path spends ~8 ops
+ * on the same (logSumExp, gather, and their gradients), each a pass over [N, vocab].
+ */
+import * as tf from '@tensorflow/tfjs';
+import { defineKernel, type View } from './kernel';
+import { transposeInto } from './layout';
+import { simdFor } from './wasm/simd';
+
+export interface LossStats {
+  /** Sum of the cross-entropy of every row, in nats. */
+  lossSum: number;
+  /** Rows whose target is the most likely token. */
+  top1: number;
+  /** Rows whose target is among the five most likely (only when asked for). */
+  top5: number;
+}
+
+/**
+ * Inputs: logits [N, V], targets [N] (int32).
+ * Outputs: [lossSum, top1, top5], each row's max logit and Σ e^(logit − max) [2, N]; with
+ * `gradient` also dL/dlogits of the mean loss [N, V] and its transpose [V, N]. The transpose
+ * lets the output kernel's gradient be a product whose right-hand side is the small
+ * [N, units + 1] matrix: XNNPACK repacks a right-hand side on every call (~5 ns a number),
+ * which costs more than transposing here.
+ */
+const lossKernel = defineKernel<{ gradient: number; top5: number }>({
+  name: 'SoftmaxCrossEntropy',
+  outputs: ([[rows, vocab]], { gradient }) => [
+    { shape: [3] },
+    { shape: [2, rows] },
+    ...(gradient ? [{ shape: [rows, vocab] }, { shape: [vocab, rows] }] : []),
+  ],
+  run: ([logits, targets], [stats, rowStats, dLogits, dLogitsTransposed], { gradient, top5 }, [[rows, vocab]]) => {
+    const scale = 1 / rows;
+    const maxima = rowStats.subarray(0, rows);
+    const sums = rowStats.subarray(rows);
+    const probabilities = gradient ? dLogits : undefined;
+    const simd = simdFor(logits, rowStats, ...(probabilities ? [probabilities] : []));
+    if (simd) simd.softmax_rows(logits.byteOffset, rows, vocab, probabilities?.byteOffset ?? 0, maxima.byteOffset, sums.byteOffset, scale);
+    else softmaxRows(logits, rows, vocab, maxima, sums, probabilities, scale);
+    let lossSum = 0;
+    let hits1 = 0;
+    let hits5 = 0;
+    for (let r = 0; r < rows; r++) {
+      const row = r * vocab;
+      const target = targets[r];
+      const logit = logits[row + target];
+      lossSum += maxima[r] + Math.log(sums[r]) - logit;
+      // Top-1 as argMax decides it: the target has the largest logit and no earlier token ties it.
+      if (logit === maxima[r] && firstIndexOf(logits, row, target, logit) === target) hits1++;
+      if (top5 && rankOf(logits, row, vocab, target) < 5) hits5++;
+      if (dLogits) dLogits[row + target] -= scale;
+    }
+    stats[0] = lossSum;
+    stats[1] = hits1;
+    stats[2] = hits5;
+    if (dLogits) transposeInto(dLogits, 0, rows, vocab, dLogitsTransposed, 0, rows);
+  },
+});
+
+/** The JavaScript twin of the SIMD softmax_rows (simd.ts), for backends other than wasm. */
+function softmaxRows(logits: View, rows: number, vocab: number, maxima: View, sums: View, out: View | undefined, scale: number): void {
+  for (let r = 0; r < rows; r++) {
+    const row = r * vocab;
+    let max = -Infinity;
+    for (let j = 0; j < vocab; j++) max = Math.max(max, logits[row + j]);
+    let sum = 0;
+    for (let j = 0; j < vocab; j++) {
+      const e = Math.exp(logits[row + j] - max);
+      sum += e;
+      if (out) out[row + j] = e;
+    }
+    maxima[r] = max;
+    sums[r] = sum;
+    if (out) for (let j = 0; j < vocab; j++) out[row + j] *= scale / sum;
+  }
+}
+
+function firstIndexOf(values: View, from: number, upTo: number, value: number): number {
+  for (let j = 0; j < upTo; j++) if (values[from + j] === value) return j;
+  return upTo;
+}
+
+/** Rank of the target among the logits, ties going to the lower index as argMax and topk do. */
+function rankOf(values: View, from: number, count: number, target: number): number {
+  const value = values[from + target];
+  let rank = 0;
+  for (let j = 0; j < count; j++) {
+    const v = values[from + j];
+    if (v > value || (v === value && j < target)) rank++;
+  }
+  return rank;
+}
+
+/** Reads the three figures (outside any tidy: see DESIGN.md §3). */
+export function readStats(stats: tf.Tensor): LossStats {
+  const [lossSum, top1, top5] = stats.dataSync();
+  return { lossSum, top1, top5 };
+}
+
+/** Loss and accuracy of logits [N, V] against targets, in inference. */
+export function scoreLogits(logits: tf.Tensor2D, targets: tf.Tensor1D, withTop5: boolean): tf.Tensor1D {
+  const [stats, rowStats] = lossKernel([logits, targets], { gradient: 0, top5: withTop5 ? 1 : 0 });
+  rowStats.dispose();
+  return stats as tf.Tensor1D;
+}
+
+export interface LossGradient {
+  stats: tf.Tensor1D;
+  /** dL/dlogits of the mean loss [N, V], and its transpose [V, N]. */
+  dLogits: tf.Tensor2D;
+  dLogitsTransposed: tf.Tensor2D;
+}
+
+/** Loss, accuracy and the gradient of the mean loss w.r.t. the logits. */
+export function lossGradient(logits: tf.Tensor2D, targets: tf.Tensor1D): LossGradient {
+  const [stats, rowStats, dLogits, dLogitsTransposed] = lossKernel([logits, targets], { gradient: 1, top5: 0 });
+  rowStats.dispose();
+  return { stats: stats as tf.Tensor1D, dLogits: dLogits as tf.Tensor2D, dLogitsTransposed: dLogitsTransposed as tf.Tensor2D };
+}

@@ -1,0 +1,148 @@
+/**
+ * The whole language model on the fast path: Embedding → recurrent layers (with their
+ * Dropout when training) → Dense, forward and back, computed from the model's own
+ * variables (ModelParts), so the weights stay those of the standard TF.js layers.
+ *
+ * The backward pass is written out by hand rather than recorded on the gradient tape:
+ * the tape would see ~10 ops per timestep per layer and replay their generic gradients,
+ * with transposed matmuls that wasm runs 13× slower than plain ones. Written out, every
+ * weight gradient of a layer is one plain matmul over all N = T·B rows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../dataset';
+import type { ModelParts } from '../model';
+import { makeRecurrence } from './cells';
+import { crop, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
+import { lossGradient, readStats, scoreLogits, type LossStats } from './loss';
+import type { Recurrence } from './recurrence';
+
+export interface TrainingStep extends LossStats {
+  /** Gradient of the mean loss for every trainable variable, by variable name. */
+  gradients: tf.NamedTensorMap;
+}
+
+/** What the backward pass needs from one layer's forward pass. */
+interface LayerTape {
+  recurrence: Recurrence;
+  input: tf.Tensor2D;
+  saved: unknown;
+  mask?: tf.Tensor2D;
+  gradientInputs: tf.Tensor2D;
+}
+
+export class FastNetwork {
+  constructor(readonly parts: ModelParts) {}
+
+  /** Loss and accuracy figures of a batch in inference mode (no dropout). */
+  score(batch: Batch, withTop5: boolean): LossStats {
+    const stats = tf.tidy(() => {
+      const { ids, targets } = timeMajorTensors(batch);
+      return scoreLogits(this.inferenceLogits(ids, batch.rows), targets, withTop5);
+    });
+    const result = readStats(stats);
+    stats.dispose();
+    return result;
+  }
+
+  /** Logits [N, V] of every position in inference mode, time-major (row t·rows + r). */
+  timeMajorLogits(batch: Batch): tf.Tensor2D {
+    return tf.tidy(() => this.inferenceLogits(timeMajorTensors(batch).ids, batch.rows));
+  }
+
+  private inferenceLogits(ids: tf.Tensor1D, rows: number): tf.Tensor2D {
+    let x = gatherRows(this.parts.embeddings, ids);
+    for (let l = 0; l < this.parts.recurrent.length; l++) {
+      const recurrence = this.recurrence(l);
+      const run = recurrence.forward(this.project(l, x), rows, recurrence.initialState(rows), false);
+      x = stackSteps(run.outputs);
+    }
+    return this.logits(x);
+  }
+
+  /**
+   * Forward and backward pass of a training batch. `seed` drives the dropout masks.
+   * The returned gradients belong to the caller.
+   */
+  trainingStep(batch: Batch, seed: number): TrainingStep {
+    const { stats, gradients } = tf.tidy(() => {
+      const { parts } = this;
+      const { ids, targets } = timeMajorTensors(batch);
+      const layers = parts.recurrent.length;
+      const tapes: LayerTape[] = [];
+      let x = gatherRows(parts.embeddings, ids);
+      let topWithOnes: tf.Tensor2D | undefined;
+      for (let l = 0; l < layers; l++) {
+        const recurrence = this.recurrence(l);
+        const initial = recurrence.initialState(batch.rows);
+        const run = recurrence.forward(this.project(l, x), batch.rows, initial, true);
+        const stacked = stackTrainingSteps(x, run.outputs, initial[0], {
+          rate: parts.dropout[l],
+          seed: (seed + l * 0x9e3779b9) >>> 0,
+          withOnes: l === layers - 1,
+        });
+        tapes.push({ recurrence, input: x, saved: run.saved, mask: stacked.mask, gradientInputs: stacked.gradientInputs! });
+        x = stacked.output;
+        topWithOnes = stacked.outputWithOnes;
+      }
+      const { stats, dLogits, dLogitsTransposed } = lossGradient(this.logits(x), targets);
+      // dL/dlogitsᵀ·[h ones] is the output kernel's gradient transposed, and the bias's in the last column.
+      const outputProduct: tf.Tensor2D = tf.matMul(dLogitsTransposed, topWithOnes!);
+      const grads: tf.NamedTensorMap = {
+        [nameOf(parts.outputKernel)]: transpose(crop(outputProduct, 0, 0, parts.vocabSize, parts.units)),
+        [nameOf(parts.outputBias)]: tf.reshape(crop(outputProduct, 0, parts.units, parts.vocabSize, 1), [-1]),
+      };
+      let dOut: tf.Tensor2D = tf.matMul(dLogits, transpose(parts.outputKernel));
+      for (let l = layers - 1; l >= 0; l--) {
+        const tape = tapes[l];
+        const weights = parts.recurrent[l];
+        const dH: tf.Tensor2D = tape.mask ? tf.mul(dOut, tape.mask) : dOut;
+        const dZ = tf.concat(tape.recurrence.backward(dH, tape.saved, batch.rows));
+        // [input; h₋₁…; ones]ᵀ·dZ: the kernel's, the recurrent kernel's and the bias's gradients.
+        const product: tf.Tensor2D = tf.matMul(tape.gradientInputs, dZ);
+        const inputSize = tape.input.shape[1];
+        grads[nameOf(weights.kernel)] = crop(product, 0, 0, inputSize, product.shape[1]);
+        grads[nameOf(weights.recurrentKernel)] = tape.recurrence.recurrentGradient(product, inputSize, tape.saved);
+        grads[nameOf(weights.bias)] = lastRow(product);
+        dOut = tf.matMul(dZ, transpose(weights.kernel));
+      }
+      grads[nameOf(parts.embeddings)] = tf.unsortedSegmentSum(dOut, ids, parts.vocabSize);
+      return { stats, gradients: grads };
+    });
+    const result = readStats(stats);
+    stats.dispose();
+    return { ...result, gradients };
+  }
+
+  /** A layer's recurrence, made per batch: the forms of the weights it prepares (splits, transposes) change with every update. */
+  private recurrence(layer: number): Recurrence {
+    return makeRecurrence(this.parts.cell, this.parts.recurrent[layer], this.parts.units);
+  }
+
+  /** `x·W + b` for every row at once. */
+  project(layer: number, x: tf.Tensor2D): tf.Tensor2D {
+    const { kernel, bias } = this.parts.recurrent[layer];
+    return tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D;
+  }
+
+  logits(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.fused.matMul({ a: x, b: this.parts.outputKernel, bias: this.parts.outputBias }) as tf.Tensor2D;
+  }
+}
+
+function lastRow(matrix: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(crop(matrix, matrix.shape[0] - 1, 0, 1, matrix.shape[1]), [-1]);
+}
+
+/** ModelParts holds the model's live variables; gradients are keyed by their names. */
+function nameOf(weight: tf.Tensor): string {
+  if (!(weight instanceof tf.Variable)) throw new Error('The fast path needs the model\'s variables, not copies.');
+  return weight.name;
+}
+
+function timeMajorTensors(batch: Batch): { ids: tf.Tensor1D; targets: tf.Tensor1D } {
+  return {
+    ids: tf.tensor1d(toTimeMajor(batch.inputs, batch.rows, batch.seqLen), 'int32'),
+    targets: tf.tensor1d(toTimeMajor(batch.targets, batch.rows, batch.seqLen), 'int32'),
+  };
+}
+

@@ -1,0 +1,210 @@
+/**
+ * The fast path computes the same function as the stock tf.layers model: forward outputs
+ * on random weights and inputs, gradients against TF.js' autodiff of the stock layers and
+ * against finite differences, dropout included. On wasm (the tests' backend) and cpu.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/core/backend';
+import type { Batch } from '../../src/core/dataset';
+import { FastNetwork } from '../../src/core/fast/network';
+import { stackTrainingSteps } from '../../src/core/fast/layout';
+import { simdActive } from '../../src/core/fast/wasm/simd';
+import { buildModel, modelParts, type ModelShape } from '../../src/core/model';
+import { Random } from '../../src/core/random';
+import { meanCrossEntropy, scoreBatches, windowLogits } from '../../src/core/scoring';
+import { CELL_TYPES, type CellType } from '../../src/protocol/types';
+import { useWasm } from './helpers';
+
+/** A model with its weights replaced by large random ones, so every gate matters. */
+function randomModel(shape: ModelShape, seed: number): tf.LayersModel {
+  const model = buildModel(shape, seed);
+  const weights = model.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.5, 'float32', seed * 100 + i));
+  model.setWeights(weights);
+  tf.dispose(weights);
+  return model;
+}
+
+function randomBatch(vocab: number, rows: number, seqLen: number, seed: number): Batch {
+  const random = new Random(seed);
+  const ids = () => Int32Array.from({ length: rows * seqLen }, () => random.int(vocab));
+  return { inputs: ids(), targets: ids(), rows, seqLen };
+}
+
+function assignValues(variable: tf.Variable, values: Float32Array): void {
+  const tensor = tf.tensor(values, variable.shape);
+  variable.assign(tensor);
+  tensor.dispose();
+}
+
+function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+/** The stock model's logits for a batch, reordered time-major like the fast path's. */
+function stockTimeMajorLogits(model: tf.LayersModel, batch: Batch): Float32Array {
+  const logits = tf.tidy(() => windowLogits(model, tf.tensor2d(batch.inputs, [batch.rows, batch.seqLen], 'int32'), false));
+  const values = logits.dataSync() as Float32Array;
+  const vocab = logits.shape[1];
+  logits.dispose();
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < batch.rows; r++) {
+    for (let t = 0; t < batch.seqLen; t++) out.set(values.subarray((r * batch.seqLen + t) * vocab, (r * batch.seqLen + t + 1) * vocab), (t * batch.rows + r) * vocab);
+  }
+  return out;
+}
+
+/**
+ * Units 9 run the kernels' JavaScript loops; units 8 (a multiple of four) their SIMD twins
+ * on wasm. Vocabulary 37 and 3 windows of 6 leave ragged edges for the vector code.
+ */
+const shapeOf = (cell: CellType, overrides: Partial<ModelShape> = {}): ModelShape => ({
+  cell,
+  vocabSize: 37,
+  embedding: 7,
+  units: 9,
+  layers: 2,
+  dropout: 0,
+  ...overrides,
+});
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  describe(`fast path on ${backend}`, () => {
+    before(() => initBackend(backend));
+    after(useWasm);
+
+    if (backend === 'wasm') {
+      it('runs the SIMD kernels', () => assert.ok(simdActive(), 'WebAssembly SIMD kernels did not load'));
+    }
+
+    for (const [cell, units] of CELL_TYPES.flatMap((c) => [9, 8].map((u) => [c, u] as const))) {
+      it(`${cell}, ${units} units: forward outputs match the tf.layers model on random weights`, () => {
+        const model = randomModel(shapeOf(cell, { units }), 1);
+        const batch = randomBatch(37, 3, 6, 2);
+        const expected = stockTimeMajorLogits(model, batch);
+        const logits = new FastNetwork(modelParts(model)).timeMajorLogits(batch);
+        const difference = maxAbsDifference(logits.dataSync(), expected);
+        logits.dispose();
+        model.dispose();
+        assert.ok(difference < 1e-4, `max abs difference ${difference}`);
+      });
+
+      it(`${cell}, ${units} units: gradients match TF.js autodiff of the stock layers`, () => {
+        const model = randomModel(shapeOf(cell, { units }), 3);
+        const batch = randomBatch(37, 3, 6, 4);
+        const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+        const stock = tf.variableGrads(
+          () => meanCrossEntropy(windowLogits(model, tf.tensor2d(batch.inputs, [3, 6], 'int32'), true), batch.targets),
+          variables,
+        );
+        const fast = new FastNetwork(modelParts(model)).trainingStep(batch, 1);
+        assert.ok(Math.abs(fast.lossSum / batch.targets.length - stock.value.dataSync()[0]) < 1e-5);
+        for (const v of variables) {
+          const difference = maxAbsDifference(fast.gradients[v.name].dataSync(), stock.grads[v.name].dataSync());
+          assert.ok(difference < 1e-4, `${v.name}: max abs difference ${difference}`);
+        }
+        tf.dispose([stock.value, ...Object.values(stock.grads), ...Object.values(fast.gradients)]);
+        model.dispose();
+      });
+    }
+
+    it('scores batches like the stock path, top-5 included', async () => {
+      const model = randomModel(shapeOf('lstm', { vocabSize: 23 }), 5);
+      const batches = [randomBatch(23, 4, 5, 6), randomBatch(23, 1, 3, 7)];
+      const fast = await scoreBatches(model, batches, true, 'fast');
+      const stock = await scoreBatches(model, batches, true, 'stock');
+      assert.ok(Math.abs(fast.loss - stock.loss) < 1e-5, `${fast.loss} vs ${stock.loss}`);
+      assert.equal(fast.accuracy, stock.accuracy);
+      assert.equal(fast.top5Accuracy, stock.top5Accuracy);
+      model.dispose();
+    });
+  });
+}
+
+describe('fast path gradients against finite differences', () => {
+  before(useWasm);
+
+  /**
+   * Central differences of the training loss (dropout on, its mask fixed by the seed) for
+   * every weight of a tiny model, against the hand-written backward pass.
+   */
+  for (const cell of CELL_TYPES) {
+    it(`${cell}: every weight's gradient, with dropout between the layers`, () => {
+      const model = randomModel(shapeOf(cell, { vocabSize: 6, embedding: 3, units: 4, dropout: 0.3 }), 7);
+      const batch = randomBatch(6, 2, 4, 8);
+      const network = new FastNetwork(modelParts(model));
+      const seed = 11;
+      const loss = () => {
+        const step = network.trainingStep(batch, seed);
+        tf.dispose(Object.values(step.gradients));
+        return step.lossSum / batch.targets.length;
+      };
+      const { gradients } = network.trainingStep(batch, seed);
+      const epsilon = 1e-2;
+      let worst = 0;
+      for (const variable of model.trainableWeights.map((w) => w.read() as tf.Variable)) {
+        const values = variable.dataSync().slice() as Float32Array;
+        const analytic = gradients[variable.name].dataSync();
+        for (let i = 0; i < values.length; i++) {
+          const at = (delta: number) => {
+            const moved = values.slice();
+            moved[i] += delta;
+            assignValues(variable, moved);
+            return loss();
+          };
+          const numeric = (at(epsilon) - at(-epsilon)) / (2 * epsilon);
+          const error = Math.abs(numeric - analytic[i]) / (1e-2 + Math.abs(numeric) + Math.abs(analytic[i]));
+          worst = Math.max(worst, error);
+          assert.ok(error < 2e-2, `${variable.name}[${i}]: numeric ${numeric}, analytic ${analytic[i]}`);
+        }
+        assignValues(variable, values);
+      }
+      tf.dispose(Object.values(gradients));
+      model.dispose();
+      assert.ok(worst < 2e-2);
+    });
+  }
+});
+
+describe('fast path dropout', () => {
+  before(useWasm);
+
+  it('drops about `rate` of the outputs, scales the rest by 1/(1 − rate), and repeats for a seed', () => {
+    const steps = Array.from({ length: 20 }, (_, t) => tf.fill([10, 50], t + 1) as tf.Tensor2D);
+    const input = tf.zeros([200, 3]) as tf.Tensor2D;
+    const initial = tf.zeros([10, 50]) as tf.Tensor2D;
+    const run = (seed: number) => stackTrainingSteps(input, steps, initial, { rate: 0.25, seed, withOnes: false });
+    const a = run(1);
+    const b = run(1);
+    const c = run(2);
+    const mask = a.mask!.dataSync();
+    const output = a.output.dataSync();
+    const dropped = mask.filter((m) => m === 0).length / mask.length;
+    assert.ok(Math.abs(dropped - 0.25) < 0.03, `dropped ${dropped}`);
+    assert.ok(mask.every((m) => m === 0 || Math.abs(m - 1 / 0.75) < 1e-6));
+    for (let i = 0; i < output.length; i++) assert.ok(Math.abs(output[i] - (Math.floor(i / 500) + 1) * mask[i]) < 1e-5);
+    assert.deepEqual(b.mask!.dataSync(), mask);
+    assert.notDeepEqual(c.mask!.dataSync(), mask);
+    tf.dispose([...steps, input, initial, ...[a, b, c].flatMap((s) => [s.output, s.mask!, s.gradientInputs!])]);
+  });
+
+  it('applies in training only: the training loss differs from the inference loss, and varies with the seed', () => {
+    const model = randomModel(shapeOf('gru', { dropout: 0.5 }), 9);
+    const batch = randomBatch(37, 4, 6, 10);
+    const network = new FastNetwork(modelParts(model));
+    const trainingLoss = (seed: number) => {
+      const step = network.trainingStep(batch, seed);
+      tf.dispose(Object.values(step.gradients));
+      return step.lossSum;
+    };
+    const inference = network.score(batch, false).lossSum;
+    assert.equal(trainingLoss(1), trainingLoss(1));
+    assert.notEqual(trainingLoss(1), trainingLoss(2));
+    assert.notEqual(trainingLoss(1), inference);
+    model.dispose();
+  });
+});
