@@ -24,6 +24,9 @@ const targets = [
     entryPoints: { server: 'src/server/main.ts', trainWorker: 'src/server/trainWorker.ts' },
     outdir: 'dist',
     external: ['@tensorflow/tfjs-node'],
+    // backend.ts resolves the wasm package only when no .wasm sits next to the bundle,
+    // which never happens for these bundles (the copy below puts them there).
+    logOverride: { 'require-resolve-not-external': 'silent' },
   },
   {
     ...browser,
