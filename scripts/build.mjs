@@ -6,7 +6,7 @@
 //   next to them (src/core/backend.ts looks there first).
 // - webviews: browser code for the dashboard and the Models view, chart.js included.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -35,11 +35,7 @@ const targets = [
   },
 ];
 
-// While the extension is being written not every entry exists yet; build what does.
-const present = targets
-  .map((t) => ({ ...t, entryPoints: Object.fromEntries(Object.entries(t.entryPoints).filter(([, file]) => existsSync(file))) }))
-  .filter((t) => Object.keys(t.entryPoints).length > 0);
-await Promise.all(present.map((t) => build(t)));
+await Promise.all(targets.map((t) => build(t)));
 
 const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 mkdirSync('dist', { recursive: true });
