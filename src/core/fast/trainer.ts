@@ -13,7 +13,7 @@ export interface TrainerSettings {
   seed: number;
 }
 
-/** Odd constant mixed into the seed so dropout masks never repeat the batch shuffles' stream. */
+/** Mixed into the seed so that the dropout masks' random stream is not the batch shuffles' stream. */
 const DROPOUT_STREAM = 0x2545f491;
 
 export class FastTrainer implements Trainer {
