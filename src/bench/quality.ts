@@ -1,6 +1,11 @@
 /**
  * Model quality of the two engines: the same text, settings, seed and initial weights,
  * trained for the same epochs; validation perplexity after each epoch.
+ *
+ * Without dropout the engines compute the same numbers, so their perplexities agree to
+ * rounding. With dropout they differ by design: TF.js' seeded Dropout layer draws the same
+ * mask at every call, the fast path a fresh one per batch, and the two runs then differ as
+ * much as two dropout seeds do.
  */
 import { resolveTrainConfig } from '../core/config';
 import type { Engine } from '../core/fast/engine';
@@ -11,6 +16,7 @@ import type { CellType } from '../protocol/types';
 
 export interface QualityFigures {
   cell: CellType;
+  dropout: number;
   vocabSize: number;
   trainTokens: number;
   /** Validation perplexity after each epoch. */
@@ -20,9 +26,9 @@ export interface QualityFigures {
   fastSeconds: number;
 }
 
-export async function compareQuality(text: string, cell: CellType, epochs: number): Promise<QualityFigures> {
-  // Defaults otherwise (dropout 0.1 included); every epoch runs, so both get the same number.
-  const config = resolveTrainConfig({ cell, epochs, patience: 0 });
+export async function compareQuality(text: string, cell: CellType, epochs: number, dropout: number): Promise<QualityFigures> {
+  // Defaults otherwise; every epoch runs, so both get the same number.
+  const config = resolveTrainConfig({ cell, epochs, patience: 0, dropout });
   const { tokenizer, split } = prepareText(text, config, 'Moby Dick');
   const train = async (engine: Engine) => {
     const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
@@ -37,6 +43,7 @@ export async function compareQuality(text: string, cell: CellType, epochs: numbe
   const fast = await train('fast');
   return {
     cell,
+    dropout,
     vocabSize: tokenizer.vocabSize,
     trainTokens: split.train.length,
     stock: stock.perplexities,

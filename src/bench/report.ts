@@ -60,14 +60,15 @@ export function formatReport(r: BenchReport): string {
   if (r.quality) {
     out.push(
       '',
-      `Quality: validation perplexity after each of ${r.quality.epochs} epochs on the first ${r.quality.chapters} chapters, same seed and initial weights:`,
+      `Quality: validation perplexity after each of ${r.quality.epochs} epochs on the first ${r.quality.chapters} chapters ` +
+        `(vocabulary ${int(r.quality.runs[0]?.vocabSize ?? 0)}), same seed and initial weights:`,
       formatTable(
-        ['cell', 'vocabulary', 'stock', 'fast', 'stock time', 'fast time'],
-        r.quality.cells.map((q) => [
+        ['cell', 'dropout', 'stock', 'fast', 'stock time', 'fast time'],
+        r.quality.runs.map((q) => [
           q.cell,
-          int(q.vocabSize),
-          q.stock.map((p) => fixed(p)).join(' → '),
-          q.fast.map((p) => fixed(p)).join(' → '),
+          String(q.dropout),
+          q.stock.map((p) => fixed(p, 2)).join(' → '),
+          q.fast.map((p) => fixed(p, 2)).join(' → '),
           `${fixed(q.stockSeconds, 0)} s`,
           `${fixed(q.fastSeconds, 0)} s`,
         ]),
