@@ -10,13 +10,13 @@ import { formatTable, oneLine } from './table';
 import { initBackend } from '../core/backend';
 import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
-import { evaluateText, evaluateTokens } from '../core/evaluate';
+import { evaluateText } from '../core/evaluate';
 import { readCorpus, textHash } from '../core/input';
 import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
 import { prepareText, runFolderName, samplePrompt, trainRun, type PreparedText } from '../core/run';
-import { loadNgrams, loadRun, type LoadedRun } from '../core/store';
+import { loadNgrams, loadRun, loadSpelling, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
 import type { Baselines, CellType, TrainConfig, TrainSummary } from '../protocol/types';
 
@@ -85,33 +85,33 @@ export async function evalCommand(args: ParsedArgs, io: CommandIO): Promise<void
   const dir = requireString(args.flags.model, '--model DIR names the run folder to evaluate.');
   const run = await loadRunOnBackend(dir, args);
   try {
-    const ngrams = await loadNgrams(dir);
-    const options = run.record.config;
-    const report =
-      args.positionals.length > 0
-        ? await evaluateText(run.model, run.tokenizer, ngrams, (await readInputs(args.positionals)).text, options)
-        : await evaluateTokens(run.model, run.tokenizer, ngrams, await validationSplit(run), options);
+    const counts = { ngrams: await loadNgrams(dir), spelling: await loadSpelling(dir) };
+    const text = args.positionals.length > 0 ? (await readInputs(args.positionals)).text : await validationText(run);
+    const report = await evaluateText(run.model, run.tokenizer, counts, text, run.record.config);
     if (args.flags.json) {
       io.stdout.write(JSON.stringify(report) + '\n');
       return;
     }
+    const { baselines } = report;
     io.stdout.write(
       formatTable(
-        ['tokens', 'loss', 'perplexity', 'top-1', 'top-5', 'keystrokes saved', 'unigram ppl', 'bigram ppl', 'uniform ppl'],
+        ['model', 'perplexity', 'nats/char', 'top-1', 'top-5', 'keystrokes saved'],
         [
           [
-            report.tokens.toLocaleString('en'),
-            report.loss.toFixed(3),
+            'network',
             report.perplexity.toFixed(1),
+            natsPerChar(report.natsPerChar),
             percent(report.top1Accuracy),
             percent(report.top5Accuracy),
             percent(report.keystrokeSavings),
-            report.baselines.unigram.toFixed(1),
-            report.baselines.bigram.toFixed(1),
-            String(report.baselines.uniform),
           ],
+          ['KN3', baselines.kn3.toFixed(1), natsPerChar(baselines.kn3NatsPerChar)],
+          ['unigram', baselines.unigram.toFixed(1)],
+          ['uniform', String(baselines.uniform)],
         ],
-      ) + '\n',
+      ) +
+        `\n${report.tokens.toLocaleString('en')} tokens scored, loss ${report.loss.toFixed(3)}; ` +
+        `${percent(baselines.unknownShare)} of the targets are unknown words.${counts.spelling ? '' : ' This run has no spelling.json (saved by an older SeqLab), so nats/char is unknown.'}\n`,
     );
   } finally {
     run.model.dispose();
@@ -214,7 +214,7 @@ function printSummaries(io: CommandIO, runs: TrainSummary[], baselines: Baseline
   io.stdout.write(
     '\n' +
       formatTable(
-        ['cell', 'params', 'epochs', 'time', 'tokens/s', 'best val loss', 'val accuracy', 'val perplexity'],
+        ['cell', 'params', 'epochs', 'time', 'tokens/s', 'best val loss', 'val accuracy', 'val perplexity', 'nats/char', 'beats KN3'],
         runs.map((r) => [
           r.cell,
           r.params.toLocaleString('en'),
@@ -224,11 +224,19 @@ function printSummaries(io: CommandIO, runs: TrainSummary[], baselines: Baseline
           value(r.valLoss, 3),
           r.valAccuracy === null ? '–' : percent(r.valAccuracy),
           value(r.valPerplexity, 1),
+          natsPerChar(r.natsPerChar),
+          r.valPerplexity === null ? '–' : r.valPerplexity < baselines.kn3 ? 'yes' : 'no',
         ]),
       ) +
-      `\nBaseline perplexities on the same split: uniform ${baselines.uniform}, ` +
-      `unigram ${baselines.unigram.toFixed(1)}, bigram ${baselines.bigram.toFixed(1)}. Backend: ${runs[0]?.backend}.\n`,
+      `\nBaselines on the same split: KN3 perplexity ${baselines.kn3.toFixed(1)} (${natsPerChar(baselines.kn3NatsPerChar)} nats/char), ` +
+      `unigram ${baselines.unigram.toFixed(1)}, uniform ${baselines.uniform}. ` +
+      `Unknown words: ${percent(baselines.unknownShare)} of the targets.\n` +
+      `A network that does not beat KN3, a Kneser-Ney trigram of word counts, has learned no more than counting. Backend: ${runs[0]?.backend}.\n`,
   );
+}
+
+function natsPerChar(value: number | null): string {
+  return value === null ? '–' : value.toFixed(3);
 }
 
 async function printSamples(io: CommandIO, runs: TrainSummary[], prompt: string): Promise<void> {
@@ -250,8 +258,8 @@ async function readInputs(paths: string[]): Promise<{ text: string; name: string
   return { text, name, sources: sources.map((s) => s.path) };
 }
 
-/** The run's own validation split, from its training files if they are still as they were. */
-async function validationSplit(run: LoadedRun): Promise<Int32Array> {
+/** The run's own validation text, from its training files if they are still as they were. */
+async function validationText(run: LoadedRun): Promise<string> {
   const { corpus, config } = run.record;
   if (corpus.sources.length === 0) {
     throw new UserError('This run was trained on text that is not in a file; name a file to evaluate on.');
@@ -266,7 +274,7 @@ async function validationSplit(run: LoadedRun): Promise<Int32Array> {
   if (textHash(text) !== corpus.sha256) {
     throw new UserError(`The training text of this run (${corpus.sources.join(', ')}) has changed since training; name a file to evaluate on.`);
   }
-  return run.tokenizer.encode(splitText(text, config.valSplit).validationText);
+  return splitText(text, config.valSplit).validationText;
 }
 
 async function loadRunOnBackend(dir: string, args: ParsedArgs) {

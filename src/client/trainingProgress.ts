@@ -134,7 +134,6 @@ function resultSentence(runs: RunInfo[], activated: RunInfo | undefined, suggest
       : `; ${cellName(activated.cell)} is chosen for suggestions, which are off`;
   if (runs.length === 1) {
     const [run] = runs;
-    const bigram = run.baselines ? ` (bigram baseline ${formatNumber(run.baselines.bigram)})` : '';
     switch (run.state) {
       case 'failed':
         return `${runLabel(run)} failed: ${run.error ?? 'see the SeqLab output'}`;
@@ -143,12 +142,20 @@ function resultSentence(runs: RunInfo[], activated: RunInfo | undefined, suggest
           ? `${runLabel(run)} stopped after ${plural(run.epochsDone, 'epoch')} and keeps its best one, validation perplexity ${formatNumber(run.valPerplexity)}${suffix}.`
           : `${runLabel(run)} stopped before finishing an epoch, so it has no model.`;
       default:
-        return `${runLabel(run)} finished with validation perplexity ${formatNumber(run.valPerplexity)}${bigram}${suffix}.`;
+        return `${runLabel(run)} finished with validation perplexity ${formatNumber(run.valPerplexity)}${againstKn3(run)}${suffix}.`;
     }
   }
   const figures = runs
     .map((run) => `${cellName(run.cell)} ${run.state === 'failed' ? 'failed' : formatNumber(run.valPerplexity)}`)
     .join(', ');
-  const bigram = runs.find((r) => r.baselines)?.baselines?.bigram;
-  return `Comparison ended, validation perplexity ${figures}${bigram ? ` (bigram baseline ${formatNumber(bigram)})` : ''}${suffix}.`;
+  const kn3 = runs.find((r) => r.baselines)?.baselines?.kn3;
+  return `Comparison ended, validation perplexity ${figures}${kn3 !== undefined ? ` (KN3 baseline ${formatNumber(kn3)})` : ''}${suffix}.`;
+}
+
+/** Whether the run beat the Kneser-Ney trigram: if not, it learned no more than counting. */
+function againstKn3(run: RunInfo): string {
+  const kn3 = run.baselines?.kn3;
+  if (kn3 === undefined || run.valPerplexity == null) return '';
+  const verdict = run.valPerplexity < kn3 ? 'and beats' : 'but does not beat';
+  return ` ${verdict} the KN3 baseline (${formatNumber(kn3)})`;
 }

@@ -1,16 +1,18 @@
 /**
- * Counting baselines: unigram and bigram models fitted on the training part of the
- * stream and scored on the same targets as the network (every held-out token but the
- * first), so a person sees whether the network beats counting. The counts are saved with
- * a run (ngrams.json) so that `seqlab eval` can score a new file against them.
+ * Counting baselines: a uniform guess, add-one unigram frequencies and an interpolated
+ * modified Kneser-Ney trigram (KN3), fitted on the training part of the stream and scored
+ * on the same targets as the network (every held-out token but the first), so a person
+ * sees whether the network beats counting. A plain bigram is too easy a bar (DESIGN.md §5).
+ * The counts are saved with a run (ngrams.json) so that `seqlab eval` can score a new file
+ * against them.
  */
 import { UserError } from './errors';
+import { KneserNeyTrigram, type KneserNeyJSON } from './kneserNey';
+import { natsPerCharacter, targetCount, unknownShare, type HeldOutText } from './perCharacter';
 import type { Baselines } from '../protocol/types';
 
-/** Absolute discount of the bigram model; 0.75 is the usual choice for word bigrams. */
-const BIGRAM_DISCOUNT = 0.75;
-
-export interface NgramJSON {
+/** ngrams.json as SeqLab 0.1 wrote it: unigram counts and word pairs, before KN3. */
+interface BigramJSON {
   format: 'seqlab-ngrams';
   version: 1;
   vocabSize: number;
@@ -20,71 +22,58 @@ export interface NgramJSON {
   bigrams: number[];
 }
 
-export class NgramCounts {
-  private readonly contextCounts: Float64Array;
-  private total = 0;
+export class CountingBaselines {
+  private readonly unigramCounts: Float64Array;
+  private readonly total: number;
 
   private constructor(
-    readonly vocabSize: number,
-    private readonly unigramCounts: Float64Array,
-    private readonly bigrams: Map<number, Map<number, number>>,
+    private readonly model: KneserNeyTrigram,
+    /** False for a model read from a version 1 file, whose counts know one word of context. */
+    private readonly trigramContexts: boolean,
   ) {
-    this.contextCounts = new Float64Array(vocabSize);
-    for (const [previous, followers] of bigrams) {
-      for (const count of followers.values()) this.contextCounts[previous] += count;
-    }
-    for (const count of unigramCounts) this.total += count;
+    this.unigramCounts = model.unigramCounts();
+    this.total = this.unigramCounts.reduce((sum, count) => sum + count, 0);
   }
 
-  static fit(train: Int32Array, vocabSize: number): NgramCounts {
-    const unigrams = new Float64Array(vocabSize);
-    const bigrams = new Map<number, Map<number, number>>();
-    for (let i = 0; i < train.length; i++) {
-      unigrams[train[i]]++;
-      if (i > 0) increment(bigrams, train[i - 1], train[i], 1);
-    }
-    return new NgramCounts(vocabSize, unigrams, bigrams);
+  get vocabSize(): number {
+    return this.model.vocabSize;
   }
 
-  static fromJSON(json: unknown): NgramCounts {
-    const data = json as Partial<NgramJSON> | null;
-    const valid =
-      data?.format === 'seqlab-ngrams' &&
-      Number.isInteger(data.vocabSize) &&
-      Array.isArray(data.unigrams) &&
-      data.unigrams.length === data.vocabSize &&
-      Array.isArray(data.bigrams) &&
-      data.bigrams.length % 3 === 0 &&
-      data.bigrams.every((n, i) => Number.isInteger(n) && n >= 0 && (i % 3 === 2 || n < data.vocabSize!));
-    if (!valid) throw new UserError('ngrams.json is not a valid table of word counts.');
-    const bigrams = new Map<number, Map<number, number>>();
-    for (let i = 0; i < data.bigrams!.length; i += 3) {
-      increment(bigrams, data.bigrams![i], data.bigrams![i + 1], data.bigrams![i + 2]);
-    }
-    return new NgramCounts(data.vocabSize!, Float64Array.from(data.unigrams!), bigrams);
+  static fit(train: Int32Array, vocabSize: number): CountingBaselines {
+    return new CountingBaselines(KneserNeyTrigram.fit(train, vocabSize), true);
   }
 
-  toJSON(): NgramJSON {
-    const bigrams: number[] = [];
-    for (const [previous, followers] of this.bigrams) {
-      for (const [next, count] of followers) bigrams.push(previous, next, count);
+  /** Reads ngrams.json: version 2 (KN3 counts) or version 1 (word pairs) of older runs. */
+  static fromJSON(json: unknown): CountingBaselines {
+    const data = json as { format?: unknown; version?: unknown } | null;
+    if (data?.format === 'seqlab-ngrams' && data.version === 1) {
+      return new CountingBaselines(KneserNeyTrigram.fromJSON(trigramsOfPairs(json as Partial<BigramJSON>)), false);
     }
-    return { format: 'seqlab-ngrams', version: 1, vocabSize: this.vocabSize, unigrams: [...this.unigramCounts], bigrams };
+    return new CountingBaselines(KneserNeyTrigram.fromJSON(json), true);
   }
 
-  /** Perplexities of the uniform, unigram and bigram models on `heldOut[1..]`. */
-  score(heldOut: Int32Array): Baselines {
-    let unigramLog = 0;
-    let bigramLog = 0;
-    for (let i = 1; i < heldOut.length; i++) {
-      unigramLog += Math.log(this.unigram(heldOut[i]));
-      bigramLog += Math.log(this.bigram(heldOut[i - 1], heldOut[i]));
+  toJSON(): KneserNeyJSON {
+    if (!this.trigramContexts) throw new Error('Counts read from a version 1 ngrams.json are not saved again.');
+    return this.model.toJSON();
+  }
+
+  /** The uniform, unigram and KN3 baselines on the targets of `heldOut`. */
+  score(heldOut: HeldOutText): Baselines {
+    const { ids } = heldOut;
+    let unigramNats = 0;
+    let kn3Nats = 0;
+    for (let i = 1; i < ids.length; i++) {
+      unigramNats -= Math.log(this.unigram(ids[i]));
+      const before = this.trigramContexts && i >= 2 ? ids[i - 2] : undefined;
+      kn3Nats -= Math.log(this.model.probability(before, ids[i - 1], ids[i]));
     }
-    const targets = Math.max(heldOut.length - 1, 1);
+    const targets = Math.max(targetCount(heldOut), 1);
     return {
       uniform: this.vocabSize,
-      unigram: Math.exp(-unigramLog / targets),
-      bigram: Math.exp(-bigramLog / targets),
+      unigram: Math.exp(unigramNats / targets),
+      kn3: Math.exp(kn3Nats / targets),
+      kn3NatsPerChar: natsPerCharacter(kn3Nats, heldOut),
+      unknownShare: unknownShare(heldOut),
     };
   }
 
@@ -92,19 +81,35 @@ export class NgramCounts {
   private unigram(id: number): number {
     return (this.unigramCounts[id] + 1) / (this.total + this.vocabSize);
   }
-
-  /** Interpolated absolute discounting: what is taken from seen pairs goes to the unigram. */
-  private bigram(previous: number, id: number): number {
-    const context = this.contextCounts[previous];
-    const followers = this.bigrams.get(previous);
-    if (context === 0 || !followers) return this.unigram(id);
-    const seen = Math.max((followers.get(id) ?? 0) - BIGRAM_DISCOUNT, 0) / context;
-    return seen + ((BIGRAM_DISCOUNT * followers.size) / context) * this.unigram(id);
-  }
 }
 
-function increment(table: Map<number, Map<number, number>>, previous: number, next: number, by: number): void {
-  let followers = table.get(previous);
-  if (!followers) table.set(previous, (followers = new Map()));
-  followers.set(next, (followers.get(next) ?? 0) + by);
+/**
+ * A version 1 file as KN counts: each pair (v, w) becomes the trigram (padding, v, w), and
+ * the stream's first token, the one unigram count no pair accounts for, (padding, padding, w).
+ * Scored with the padding always as the first context word, that is a Kneser-Ney bigram (its
+ * middle level, where every pair counts once, only smooths a little more): word pairs
+ * cannot tell more.
+ */
+function trigramsOfPairs(data: Partial<BigramJSON>): KneserNeyJSON {
+  const { vocabSize, unigrams, bigrams } = data;
+  const valid =
+    Number.isInteger(vocabSize) &&
+    vocabSize! > 0 &&
+    Array.isArray(unigrams) &&
+    unigrams.length === vocabSize &&
+    unigrams.every((n) => Number.isInteger(n) && n >= 0) &&
+    Array.isArray(bigrams) &&
+    bigrams.length % 3 === 0 &&
+    bigrams.every((n, i) => Number.isInteger(n) && (i % 3 === 2 ? n > 0 : n >= 0 && n < vocabSize!));
+  if (!valid) throw new UserError('ngrams.json is not a valid table of word counts.');
+  const padding = vocabSize!;
+  const trigrams: number[] = [];
+  const unpaired = Float64Array.from(unigrams!);
+  for (let i = 0; i < bigrams!.length; i += 3) {
+    trigrams.push(padding, bigrams![i], bigrams![i + 1], bigrams![i + 2]);
+    unpaired[bigrams![i + 1]] -= bigrams![i + 2];
+  }
+  const first = unpaired.findIndex((count) => count === 1);
+  if (first >= 0) trigrams.push(padding, padding, first, 1);
+  return { format: 'seqlab-ngrams', version: 2, vocabSize: vocabSize!, trigrams, padding };
 }

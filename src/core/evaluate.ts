@@ -1,13 +1,15 @@
 /**
- * Evaluation of a trained model on held-out text (DESIGN.md §5): perplexity, top-1 and
- * top-5 next-token accuracy, keystroke savings of the inline suggestions, and the
- * counting baselines on the same targets.
+ * Evaluation of a trained model on held-out text (DESIGN.md §5): perplexity, nats per
+ * character, top-1 and top-5 next-token accuracy, keystroke savings of the inline
+ * suggestions, and the counting baselines on the same targets.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { NgramCounts } from './baselines';
+import type { CountingBaselines } from './baselines';
 import { evaluationBatches } from './dataset';
+import { describeHeldOut, natsPerCharacter } from './perCharacter';
 import { Predictor, type SuggestOptions } from './predictor';
 import { scoreBatches } from './scoring';
+import type { SpellingModel } from './spelling';
 import type { Tokenizer } from './tokenizer';
 import type { EvalReport } from '../protocol/types';
 
@@ -17,6 +19,12 @@ export const DEFAULT_SUGGEST_OPTIONS: SuggestOptions = { maxWords: 3, minConfide
 /** Characters typed in the keystroke simulation: enough for a stable figure in seconds. */
 export const KEYSTROKE_SAMPLE_CHARACTERS = 3000;
 
+/** What a run folder saved besides its model: the counts of its baselines and its spelling model, if it has one. */
+export interface RunCounts {
+  ngrams: CountingBaselines;
+  spelling?: SpellingModel;
+}
+
 export interface EvaluateOptions {
   seqLen: number;
   batch: number;
@@ -24,53 +32,34 @@ export interface EvaluateOptions {
   keystrokeCharacters?: number;
 }
 
-/** Evaluates on a new text, typed for the keystroke simulation as SeqLab would space it. */
-export function evaluateText(
+/**
+ * Evaluates on a text (a new one, or a run's validation part), typed for the keystroke
+ * simulation as SeqLab would space it.
+ */
+export async function evaluateText(
   model: tf.LayersModel,
   tokenizer: Tokenizer,
-  ngrams: NgramCounts,
+  counts: RunCounts,
   text: string,
   options: EvaluateOptions,
 ): Promise<EvalReport> {
   const characters = options.keystrokeCharacters ?? KEYSTROKE_SAMPLE_CHARACTERS;
+  const tokens = tokenizer.tokenize(text);
+  const heldOut = describeHeldOut(text, tokens, tokenizer.encodeTokens(tokens), tokenizer.unknownId, counts.spelling);
   // Unknown words stay as they are in the typed text: the person types them all the same.
-  const typed = tokenizer.detokenize(tokenizer.tokenize(text.slice(0, characters * 2)));
-  return evaluateStream(model, tokenizer, ngrams, tokenizer.encode(text), typed, options);
-}
-
-/** Evaluates on a token stream already encoded, e.g. a run's validation split. */
-export function evaluateTokens(
-  model: tf.LayersModel,
-  tokenizer: Tokenizer,
-  ngrams: NgramCounts,
-  ids: Int32Array,
-  options: EvaluateOptions,
-): Promise<EvalReport> {
-  // Every token is at least one character, so this many tokens cover the typed sample.
-  const characters = options.keystrokeCharacters ?? KEYSTROKE_SAMPLE_CHARACTERS;
-  return evaluateStream(model, tokenizer, ngrams, ids, tokenizer.decode(ids.subarray(0, characters)), options);
-}
-
-async function evaluateStream(
-  model: tf.LayersModel,
-  tokenizer: Tokenizer,
-  ngrams: NgramCounts,
-  ids: Int32Array,
-  typed: string,
-  options: EvaluateOptions,
-): Promise<EvalReport> {
-  const score = await scoreBatches(model, evaluationBatches(ids, options.seqLen, options.batch), true);
+  const typed = tokenizer.detokenize(tokenizer.tokenize(text.slice(0, characters * 2))).slice(0, characters);
+  const score = await scoreBatches(model, evaluationBatches(heldOut.ids, options.seqLen, options.batch), true);
   const predictor = new Predictor(model, tokenizer);
   try {
-    const sample = typed.slice(0, options.keystrokeCharacters ?? KEYSTROKE_SAMPLE_CHARACTERS);
     return {
       tokens: score.tokens,
       loss: score.loss,
       perplexity: Math.exp(score.loss),
+      natsPerChar: natsPerCharacter(score.loss * score.tokens, heldOut),
       top1Accuracy: score.accuracy,
       top5Accuracy: score.top5Accuracy,
-      keystrokeSavings: keystrokeSavings(predictor, sample, options.suggest ?? DEFAULT_SUGGEST_OPTIONS),
-      baselines: ngrams.score(ids),
+      keystrokeSavings: keystrokeSavings(predictor, typed, options.suggest ?? DEFAULT_SUGGEST_OPTIONS),
+      baselines: counts.ngrams.score(heldOut),
     };
   } finally {
     predictor.dispose();

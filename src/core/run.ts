@@ -6,11 +6,13 @@
 import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend';
-import { NgramCounts } from './baselines';
+import { CountingBaselines } from './baselines';
 import { splitStream, splitText, type Split } from './dataset';
 import { textHash } from './input';
 import { buildModel, countParams } from './model';
-import { RunWriter, type RunRecord } from './store';
+import { describeHeldOut, natsPerCharacter, targetCount, type HeldOutText } from './perCharacter';
+import { SpellingModel } from './spelling';
+import { NGRAMS_FILE, RunWriter, SPELLING_FILE, type RunRecord } from './store';
 import { NEWLINE_TOKEN, Tokenizer } from './tokenizer';
 import { trainModel, type TrainCallbacks } from './train';
 import { SEQLAB_VERSION } from './version';
@@ -57,23 +59,38 @@ export interface RunCallbacks extends TrainCallbacks {
 export interface PreparedText {
   tokenizer: Tokenizer;
   split: Split;
-  ngrams: NgramCounts;
+  ngrams: CountingBaselines;
+  spelling: SpellingModel;
+  /** The text the baselines (and the network's validation figures) are scored on. */
+  heldOut: HeldOutText;
   baselines: Baselines;
 }
 
 /**
- * Splits the text, fits the tokenizer and the counting baselines on the training part
- * (held-out words are new words, as they would be in real use) and encodes both parts.
- * Throws a UserError when the text is too short.
+ * Splits the text, fits the tokenizer, the counting baselines and the spelling model on the
+ * training part (held-out words are new words, as they would be in real use) and encodes
+ * both parts. Throws a UserError when the text is too short.
  */
 export function prepareText(text: string, config: TrainConfig, name: string): PreparedText {
   const { trainText, validationText } = splitText(text, config.valSplit);
   const tokenizer = Tokenizer.fit(trainText, config);
-  const split = splitStream(tokenizer.encode(trainText), tokenizer.encode(validationText), config.seqLen, config.valSplit, name);
-  const ngrams = NgramCounts.fit(split.train, tokenizer.vocabSize);
+  const trainTokens = tokenizer.tokenize(trainText);
+  const validationTokens = tokenizer.tokenize(validationText);
+  const split = splitStream(
+    tokenizer.encodeTokens(trainTokens),
+    tokenizer.encodeTokens(validationTokens),
+    config.seqLen,
+    config.valSplit,
+    name,
+  );
+  const ngrams = CountingBaselines.fit(split.train, tokenizer.vocabSize);
+  const spelling = SpellingModel.fit(trainTokens);
   // Without a validation part the baselines, like the network's figures, are in-sample.
-  const heldOut = split.validation.length >= 2 ? split.validation : split.train;
-  return { tokenizer, split, ngrams, baselines: ngrams.score(heldOut) };
+  const heldOut =
+    split.validation.length >= 2
+      ? describeHeldOut(validationText, validationTokens, split.validation, tokenizer.unknownId, spelling)
+      : describeHeldOut(trainText, trainTokens, split.train, tokenizer.unknownId, spelling);
+  return { tokenizer, split, ngrams, spelling, heldOut, baselines: ngrams.score(heldOut) };
 }
 
 /** Words in a sample prompt: enough context to steer every model the same way. */
@@ -110,7 +127,7 @@ export async function trainRun(
 ): Promise<TrainSummary> {
   const { config } = request;
   const backend = await initBackend(config.backend);
-  const { tokenizer, split, ngrams, baselines } = prepared;
+  const { tokenizer, split, ngrams, spelling, heldOut, baselines } = prepared;
   const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
   const writer = request.dir ? await RunWriter.create(request.dir) : await RunWriter.createNew(request.runsDir, request.runName);
   const record: RunRecord = {
@@ -128,7 +145,8 @@ export async function trainRun(
   };
   try {
     await writer.writeTokenizer(tokenizer.toJSON());
-    await writer.writeJson('ngrams.json', ngrams.toJSON());
+    await writer.writeJson(NGRAMS_FILE, ngrams.toJSON());
+    await writer.writeJson(SPELLING_FILE, spelling.toJSON());
     await writer.writeRecord(record);
     callbacks.onStart?.({
       dir: writer.dir,
@@ -172,6 +190,8 @@ export async function trainRun(
       valLoss: result.best.valLoss,
       valAccuracy: result.best.valAccuracy,
       valPerplexity: result.best.valPerplexity,
+      // The validation loss is the mean over every validation target, the targets heldOut describes.
+      natsPerChar: result.best.valLoss === null ? null : natsPerCharacter(result.best.valLoss * targetCount(heldOut), heldOut),
       tokensPerSecond: result.tokensPerSecond,
       seconds: result.seconds,
       backend,

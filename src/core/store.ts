@@ -14,8 +14,9 @@ import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { NgramCounts } from './baselines';
+import { CountingBaselines } from './baselines';
 import { UserError } from './errors';
+import { SpellingModel } from './spelling';
 import { Tokenizer } from './tokenizer';
 import type { BackendName, EpochMetrics, TrainConfig, TrainSummary } from '../protocol/types';
 
@@ -29,6 +30,8 @@ export const RUN_FILES = {
 
 /** The counting baselines' table, written by the trainer with `writeJson`. */
 export const NGRAMS_FILE = 'ngrams.json';
+/** The spelling model of unknown words (nats per character), written by the trainer with `writeJson`. */
+export const SPELLING_FILE = 'spelling.json';
 
 const RUN_FORMAT = 'seqlab-run';
 const RUN_VERSION = 1;
@@ -203,16 +206,30 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
 }
 
 /** The counting baselines saved with a run, for scoring new text against them. */
-export async function loadNgrams(dir: string): Promise<NgramCounts> {
+export async function loadNgrams(dir: string): Promise<CountingBaselines> {
   const json = await readJson(
     dir,
     NGRAMS_FILE,
     () => new UserError(`The run folder "${dir}" has no ${NGRAMS_FILE}, so its counting baselines are unknown.`),
   );
   try {
-    return NgramCounts.fromJSON(json);
+    return CountingBaselines.fromJSON(json);
   } catch (error) {
     throw invalidFileError(dir, NGRAMS_FILE, error);
+  }
+}
+
+/**
+ * The spelling model saved with a run; undefined for a run saved before there was one,
+ * which then evaluates without nats per character rather than with a spelling of nothing.
+ */
+export async function loadSpelling(dir: string): Promise<SpellingModel | undefined> {
+  if (!(await exists(nodePath.join(dir, SPELLING_FILE)))) return undefined;
+  const json = await readJson(dir, SPELLING_FILE, () => new UserError(`The run folder "${dir}" has no ${SPELLING_FILE}.`));
+  try {
+    return SpellingModel.fromJSON(json);
+  } catch (error) {
+    throw invalidFileError(dir, SPELLING_FILE, error);
   }
 }
 

@@ -21,6 +21,8 @@ export interface TokenizerJSON {
   format: 'seqlab-tokenizer';
   version: 1;
   options: TokenizerOptions;
+  /** 'soft-wraps': the text was hard-wrapped, so a single line break inside a paragraph is a space. Absent means 'kept'. */
+  lineBreaks?: 'kept' | 'soft-wraps';
   /** id -> token; id 0 is UNKNOWN_TOKEN. */
   vocab: string[];
   /** How often each token occurred in the corpus; counts[0] sums every token left out. */
@@ -98,12 +100,13 @@ function countLineBreaks(text: string, from: number, to: number): number {
  * spaces are lost (a language model has no use for them), and more than two line breaks in a
  * row become two: a paragraph break is all a generated text needs.
  */
-function scan(text: string, lowercase: boolean, emit: (token: string, spaced: boolean | null) => void): void {
+function scan(text: string, lowercase: boolean, emit: (token: string, spaced: boolean | null) => void, softWraps = false): void {
   if (lowercase) text = text.toLowerCase();
   const runs = /\S+/g;
   let end = 0;
   for (let match = runs.exec(text); match !== null; match = runs.exec(text)) {
-    const breaks = countLineBreaks(text, end, match.index);
+    let breaks = countLineBreaks(text, end, match.index);
+    if (softWraps && breaks === 1 && end > 0 && isSoftWrap(text, end, match.index, match[0])) breaks = 0;
     for (let i = 0; i < Math.min(breaks, 2); i++) emit(NEWLINE_TOKEN, null);
     let spaced: boolean | null = end === 0 || breaks > 0 ? null : true;
     segmentRun(match[0], (token) => {
@@ -114,6 +117,48 @@ function scan(text: string, lowercase: boolean, emit: (token: string, spaced: bo
   }
   const trailing = countLineBreaks(text, end, text.length);
   for (let i = 0; i < Math.min(trailing, 2); i++) emit(NEWLINE_TOKEN, null);
+}
+
+/** A line that starts a list item, a heading, a quote or a table row begins something new. */
+const STRUCTURAL_LINE_START = /^([-*+#>|]|\d+[.)])/;
+
+/**
+ * In hard-wrapped text a single line break inside a paragraph is where the writer's
+ * editor wrapped the line, not part of what they wrote: it reads as a space. A break
+ * before an indented line or one that starts a list item, heading or quote stays a break.
+ */
+function isSoftWrap(text: string, gapStart: number, gapEnd: number, nextRun: string): boolean {
+  const gap = text.slice(gapStart, gapEnd);
+  return /\n$/.test(gap) && !STRUCTURAL_LINE_START.test(nextRun);
+}
+
+/** Shortest average length of the wrapped lines of a hard-wrapped text; shorter lines are verse, lists or code. */
+const MIN_WRAP_WIDTH = 40;
+/** Longest: editors wrap at 72 to 100 columns. */
+const MAX_WRAP_WIDTH = 110;
+
+/**
+ * Whether `text` is hard-wrapped: most line breaks fall inside paragraphs (a non-empty
+ * line follows), and the lines they end are of a width that editors wrap at.
+ */
+export function looksHardWrapped(text: string): boolean {
+  const lines = text.split(/\r?\n/);
+  let inner = 0;
+  let innerLength = 0;
+  let breaks = 0;
+  let overlong = 0;
+  for (let i = 0; i + 1 < lines.length; i++) {
+    breaks++;
+    const line = lines[i].trim();
+    if (line.length > MAX_WRAP_WIDTH) overlong++;
+    if (line.length > 0 && lines[i + 1].trim().length > 0 && !/^\s/.test(lines[i + 1])) {
+      inner++;
+      innerLength += line.length;
+    }
+  }
+  if (breaks < 10) return false;
+  const mean = inner > 0 ? innerLength / inner : 0;
+  return inner >= 0.5 * breaks && overlong <= 0.05 * breaks && mean >= MIN_WRAP_WIDTH && mean <= MAX_WRAP_WIDTH;
 }
 
 /** Splits text into surface tokens (no ids, no vocabulary). Whitespace other than line breaks is dropped. */
@@ -298,7 +343,7 @@ interface CorpusCounts {
   flags: number[];
 }
 
-function countCorpus(text: string, lowercase: boolean): CorpusCounts {
+function countCorpus(text: string, lowercase: boolean, softWraps: boolean): CorpusCounts {
   const index = new Map<string, number>();
   const tokens: string[] = [];
   const kinds: number[] = [];
@@ -342,7 +387,7 @@ function countCorpus(text: string, lowercase: boolean): CorpusCounts {
     }
     previous = i;
     previousRole = role;
-  });
+  }, softWraps);
 
   const pairedQuotes = new Set<string>();
   for (const mark of STRAIGHT_QUOTES) {
@@ -407,6 +452,8 @@ export class Tokenizer {
     /** Corpus count per id; counts[0] is the total of the tokens left out. */
     readonly counts: readonly number[],
     learned: LearnedSpacing,
+    /** The text was hard-wrapped: a single line break inside a paragraph reads as a space. */
+    readonly softWraps = false,
   ) {
     this.ids = new Map(vocab.map((token, id) => [token, id]));
     this.spacing = new Spacing(this.ids, learned);
@@ -427,7 +474,8 @@ export class Tokenizer {
       },
       'The tokenizer option',
     );
-    const corpus = countCorpus(text, opts.lowercase);
+    const softWraps = looksHardWrapped(text);
+    const corpus = countCorpus(text, opts.lowercase, softWraps);
 
     const kept = corpus.tokens
       .map((_, i) => i)
@@ -457,7 +505,7 @@ export class Tokenizer {
     const rule = new Spacing(new Map(vocab.map((token, id) => [token, id])), learned);
     const ids = Int32Array.from(corpus.stream, (i) => idOfIndex[i]);
     learned.pairs = learnPairs(rule, vocab, ids, corpus.flags);
-    return new Tokenizer(opts, vocab, counts, learned);
+    return new Tokenizer(opts, vocab, counts, learned, softWraps);
   }
 
   /** Reads what `toJSON` wrote, checking every part; throws UserError naming what is wrong. */
@@ -501,7 +549,10 @@ export class Tokenizer {
         pairs.set(a * vocab.length + b, space);
       }
     }
-    return new Tokenizer(options, vocab, counts, { before, after, pairedQuotes: new Set(quotes), pairs });
+    if (json.lineBreaks !== undefined && json.lineBreaks !== 'kept' && json.lineBreaks !== 'soft-wraps') {
+      return fail('has "lineBreaks" other than "kept" or "soft-wraps"');
+    }
+    return new Tokenizer(options, vocab, counts, { before, after, pairedQuotes: new Set(quotes), pairs }, json.lineBreaks === 'soft-wraps');
   }
 
   toJSON(): TokenizerJSON {
@@ -515,6 +566,7 @@ export class Tokenizer {
       format: 'seqlab-tokenizer',
       version: 1,
       options: { ...this.options },
+      lineBreaks: this.softWraps ? 'soft-wraps' : 'kept',
       vocab: [...this.vocab],
       counts: [...this.counts],
       spacing: {
@@ -536,13 +588,20 @@ export class Tokenizer {
   }
 
   tokenize(text: string): string[] {
-    return splitTokens(text, this.options.lowercase);
+    const tokens: string[] = [];
+    scan(text, this.options.lowercase, (token) => tokens.push(token), this.softWraps);
+    return tokens;
   }
 
   encode(text: string): Int32Array {
     const ids: number[] = [];
-    scan(text, this.options.lowercase, (token) => ids.push(this.ids.get(token) ?? this.unknownId));
+    scan(text, this.options.lowercase, (token) => ids.push(this.ids.get(token) ?? this.unknownId), this.softWraps);
     return Int32Array.from(ids);
+  }
+
+  /** The ids of tokens `tokenize` gave: what `encode` gives for their text, without splitting it again. */
+  encodeTokens(tokens: readonly string[]): Int32Array {
+    return Int32Array.from(tokens, (token) => this.idOf(token));
   }
 
   /**
@@ -586,7 +645,7 @@ export class Tokenizer {
    */
   continuation(before: string, tokens: readonly string[]): string {
     const joiner = new Joiner(this.spacing);
-    scan(before.slice(-CONTINUATION_CONTEXT), this.options.lowercase, (token) => joiner.push(token));
+    scan(before.slice(-CONTINUATION_CONTEXT), this.options.lowercase, (token) => joiner.push(token), this.softWraps);
     joiner.suppressSpace = /\s$/.test(before);
     return tokens.map((token) => joiner.push(token)).join('');
   }

@@ -49,8 +49,11 @@ export interface RunInfo {
   bestValLoss?: number | null;
   valAccuracy?: number | null;
   valPerplexity?: number | null;
+  /** Nats per character of the validation text at the best epoch, once the run has ended. */
+  natsPerChar?: number | null;
   tokensPerSecond?: number;
   seconds?: number;
+  /** The counting baselines of its text; absent for a run saved before SeqLab scored KN3. */
   baselines?: Baselines;
   /** Why a failed run failed, one sentence. */
   error?: string;

@@ -26,13 +26,20 @@ export interface TrainConfig extends TokenizerOptions {
   embedding: number;
   units: number;
   layers: number;
+  /** Dropout after each recurrent layer. */
   dropout: number;
+  /** Dropout on the word vectors, before the first recurrent layer. */
+  inputDropout: number;
+  /** The output layer reuses the embedding matrix (transposed); needs embedding = units. */
+  tieWeights: boolean;
   seqLen: number;
   batch: number;
   epochs: number;
   learningRate: number;
   /** Gradients are clipped to this global norm. */
   clipNorm: number;
+  /** The learning rate is multiplied by this after an epoch that did not improve the validation loss (1 = never). */
+  lrDecay: number;
   /** Share of the token stream, taken from its end, held out for validation. */
   valSplit: number;
   /** Epochs without a better validation loss before training stops. 0 = never. */
@@ -75,11 +82,21 @@ export interface EpochMetrics {
 
 export type StopReason = 'completed' | 'early-stopped' | 'cancelled';
 
-/** Perplexities of counting models on the same split: what a network must beat. */
+/**
+ * Counting models on the same targets as the network: what it must beat. A network that
+ * does not beat KN3 has not learned more than counting.
+ */
 export interface Baselines {
+  /** Perplexity of a uniform guess: the vocabulary size. */
   uniform: number;
+  /** Perplexity of add-one word frequencies. */
   unigram: number;
-  bigram: number;
+  /** Perplexity of an interpolated modified Kneser-Ney trigram. */
+  kn3: number;
+  /** KN3's nats per character of the held-out text; null for a run saved before spelling.json. */
+  kn3NatsPerChar: number | null;
+  /** Share of the held-out targets that are the unknown-word token. */
+  unknownShare: number;
 }
 
 /** The one-line result of `seqlab train`. */
@@ -95,6 +112,8 @@ export interface TrainSummary {
   valLoss: number | null;
   valAccuracy: number | null;
   valPerplexity: number | null;
+  /** Nats per character of the validation text at the best epoch (DESIGN.md §5); null without one. */
+  natsPerChar: number | null;
   tokensPerSecond: number;
   seconds: number;
   backend: BackendName;
@@ -107,6 +126,8 @@ export interface EvalReport {
   tokens: number;
   loss: number;
   perplexity: number;
+  /** Nats per character of the text (DESIGN.md §5); null for a run saved before spelling.json. */
+  natsPerChar: number | null;
   top1Accuracy: number;
   top5Accuracy: number;
   keystrokeSavings: number;

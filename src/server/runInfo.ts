@@ -1,7 +1,7 @@
 /** RunInfo, the Models panel's row, from what a run folder or a training worker reports. */
 import * as nodePath from 'node:path';
 import type { RunRecord } from '../core/store';
-import type { EpochMetrics, TrainSummary } from '../protocol/types';
+import type { Baselines, EpochMetrics, TrainSummary } from '../protocol/types';
 import type { RunInfo } from '../protocol/lsp';
 import type { RunOrigin } from './runFiles';
 
@@ -57,10 +57,19 @@ export function summaryFields(summary: TrainSummary): Partial<RunInfo> {
     bestValLoss: summary.valLoss,
     valAccuracy: summary.valAccuracy,
     valPerplexity: summary.valPerplexity,
+    natsPerChar: summary.natsPerChar,
     tokensPerSecond: summary.tokensPerSecond,
     seconds: summary.seconds,
-    baselines: summary.baselines,
+    baselines: currentBaselines(summary.baselines),
   };
+}
+
+/**
+ * A run saved before the KN3 baseline recorded a bigram instead (and no nats per
+ * character); it shows no baselines rather than a bar that is too easy.
+ */
+function currentBaselines(baselines: Baselines): Baselines | undefined {
+  return typeof baselines?.kn3 === 'number' ? baselines : undefined;
 }
 
 /** Runs trained elsewhere (e.g. by the `seqlab` command) have no origin.json. */

@@ -228,8 +228,11 @@ function figures(info: RunInfo, latest: BatchProgress | undefined, lastEpoch: Ep
     plural(info.epochsDone, 'epoch'),
     `best val loss ${formatNumber(info.bestValLoss)}`,
     `val accuracy ${formatPercent(info.valAccuracy)}`,
-    `perplexity ${formatNumber(info.valPerplexity)}`,
+    `perplexity ${formatNumber(info.valPerplexity)}${info.baselines ? ` (KN3 ${formatNumber(info.baselines.kn3)})` : ''}`,
+    info.natsPerChar != null ? `${formatNumber(info.natsPerChar)} nats/char` : '',
     `${formatCount(info.tokensPerSecond)} tokens/s`,
     `time ${formatDuration(info.seconds)}`,
-  ].join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }

@@ -1,7 +1,7 @@
 /**
  * The Models view page: runs grouped by the text they were trained on, one table per text,
  * each headed by that text's counting baselines, so a person sees at a glance whether a
- * network beats counting. Rows can be ticked to overlay their curves in the dashboard;
+ * network beats counting (the Kneser-Ney trigram, KN3). Rows can be ticked to overlay their curves in the dashboard;
  * buttons use, stop or delete a run (the extension asks before deleting). The side bar is
  * narrow, so the columns a person compares come first and each table scrolls sideways.
  */
@@ -63,8 +63,9 @@ function groups(runs: RunInfo[]): Map<string, RunInfo[]> {
 const COLUMNS: { label: string; title?: string; hidden?: boolean }[] = [
   { label: 'Show in dashboard', hidden: true },
   { label: 'Model', title: 'cell and start time; ★ = gives the suggestions' },
-  { label: 'Perplexity', title: 'validation perplexity = e^loss; lower is better; green = beats the bigram baseline' },
+  { label: 'Perplexity', title: 'validation perplexity = e^loss; lower is better; green = beats the KN3 baseline (a Kneser-Ney trigram of word counts)' },
   { label: 'Val acc', title: 'validation next-word accuracy' },
+  { label: 'Nats/char', title: 'nats per character of the validation text, unknown words paying for their spelling; compares any vocabulary; lower is better' },
   { label: 'State' },
   { label: 'Actions', hidden: true },
   { label: 'Val loss', title: 'best validation loss (nats per word)' },
@@ -88,7 +89,7 @@ function groupSection(corpus: string, runs: RunInfo[], activeRunId: string | nul
     'section',
     { class: 'group', 'aria-labelledby': headingId, 'data-corpus': corpus },
     h('h2', { id: headingId, class: 'corpus' }, corpus),
-    h('p', { class: 'baselines', 'data-testid': `baselines-${corpus}` }, baselineText(baselines)),
+    h('p', { class: 'baselines', 'data-testid': `baselines-${corpus}` }, baselineText(baselines, runs)),
     h(
       'div',
       { class: 'table-box', role: 'region', tabindex: 0, 'aria-label': `Runs on ${corpus}, scrolls sideways` },
@@ -97,10 +98,15 @@ function groupSection(corpus: string, runs: RunInfo[], activeRunId: string | nul
   );
 }
 
-function baselineText(baselines: Baselines | undefined): string {
-  return baselines
-    ? `Baselines: unigram ${formatNumber(baselines.unigram)} · bigram ${formatNumber(baselines.bigram)} perplexity (uniform ${formatCount(baselines.uniform)})`
-    : 'Baselines: after the first epoch';
+function baselineText(baselines: Baselines | undefined, runs: RunInfo[]): string {
+  if (!baselines) {
+    return runs.some((run) => isActiveState(run.state)) ? 'Baselines: when training starts' : 'Baselines: not recorded by the SeqLab that trained these runs';
+  }
+  const perChar = baselines.kn3NatsPerChar === null ? '' : ` (${formatNumber(baselines.kn3NatsPerChar)} nats/char)`;
+  return (
+    `Baselines: KN3 ${formatNumber(baselines.kn3)}${perChar} · unigram ${formatNumber(baselines.unigram)} · ` +
+    `uniform ${formatCount(baselines.uniform)} perplexity; ${formatPercent(baselines.unknownShare)} of the validation words are unknown`
+  );
 }
 
 function row(run: RunInfo, active: boolean, baselines: Baselines | undefined): HTMLTableRowElement {
@@ -130,15 +136,19 @@ function row(run: RunInfo, active: boolean, baselines: Baselines | undefined): H
   const state = h('td', { class: `state state-${run.state}`, title: run.error ?? undefined }, STATE_LABELS[run.state]);
   if (run.error) state.append(h('span', { class: 'visually-hidden' }, `: ${run.error}`));
 
-  const bigram = baselines?.bigram;
-  const beats = run.valPerplexity != null && bigram !== undefined && run.valPerplexity < bigram;
+  const kn3 = baselines?.kn3;
+  const beats = run.valPerplexity != null && kn3 !== undefined && run.valPerplexity < kn3;
   return h(
     'tr',
     { 'data-testid': `run-row-${run.id}`, 'data-run-id': run.id, 'data-state': run.state, class: active ? 'is-active' : undefined },
     h('td', { class: 'select' }, checkbox, swatch),
     model,
-    number(formatNumber(run.valPerplexity), bigram !== undefined ? `bigram baseline ${formatNumber(bigram)}` : undefined, beats ? 'beats-baseline' : undefined),
+    number(formatNumber(run.valPerplexity), kn3 !== undefined ? `KN3 baseline ${formatNumber(kn3)}` : undefined, beats ? 'beats-baseline' : undefined),
     number(formatPercent(run.valAccuracy)),
+    number(
+      formatNumber(run.natsPerChar),
+      baselines?.kn3NatsPerChar != null ? `KN3 baseline ${formatNumber(baselines.kn3NatsPerChar)}` : undefined,
+    ),
     state,
     h('td', { class: 'actions' }, ...actions(run, label, active)),
     number(formatNumber(run.bestValLoss)),

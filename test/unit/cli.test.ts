@@ -82,12 +82,17 @@ describe('seqlab train, generate and eval on a chapter', () => {
   });
 
   it('prints one JSON summary with the promised fields', () => {
-    for (const key of ['cell', 'params', 'epochs', 'trainLoss', 'trainAccuracy', 'valLoss', 'valAccuracy', 'valPerplexity', 'tokensPerSecond', 'seconds', 'backend', 'modelDir']) {
+    for (const key of ['cell', 'params', 'epochs', 'trainLoss', 'trainAccuracy', 'valLoss', 'valAccuracy', 'valPerplexity', 'natsPerChar', 'tokensPerSecond', 'seconds', 'backend', 'modelDir']) {
       assert.ok(key in summary, `missing ${key}`);
     }
     assert.equal(summary.cell, 'gru');
     assert.equal(summary.epochs, 2);
     assert.ok((summary.valPerplexity as number) < (summary.vocabSize as number));
+    // A word-level model of English prose: a few nats per word over ~5 characters a word.
+    assert.ok((summary.natsPerChar as number) > 0.5 && (summary.natsPerChar as number) < 5, String(summary.natsPerChar));
+    const baselines = summary.baselines as Record<string, number>;
+    assert.ok(baselines.kn3 < baselines.unigram && baselines.kn3NatsPerChar > 0.5);
+    assert.ok(baselines.unknownShare > 0 && baselines.unknownShare < 0.5);
     assert.match(String(summary.backend), /^(tensorflow|wasm|cpu)$/);
   });
 
@@ -111,8 +116,34 @@ describe('seqlab train, generate and eval on a chapter', () => {
       assert.ok(Math.abs(report.perplexity - Math.exp(report.loss)) < 1e-6 * report.perplexity);
       assert.ok(report.keystrokeSavings >= 0 && report.keystrokeSavings < 1);
       assert.equal(report.baselines.uniform, summary.vocabSize);
-      assert.ok(report.baselines.bigram < report.baselines.unigram);
+      assert.ok(report.baselines.kn3 < report.baselines.unigram);
+      // The network and KN3 read the same targets, so nats per character ranks them as perplexity does.
+      assert.equal(report.natsPerChar < report.baselines.kn3NatsPerChar, report.perplexity < report.baselines.kn3);
     });
+  });
+
+  it('prints a table of the network beside KN3, the unigram and the uniform guess', () => {
+    const result = seqlab(['eval', '--model', String(summary.modelDir), 'chapter.txt'], cwd);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^network\s+[\d.]+\s+[\d.]+\s+[\d.]+%/m);
+    assert.match(result.stdout, /^KN3\s+[\d.]+\s+[\d.]+$/m);
+    assert.match(result.stdout, /[\d.]+% of the targets are unknown words\./);
+  });
+
+  it('evaluates a run saved before spelling.json and KN3, without nats per character', async () => {
+    const old = path.join(cwd, 'old-run');
+    await fs.cp(path.resolve(cwd, String(summary.modelDir)), old, { recursive: true });
+    await fs.rm(path.join(old, 'spelling.json'));
+    // SeqLab 0.1's ngrams.json: unigram counts and word pairs of a stream 1 2 1 2 3.
+    const vocabSize = summary.vocabSize as number;
+    const unigrams = Array.from({ length: vocabSize }, (_, id) => [0, 2, 2, 1][id] ?? 0);
+    await fs.writeFile(path.join(old, 'ngrams.json'), JSON.stringify({ format: 'seqlab-ngrams', version: 1, vocabSize, unigrams, bigrams: [1, 2, 2, 2, 1, 1, 2, 3, 1] }));
+    const result = seqlab(['eval', '--model', old, 'chapter.txt', '--json'], cwd);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.equal(report.natsPerChar, null);
+    assert.equal(report.baselines.kn3NatsPerChar, null);
+    assert.ok(Number.isFinite(report.baselines.kn3));
   });
 });
 
@@ -139,7 +170,8 @@ describe('seqlab compare', () => {
     const result = seqlab(['compare', 'chapter.txt', '--epochs', '1', '--units', '16', '--embedding', '8', '--out', 'compare-runs'], cwd);
     assert.equal(result.code, 0, result.stderr);
     for (const cell of ['rnn', 'gru', 'lstm']) assert.match(result.stdout, new RegExp(`^${cell}\\s+[\\d,]+\\s+1/1`, 'm'));
-    assert.match(result.stdout, /Baseline perplexities on the same split: uniform \d+, unigram [\d.]+, bigram [\d.]+/);
+    assert.match(result.stdout, /Baselines on the same split: KN3 perplexity [\d.]+ \([\d.]+ nats\/char\), unigram [\d.]+, uniform \d+/);
+    assert.match(result.stdout, /Unknown words: [\d.]+% of the targets\./);
     assert.match(result.stdout, /Sample continuations of "/);
   });
 
@@ -149,6 +181,6 @@ describe('seqlab compare', () => {
     const parsed = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
     assert.deepEqual(parsed.runs.map((r: { cell: string }) => r.cell), ['lstm', 'rnn']);
     assert.equal(parsed.runs[0].valLoss === parsed.runs[1].valLoss, false);
-    assert.deepEqual(Object.keys(parsed.baselines).sort(), ['bigram', 'uniform', 'unigram']);
+    assert.deepEqual(Object.keys(parsed.baselines).sort(), ['kn3', 'kn3NatsPerChar', 'uniform', 'unigram', 'unknownShare']);
   });
 });

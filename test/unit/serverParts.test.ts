@@ -2,9 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { HistoryRecorder, MAX_BATCH_POINTS } from '../../src/server/history';
+import { summaryFields } from '../../src/server/runInfo';
 import { parseInitOptions, parseSettings, DEFAULT_SETTINGS } from '../../src/server/settings';
 import { ProgressThrottle } from '../../src/server/throttle';
 import type { RunProgress } from '../../src/protocol/lsp';
+import type { TrainSummary } from '../../src/protocol/types';
 
 describe('the batch curve of a run', () => {
   it('keeps at most MAX_BATCH_POINTS evenly spaced points over the whole run', () => {
@@ -69,5 +71,26 @@ describe('engine settings from the client', () => {
   it('needs a runs folder', () => {
     assert.throws(() => parseInitOptions({ settings: {} }), /folder for runs/);
     assert.equal(parseInitOptions({ runsDir: '/tmp/runs' }).runsDir, '/tmp/runs');
+  });
+});
+
+describe('the figures of a finished run', () => {
+  const summary = {
+    cell: 'lstm',
+    valLoss: 4.8,
+    valPerplexity: 121.5,
+    natsPerChar: 0.95,
+    baselines: { uniform: 5000, unigram: 330, kn3: 129.3, kn3NatsPerChar: 0.96, unknownShare: 0.1 },
+  } as unknown as TrainSummary;
+
+  it('carries KN3 and nats per character to the Models view', () => {
+    const fields = summaryFields(summary);
+    assert.equal(fields.natsPerChar, 0.95);
+    assert.deepEqual(fields.baselines, summary.baselines);
+  });
+
+  it('shows no baselines for a run saved when the bar was a bigram', () => {
+    const old = { ...summary, natsPerChar: undefined, baselines: { uniform: 5000, unigram: 330, bigram: 147.5 } } as unknown as TrainSummary;
+    assert.equal(summaryFields(old).baselines, undefined);
   });
 });

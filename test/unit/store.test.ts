@@ -7,8 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import { UserError } from '../../src/core/errors';
 import { Tokenizer } from '../../src/core/tokenizer';
-import { NgramCounts } from '../../src/core/baselines';
-import { fileHandler, listRuns, loadNgrams, loadRun, RunWriter, type RunRecord, type RunStatus } from '../../src/core/store';
+import { CountingBaselines } from '../../src/core/baselines';
+import { SpellingModel } from '../../src/core/spelling';
+import { fileHandler, listRuns, loadNgrams, loadRun, loadSpelling, RunWriter, type RunRecord, type RunStatus } from '../../src/core/store';
 import type { EpochMetrics, TrainConfig } from '../../src/protocol/types';
 
 const CORPUS = 'the cat sat on the mat and the dog sat on the log while the bird sang';
@@ -52,7 +53,7 @@ function predict(model: tf.LayersModel): number[][][] {
 
 const CONFIG: TrainConfig = {
   maxVocab: 1000, minCount: 1, lowercase: true, cell: 'rnn', embedding: 4, units: 5, layers: 1,
-  dropout: 0, seqLen: 3, batch: 2, epochs: 2, learningRate: 0.01, clipNorm: 5, valSplit: 0.1,
+  dropout: 0, inputDropout: 0, tieWeights: false, seqLen: 3, batch: 2, epochs: 2, learningRate: 0.01, clipNorm: 5, lrDecay: 1, valSplit: 0.1,
   patience: 0, seed: 1, backend: 'wasm',
 };
 
@@ -367,7 +368,7 @@ describe('loadRun on a damaged folder', () => {
 describe('loadNgrams', () => {
   it('reads back the counts written with writeJson', async () => {
     const { dir, writer } = await saveRun();
-    const counts = NgramCounts.fit(Int32Array.from([1, 2, 1, 2, 3]), tokenizer.vocabSize);
+    const counts = CountingBaselines.fit(Int32Array.from([1, 2, 1, 2, 3]), tokenizer.vocabSize);
     await writer.writeJson('ngrams.json', counts.toJSON());
     assert.deepEqual((await loadNgrams(dir)).toJSON(), counts.toJSON());
   });
@@ -380,6 +381,34 @@ describe('loadNgrams', () => {
       loadNgrams(dir),
       (error: unknown) =>
         error instanceof UserError && /(is damaged: ngrams\.json|ngrams\.json in .* is invalid)/.test(error.message),
+    );
+  });
+
+  it('still reads the word pairs an older SeqLab saved', async () => {
+    const { dir, writer } = await saveRun();
+    // Version 1 as SeqLab 0.1 wrote it for the stream 1 2 1 2 3.
+    const unigrams = new Array<number>(tokenizer.vocabSize).fill(0);
+    [unigrams[1], unigrams[2], unigrams[3]] = [2, 2, 1];
+    await writer.writeJson('ngrams.json', { format: 'seqlab-ngrams', version: 1, vocabSize: tokenizer.vocabSize, unigrams, bigrams: [1, 2, 2, 2, 1, 1, 2, 3, 1] });
+    assert.equal((await loadNgrams(dir)).vocabSize, tokenizer.vocabSize);
+  });
+});
+
+describe('loadSpelling', () => {
+  it('reads back the model written with writeJson, and nothing for a run saved before spelling.json', async () => {
+    const { dir, writer } = await saveRun();
+    assert.equal(await loadSpelling(dir), undefined);
+    const spelling = SpellingModel.fit(['whale', 'ship', 'sea', 'harpoon']);
+    await writer.writeJson('spelling.json', spelling.toJSON());
+    assert.equal((await loadSpelling(dir))!.nats('whaling'), spelling.nats('whaling'));
+  });
+
+  it('reports a damaged spelling.json', async () => {
+    const { dir, writer } = await saveRun();
+    await writer.writeJson('spelling.json', { format: 'seqlab-spelling', version: 1, letters: [97, 97] });
+    await assert.rejects(
+      loadSpelling(dir),
+      (error: unknown) => error instanceof UserError && /spelling\.json/.test(error.message) && error.message.includes(dir),
     );
   });
 });
