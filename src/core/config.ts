@@ -11,11 +11,14 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   units: 128, //            learns a novel's style in minutes on two cores
   layers: 1, //             a second layer rarely pays off on one person's text
   dropout: 0.1, //          small corpora overfit within a few epochs without it
+  inputDropout: 0, //
+  tieWeights: false, //
   seqLen: 32, //            ~ two sentences of context per training window
   batch: 32, //             large enough for efficient matmuls, small enough for many updates
   epochs: 20, //            early stopping usually ends sooner
   learningRate: 3e-3, //    Adam converges fast at this rate with clipping on
   clipNorm: 5, //           recurrent nets occasionally explode; clipping keeps Adam stable
+  lrDecay: 1, //
   valSplit: 0.1, //         the last 10% of the text measures generalisation
   patience: 3, //           epochs without a better validation loss before stopping
   seed: 42, //              same seed + same backend = same run
@@ -33,6 +36,8 @@ const NUMERIC_LIMITS: Record<NumericKey, { min: number; max: number; integer: bo
   units: { min: 1, max: 4096, integer: true },
   layers: { min: 1, max: 8, integer: true },
   dropout: { min: 0, max: 0.9, integer: false },
+  inputDropout: { min: 0, max: 0.9, integer: false },
+  lrDecay: { min: 0, max: 1, integer: false, exclusiveMin: true },
   seqLen: { min: 2, max: 1024, integer: true },
   batch: { min: 1, max: 4096, integer: true },
   epochs: { min: 1, max: 10000, integer: true },
@@ -65,7 +70,12 @@ export function resolveTrainConfig(
   if (config.backend !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(config.backend)) {
     throw new UserError(`${nameOf('backend')} must be auto or one of ${BACKEND_NAMES.join(', ')}, not "${config.backend}".`);
   }
-  if (typeof config.lowercase !== 'boolean') throw new UserError(`${nameOf('lowercase')} must be true or false.`);
+  for (const key of ['lowercase', 'tieWeights'] as const) {
+    if (typeof config[key] !== 'boolean') throw new UserError(`${nameOf(key)} must be true or false.`);
+  }
+  if (config.tieWeights && config.embedding !== config.units) {
+    throw new UserError(`${nameOf('tieWeights')} needs ${nameOf('embedding')} equal to ${nameOf('units')} (${config.embedding} and ${config.units}).`);
+  }
   for (const [key, limits] of Object.entries(NUMERIC_LIMITS) as [NumericKey, (typeof NUMERIC_LIMITS)[NumericKey]][]) {
     checkNumber(nameOf(key), config[key], limits);
   }

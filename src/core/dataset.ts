@@ -79,6 +79,14 @@ export interface Batch {
   targets: Int32Array;
   rows: number;
   seqLen: number;
+  /**
+   * Row r continues the text of row r of the batch before, so the recurrent state it ended
+   * with carries over (truncated backpropagation through time). Without it rows start from
+   * the zero state.
+   */
+  continues?: boolean;
+  /** Where in the stream each row's first input is, so a score per target can be put back in stream order. */
+  starts?: Int32Array;
 }
 
 /** Number of windows of `seqLen` inputs (plus one target beyond) a stream holds. */
@@ -87,39 +95,54 @@ export function windowCount(stream: Int32Array, seqLen: number, offset = 0): num
 }
 
 /**
- * Training batches for one epoch: non-overlapping windows starting at a random offset
- * (so window boundaries move between epochs), in a seeded random order.
+ * Training batches for one epoch, as language-model training does it: the stream (from a
+ * random offset, so window boundaries move between epochs) is cut into `batchSize` lanes of
+ * consecutive text, and batch k holds the k-th window of every lane. Each batch continues
+ * the one before, so the model learns to use the state its own reading left, as it reads
+ * when it suggests, rather than only ever starting from zero.
  */
 export function trainingBatches(stream: Int32Array, seqLen: number, batchSize: number, random: Random): Batch[] {
   const offset = windowCount(stream, seqLen, seqLen - 1) >= MIN_TRAIN_WINDOWS ? random.int(seqLen) : 0;
-  const starts = Array.from({ length: windowCount(stream, seqLen, offset) }, (_, i) => offset + i * seqLen);
-  return toBatches(stream, random.shuffle(starts), seqLen, batchSize);
+  const lanes = Math.max(1, Math.min(batchSize, windowCount(stream, seqLen, offset)));
+  const laneLength = Math.floor((stream.length - offset - 1) / lanes);
+  const steps = Math.floor(laneLength / seqLen);
+  return laneBatches(stream, offset, lanes, laneLength, Array(steps).fill(seqLen));
 }
 
-/** Validation batches: every window in order, so each token is scored once. */
+/**
+ * Validation batches: the stream cut into lanes the same way, read to the end of every
+ * lane (the last window may be shorter), so each token is scored once with the context of
+ * everything before it in its lane. The few tokens left over by the cut are one more row.
+ */
 export function evaluationBatches(stream: Int32Array, seqLen: number, batchSize: number): Batch[] {
-  const fullWindows = windowCount(stream, seqLen);
-  const starts = Array.from({ length: fullWindows }, (_, i) => i * seqLen);
-  const batches = toBatches(stream, starts, seqLen, batchSize);
-  // The tail shorter than a window is scored too, as a window of its own length.
-  const tailStart = fullWindows * seqLen;
-  const tailLength = stream.length - 1 - tailStart;
-  if (tailLength > 0) batches.push(...toBatches(stream, [tailStart], tailLength, 1));
+  const targets = stream.length - 1;
+  if (targets <= 0) return [];
+  const lanes = Math.max(1, Math.min(batchSize, Math.floor(targets / seqLen)));
+  const laneLength = Math.floor(targets / lanes);
+  const lengths = Array(Math.floor(laneLength / seqLen)).fill(seqLen);
+  if (laneLength % seqLen > 0) lengths.push(laneLength % seqLen);
+  const batches = laneBatches(stream, 0, lanes, laneLength, lengths);
+  const leftover = targets - lanes * laneLength;
+  if (leftover > 0) batches.push(...laneBatches(stream, lanes * laneLength, 1, leftover, [leftover]));
   return batches;
 }
 
-function toBatches(stream: Int32Array, starts: number[], seqLen: number, batchSize: number): Batch[] {
+/** Batches whose row r reads lane r (`laneLength` tokens from `offset + r·laneLength`), window lengths in order. */
+function laneBatches(stream: Int32Array, offset: number, lanes: number, laneLength: number, lengths: number[]): Batch[] {
   const batches: Batch[] = [];
-  for (let b = 0; b < starts.length; b += batchSize) {
-    const rows = Math.min(batchSize, starts.length - b);
-    const inputs = new Int32Array(rows * seqLen);
-    const targets = new Int32Array(rows * seqLen);
-    for (let r = 0; r < rows; r++) {
-      const start = starts[b + r];
+  let position = 0;
+  for (const seqLen of lengths) {
+    const inputs = new Int32Array(lanes * seqLen);
+    const targets = new Int32Array(lanes * seqLen);
+    const starts = new Int32Array(lanes);
+    for (let r = 0; r < lanes; r++) {
+      const start = offset + r * laneLength + position;
+      starts[r] = start;
       inputs.set(stream.subarray(start, start + seqLen), r * seqLen);
       targets.set(stream.subarray(start + 1, start + seqLen + 1), r * seqLen);
     }
-    batches.push({ inputs, targets, rows, seqLen });
+    batches.push({ inputs, targets, rows: lanes, seqLen, continues: position > 0, starts });
+    position += seqLen;
   }
   return batches;
 }

@@ -14,6 +14,8 @@ export interface ModelShape {
   units: number;
   layers: number;
   dropout: number;
+  /** Dropout on the word vectors, before the first recurrent layer (0 = none). */
+  inputDropout?: number;
 }
 
 const LAYER_CLASS: Record<CellType, string> = { rnn: 'SimpleRNN', gru: 'GRU', lstm: 'LSTM' };
@@ -47,6 +49,9 @@ function buildLayers(shape: ModelShape, seed: number): tf.LayersModel {
       name: 'embedding',
     }),
   );
+  if (shape.inputDropout) {
+    model.add(tf.layers.dropout({ rate: shape.inputDropout, seed: nextSeed++, name: 'dropout_input' }));
+  }
   for (let i = 0; i < shape.layers; i++) {
     const common = {
       units: shape.units,
@@ -96,6 +101,8 @@ export interface ModelParts {
   recurrent: RecurrentWeights[];
   /** Dropout rate after each recurrent layer (0 when there is none). */
   dropout: number[];
+  /** Dropout rate on the word vectors (0 when there is none). */
+  inputDropout: number;
   outputKernel: tf.Tensor2D; // [units, vocab]
   outputBias: tf.Tensor1D; // [vocab]
 }
@@ -124,6 +131,7 @@ export function modelParts(model: tf.LayersModel): ModelParts {
     return next && describe(next) === 'Dropout' ? Number(next.getConfig().rate) : 0;
   });
   for (const layer of recurrentLayers) checkActivations(cell, layer.getConfig());
+  const inputDropout = layers[1] && describe(layers[1]) === 'Dropout' ? Number(layers[1].getConfig().rate) : 0;
   const [embeddings] = first.getWeights() as [tf.Tensor2D];
   const [outputKernel, outputBias] = last.getWeights() as [tf.Tensor2D, tf.Tensor1D];
   return {
@@ -137,6 +145,7 @@ export function modelParts(model: tf.LayersModel): ModelParts {
       return { kernel, recurrentKernel, bias };
     }),
     dropout,
+    inputDropout,
     outputKernel,
     outputBias,
   };

@@ -12,6 +12,8 @@ import { makeRecurrence } from './fast/cells';
 import { gatherRows, stackSteps } from './fast/layout';
 import { FastNetwork } from './fast/network';
 import type { LayerState, Recurrence } from './fast/recurrence';
+import type { KneserNeyTrigram } from './kneserNey';
+import { CACHE_TOKENS, mixDistribution, TokenCache, type MixtureWeights } from './mixture';
 import { modelParts } from './model';
 import { Random } from './random';
 import { NEWLINE_TOKEN, type Tokenizer } from './tokenizer';
@@ -22,6 +24,9 @@ export const FULL_PASS_CHARACTERS = 4000;
 /** Recent states kept as numbers, to resume from when a request's text backs up a little. */
 const CHECKPOINTS = 16;
 
+/** Token ids of the read text kept for the trigram's context and the cache. */
+const HISTORY_TOKENS = CACHE_TOKENS + 2;
+
 export interface Candidate {
   id: number;
   token: string;
@@ -31,8 +36,17 @@ export interface Candidate {
 export interface SuggestOptions {
   /** Whole words to add after the one being typed. */
   maxWords: number;
-  /** Stop adding words once the model is less sure than this of the next one. */
+  /**
+   * Show a suggestion only when the model gives at least this probability to all of it
+   * being right (the product over its words); stop adding words below it.
+   */
   minConfidence: number;
+}
+
+/** What the suggestions mix with the network (src/core/mixture.ts); without it the network suggests alone. */
+export interface SuggestionParts {
+  kn3: KneserNeyTrigram;
+  weights: MixtureWeights;
 }
 
 export interface Suggestion {
@@ -68,11 +82,15 @@ class ReadState {
   }
 }
 
-/** The state after the first `length` characters of the read text. */
+/** The state after the first `length` characters of the read text, `tokens` tokens. */
 interface Checkpoint {
   length: number;
+  tokens: number;
   snapshot: Float32Array[][];
 }
+
+/** Candidates looked at for the first word at a word start, past those that cannot follow a space. */
+const FIRST_WORD_CANDIDATES = 8;
 
 export class Predictor {
   private readonly network: FastNetwork;
@@ -87,12 +105,15 @@ export class Predictor {
    * token or two instead of a full pass.
    */
   private checkpoints: Checkpoint[] = [];
+  /** Ids of the tokens of `readText` (the last CACHE_TOKENS + 2 of them): the trigram's context and the cache. */
+  private readIds: number[] = [];
   /** Counts of tokens fed through the network, for tests and benchmarks. */
   readonly stats = { tokensRead: 0, fullPasses: 0 };
 
   constructor(
     model: tf.LayersModel,
     readonly tokenizer: Tokenizer,
+    private readonly mixture?: SuggestionParts,
   ) {
     const parts = modelParts(model);
     this.network = new FastNetwork(parts);
@@ -102,7 +123,7 @@ export class Predictor {
 
   /** Probabilities of every vocabulary entry coming next after `text`. */
   nextProbabilities(text: string): Float32Array {
-    return this.probabilities(this.readUpTo(text));
+    return this.probabilities(this.readUpTo(text), this.readIds);
   }
 
   /**
@@ -111,32 +132,36 @@ export class Predictor {
    */
   topK(textBefore: string, k: number): Candidate[] {
     const { context, partial } = this.splitPartialWord(textBefore);
-    return this.rank(this.probabilities(this.readUpTo(context)), k, partial);
+    return this.rank(this.probabilities(this.readUpTo(context), this.readIds), k, partial);
   }
 
   /**
    * Ghost text for the cursor at the end of `textBefore`: completes the word being typed,
-   * then adds the most likely words while the model is confident enough, up to the end of
-   * the line. Undefined when the model has nothing confident to offer.
+   * or at a word start offers the next word, then adds words while the model is sure enough
+   * of all of it, up to the end of the line. Undefined when it has nothing sure to offer.
    */
   suggest(textBefore: string, options: SuggestOptions): Suggestion | undefined {
     const { context, partial } = this.splitPartialWord(textBefore);
     let state = this.readUpTo(context);
-    let probabilities = this.probabilities(state);
+    const history = this.readIds.slice();
+    let probabilities = this.probabilities(state, history);
     const tokens: string[] = [];
     const confidences: number[] = [];
     const limit = options.maxWords + (partial ? 1 : 0);
+    let joint = 1;
     try {
       while (tokens.length < limit) {
-        const [best] = this.rank(probabilities, 1, tokens.length === 0 ? partial : '');
-        if (!best || best.probability < options.minConfidence || best.token === NEWLINE_TOKEN) break;
+        const best = tokens.length === 0 && !partial ? this.firstWord(probabilities, textBefore) : this.rank(probabilities, 1, tokens.length === 0 ? partial : '')[0];
+        if (!best || joint * best.probability < options.minConfidence || best.token === NEWLINE_TOKEN) break;
+        joint *= best.probability;
         tokens.push(best.token);
         confidences.push(best.probability);
         if (tokens.length === limit) break;
         const next = this.read([best.id], state);
         if (state !== this.state) state.dispose();
         state = next;
-        probabilities = this.probabilities(state);
+        history.push(best.id);
+        probabilities = this.probabilities(state, history);
       }
     } finally {
       if (state !== this.state) state.dispose();
@@ -154,11 +179,13 @@ export class Predictor {
     let state = this.readUpTo(prompt);
     const tokens: string[] = [];
     try {
+      const history = this.readIds.slice();
       for (let i = 0; i < options.words; i++) {
-        const probabilities = this.probabilities(state);
+        const probabilities = this.probabilities(state, history);
         probabilities[this.tokenizer.unknownId] = 0;
         const id = options.temperature > 0 ? sample(probabilities, options.temperature, random) : argMax(probabilities);
         tokens.push(this.tokenizer.vocab[id]);
+        history.push(id);
         const next = this.read([id], state);
         if (state !== this.state) state.dispose();
         state = next;
@@ -174,6 +201,7 @@ export class Predictor {
     this.state.dispose();
     this.state = this.zeroState();
     this.readText = '';
+    this.readIds = [];
     this.checkpoints = [];
   }
 
@@ -202,7 +230,9 @@ export class Predictor {
     }
     if (newIds.length > 0) {
       const next = this.read(newIds, this.state);
-      if (this.readText !== '') this.checkpoints.push({ length: this.readText.length, snapshot: this.state.snapshot() });
+      if (this.readText !== '') this.checkpoints.push({ length: this.readText.length, tokens: this.readIds.length, snapshot: this.state.snapshot() });
+      this.readIds.push(...newIds);
+      if (this.readIds.length > HISTORY_TOKENS) this.forgetOldestIds();
       if (this.checkpoints.length > CHECKPOINTS) this.checkpoints.shift();
       this.state.dispose();
       this.state = next;
@@ -214,11 +244,12 @@ export class Predictor {
   /** Moves the state back to the latest checkpoint that `text` extends, if there is one. */
   private resumeFromCheckpoint(text: string): boolean {
     for (let i = this.checkpoints.length - 1; i >= 0; i--) {
-      const { length, snapshot } = this.checkpoints[i];
+      const { length, tokens, snapshot } = this.checkpoints[i];
       if (!text.startsWith(this.readText.slice(0, length))) continue;
       this.state.dispose();
       this.state = ReadState.restore(snapshot);
       this.readText = this.readText.slice(0, length);
+      this.readIds.length = tokens;
       this.checkpoints.length = i;
       return true;
     }
@@ -240,11 +271,36 @@ export class Predictor {
     return new ReadState(layers);
   }
 
-  private probabilities(state: ReadState): Float32Array {
+  /** The next-token distribution after `history` (the ids read into `state`): the network's, or the suggestion model's mixture. */
+  private probabilities(state: ReadState, history: readonly number[]): Float32Array {
     const probs = tf.tidy(() => tf.softmax(this.network.logits(state.top)));
     const values = probs.dataSync() as Float32Array;
     probs.dispose();
-    return values;
+    if (!this.mixture) return values;
+    const cache = new TokenCache();
+    for (let i = Math.max(0, history.length - CACHE_TOKENS); i < history.length; i++) cache.add(history[i]);
+    return mixDistribution(values, history, this.mixture.kn3, cache, this.mixture.weights);
+  }
+
+  /** Drops the oldest ids, keeping the checkpoints' token counts in step. */
+  private forgetOldestIds(): void {
+    const drop = this.readIds.length - HISTORY_TOKENS;
+    this.readIds.splice(0, drop);
+    this.checkpoints = this.checkpoints.filter((c) => c.tokens >= drop);
+    this.checkpoints.forEach((c) => (c.tokens -= drop));
+  }
+
+  /**
+   * The most likely next word at a word start, of those that can come there: never a line
+   * break (a suggestion that starts a new line is no help), and after a typed space never a
+   * token written without one (the "." of "century ." would need the space deleted).
+   */
+  private firstWord(probabilities: Float32Array, textBefore: string): Candidate | undefined {
+    const afterSpace = /\s$/.test(textBefore);
+    const trimmed = textBefore.trimEnd();
+    return this.rank(probabilities, FIRST_WORD_CANDIDATES, '').find(
+      (c) => c.token !== NEWLINE_TOKEN && (!afterSpace || trimmed === '' || /^\s/.test(this.tokenizer.continuation(trimmed, [c.token]))),
+    );
   }
 
   private zeroState(): ReadState {

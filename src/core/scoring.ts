@@ -4,9 +4,10 @@
  * validation and evaluation so the three measure the same thing (DESIGN.md §5).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Batch } from './dataset';
+import { evaluationBatches, type Batch } from './dataset';
 import { resolveEngine, type Engine } from './fast/engine';
 import { FastNetwork } from './fast/network';
+import type { LayerState } from './fast/recurrence';
 import { modelParts } from './model';
 
 /**
@@ -37,14 +38,21 @@ export function tokenCrossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.
   return tf.sub(tf.logSumExp(logits, 1), picked);
 }
 
-/** How many rows of logits have the target as their top-1 (and, if asked, in their top 5). */
+/**
+ * How many rows of logits have the target as their top-1 (and, if asked, in their top 5)
+ * among the real words: <unk> (id 0) is left out of the ranking and never counts as a hit,
+ * as a suggestion can never show it.
+ */
 export function countCorrect(logits: tf.Tensor2D, targets: Int32Array, withTop5 = false): { top1: number; top5: number } {
   const counts = tf.tidy(() => {
     const targetTensor = tf.tensor1d(targets, 'int32');
+    const [rows, vocab] = logits.shape;
+    const unknownColumn = tf.fill([rows, 1], -Infinity);
+    logits = vocab > 1 ? tf.concat2d([unknownColumn as tf.Tensor2D, tf.slice(logits, [0, 1], [rows, vocab - 1])], 1) : logits;
     const hits = (predicted: tf.Tensor, target: tf.Tensor) => tf.sum(tf.cast(tf.equal(predicted, target), 'int32'));
     const top1 = hits(tf.argMax(logits, 1), targetTensor);
     if (!withTop5) return [top1];
-    const { indices } = tf.topk(logits, Math.min(5, logits.shape[1]));
+    const { indices } = tf.topk(logits, Math.min(5, Math.max(1, logits.shape[1] - 1)));
     return [top1, hits(indices, tf.expandDims(targetTensor, 1))];
   });
   // Read outside tidy: reading inside it would have tidy scan the returned arrays.
@@ -81,21 +89,48 @@ export async function scoreBatches(model: tf.LayersModel, batches: Batch[], with
   return streamScore(tokens, lossSum, top1, top5);
 }
 
-/** The same figures from the fast path's forward pass and fused loss kernel. */
+/**
+ * The same figures from the fast path's forward pass and fused loss kernel; a batch that
+ * continues the one before starts from the state that one ended in.
+ */
 function scoreFast(model: tf.LayersModel, batches: Batch[], withTop5: boolean): StreamScore {
   const network = new FastNetwork(modelParts(model));
   let tokens = 0;
   let lossSum = 0;
   let top1 = 0;
   let top5 = 0;
+  let state: LayerState[] | undefined;
   for (const batch of batches) {
-    const stats = network.score(batch, withTop5);
+    const stats = network.score(batch, withTop5, batch.continues ? state : undefined);
+    tf.dispose(state?.flat());
+    state = stats.state;
     lossSum += stats.lossSum;
     top1 += stats.top1;
     top5 += stats.top5;
     tokens += batch.targets.length;
   }
+  tf.dispose(state?.flat());
   return streamScore(tokens, lossSum, top1, top5);
+}
+
+/**
+ * The model's probability of every target of `stream[1..]`, in stream order, read in lanes
+ * with the state carried as validation reads (fast path).
+ */
+export function targetProbabilities(model: tf.LayersModel, stream: Int32Array, seqLen: number, batch: number): Float64Array {
+  const network = new FastNetwork(modelParts(model));
+  const out = new Float64Array(Math.max(stream.length - 1, 0));
+  let state: LayerState[] | undefined;
+  for (const b of evaluationBatches(stream, seqLen, batch)) {
+    const result = network.targetLogProbabilities(b, b.continues ? state : undefined);
+    tf.dispose(state?.flat());
+    state = result.state;
+    for (let t = 0; t < b.seqLen; t++) {
+      for (let r = 0; r < b.rows; r++) out[b.starts![r] + t] = Math.exp(result.logProbabilities[t * b.rows + r]);
+    }
+  }
+  tf.dispose(state?.flat());
+  return out;
 }
 
 function streamScore(tokens: number, lossSum: number, top1: number, top5: number): StreamScore {

@@ -13,7 +13,8 @@ import { Random } from './random';
 import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './scoring';
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
 
-export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> & {
+export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> &
+  Partial<Pick<TrainConfig, 'tieWeights' | 'lrDecay'>> & {
   /**
    * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass on
    * wasm and cpu; 'stock' runs the tf.layers layers under the gradient tape. Both train
@@ -124,6 +125,9 @@ export async function trainModel(
         best = { metrics, weights: variables.map((v) => tf.clone(v)) };
       }
       await callbacks.onEpoch?.(metrics);
+      // Halving the step after an epoch that did not help lets Adam settle into the minimum
+      // it is circling, where a fixed rate keeps overshooting it.
+      if (!isBest && settings.lrDecay !== undefined && settings.lrDecay < 1) trainer.scaleLearningRate(settings.lrDecay);
       const sinceBest = epoch - best!.metrics.epoch;
       if (stopReason === 'completed' && settings.patience > 0 && sinceBest >= settings.patience) {
         stopReason = 'early-stopped';
@@ -164,6 +168,8 @@ export interface Trainer {
   readonly engine: Engine;
   readonly variables: tf.Variable[];
   step(batch: Batch): StepResult;
+  /** Multiplies the learning rate of the steps to come. */
+  scaleLearningRate(factor: number): void;
   dispose(): void;
 }
 
@@ -189,6 +195,8 @@ class StockTrainer implements Trainer {
 
   step({ inputs, targets, rows, seqLen }: Batch): StepResult {
     let correct = 0;
+    const embeddings = this.model.layers[0].getWeights()[0] as tf.Variable;
+    const outputKernel = this.model.layers[this.model.layers.length - 1].getWeights()[0] as tf.Variable;
     const loss = tf.tidy(() => {
       const x = tf.tensor2d(inputs, [rows, seqLen], 'int32');
       const { value, grads } = tf.variableGrads(() => {
@@ -196,12 +204,23 @@ class StockTrainer implements Trainer {
         correct = countCorrect(logits, targets).top1;
         return meanCrossEntropy(logits, targets);
       }, this.variables);
+      if (this.settings.tieWeights) {
+        // As on the fast path: one matrix, both uses' gradients, the output kernel its transpose.
+        grads[embeddings.name] = tf.add(grads[embeddings.name], tf.transpose(grads[outputKernel.name]));
+        delete grads[outputKernel.name];
+      }
       this.optimizer.applyGradients(clipByGlobalNorm(grads, this.settings.clipNorm));
+      if (this.settings.tieWeights) outputKernel.assign(tf.transpose(embeddings));
       return value;
     });
     const lossValue = loss.dataSync()[0];
     loss.dispose();
     return { loss: lossValue, correct };
+  }
+
+  scaleLearningRate(factor: number): void {
+    // tf.train.adam reads its rate on every step but does not expose a setter.
+    (this.optimizer as unknown as { learningRate: number }).learningRate *= factor;
   }
 
   dispose(): void {

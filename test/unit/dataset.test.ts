@@ -65,23 +65,33 @@ describe('training batches', () => {
     }
   });
 
-  it('uses non-overlapping windows, in an order fixed by the seed', () => {
-    const starts = (seed: number) => trainingBatches(stream(200), 8, 4, new Random(seed)).flatMap((b) => {
-      const rows: number[] = [];
-      for (let r = 0; r < b.rows; r++) rows.push(b.inputs[r * 8]);
-      return rows;
-    });
+  it('cuts the stream into lanes that each batch continues, from an offset fixed by the seed', () => {
+    const batches = (seed: number) => trainingBatches(stream(200), 8, 4, new Random(seed));
+    const starts = (seed: number) => batches(seed).flatMap((b) => Array.from({ length: b.rows }, (_, r) => b.inputs[r * 8]));
     const a = starts(7);
     assert.deepEqual(a, starts(7));
     assert.notDeepEqual(a, starts(8));
     const sorted = [...a].sort((x, y) => x - y);
     for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i] - sorted[i - 1] >= 8, 'windows overlap');
-    assert.ok(a.length >= 23, `only ${a.length} windows from 200 tokens`);
+    assert.ok(a.length >= 20, `only ${a.length} windows from 200 tokens`);
+    const epoch = batches(7);
+    assert.equal(epoch[0].continues, false);
+    for (let k = 1; k < epoch.length; k++) {
+      assert.equal(epoch[k].continues, true);
+      for (let r = 0; r < epoch[k].rows; r++) assert.equal(epoch[k].inputs[r * 8], epoch[k - 1].inputs[r * 8 + 7] + 1, 'row does not continue its lane');
+    }
   });
 
   it('scores every validation target exactly once', () => {
     const validation = stream(77);
-    const targets = evaluationBatches(validation, 8, 3).flatMap((b) => [...b.targets]);
+    const batches = evaluationBatches(validation, 8, 3);
+    const targets = batches.flatMap((b) => [...b.targets]).sort((x, y) => x - y);
     assert.deepEqual(targets, [...validation.subarray(1)]);
+    // Lanes are read to their end, each window continuing the one before.
+    for (let k = 1; k < batches.length; k++) {
+      if (!batches[k].continues) continue;
+      const [previous, next] = [batches[k - 1], batches[k]];
+      for (let r = 0; r < next.rows; r++) assert.equal(next.inputs[r * next.seqLen], previous.targets[r * previous.seqLen + previous.seqLen - 1]);
+    }
   });
 });

@@ -80,18 +80,21 @@ export class ClippedAdam {
   private readonly beta2: number;
   /** The backend's epsilon, as tf.train.adam takes it (1e-7 for float32). */
   private readonly epsilon = tf.backend().epsilon();
+  /** Changed by a learning-rate schedule between steps. */
+  learningRate: number;
 
   constructor(private readonly settings: AdamSettings) {
     // TF.js' defaults for tf.train.adam(lr).
     this.beta1 = settings.beta1 ?? 0.9;
     this.beta2 = settings.beta2 ?? 0.999;
+    this.learningRate = settings.learningRate;
   }
 
   /** Clips `gradients` (keyed by variable name) together and applies one Adam step. */
   apply(variables: tf.Variable[], gradients: tf.NamedTensorMap): void {
     this.step++;
     const attrs: AdamAttrs = {
-      learningRate: this.settings.learningRate,
+      learningRate: this.learningRate,
       beta1: this.beta1,
       beta2: this.beta2,
       epsilon: this.epsilon,

@@ -138,6 +138,21 @@ export function stackTransposed(steps: tf.Tensor2D[]): tf.Tensor2D {
   return stackTransposedKernel(steps, {})[0] as tf.Tensor2D;
 }
 
+const dropoutKernel = defineKernel<{ rate: number; seed: number }>({
+  name: 'Dropout',
+  outputs: ([shape]) => [{ shape }, { shape }],
+  run: ([x], [out, mask], { rate, seed }) => {
+    out.set(x);
+    applyDropout(out, mask, rate, seed);
+  },
+});
+
+/** Inverted dropout of a whole matrix: the dropped-out copy and the mask it used (to scale the gradient by). */
+export function dropout(x: tf.Tensor2D, rate: number, seed: number): { output: tf.Tensor2D; mask: tf.Tensor2D } {
+  const [output, mask] = dropoutKernel([x], { rate, seed }) as tf.Tensor2D[];
+  return { output, mask };
+}
+
 /** Inverted dropout in place: zero with probability `rate`, else scale by 1 / (1 − rate). */
 function applyDropout(values: View, mask: View, rate: number, seed: number): void {
   const keep = 1 / (1 - rate);

@@ -8,12 +8,15 @@ import { defineKernel, type View } from './kernel';
 import { transposeInto } from './layout';
 import { simdFor } from './wasm/simd';
 
+/** The tokenizer's id of <unk> (src/core/tokenizer.ts). */
+const UNKNOWN_ID = 0;
+
 export interface LossStats {
   /** Sum of the cross-entropy of every row, in nats. */
   lossSum: number;
-  /** Rows whose target is the most likely token. */
+  /** Rows whose target is a real word and the most likely one (<unk> left out of the ranking). */
   top1: number;
-  /** Rows whose target is among the five most likely (only when asked for). */
+  /** Rows whose target is a real word among the five most likely (only when asked for). */
   top5: number;
 }
 
@@ -48,9 +51,16 @@ const lossKernel = defineKernel<{ gradient: number; top5: number }>({
       const target = targets[r];
       const logit = logits[row + target];
       lossSum += maxima[r] + Math.log(sums[r]) - logit;
-      // Top-1 as argMax decides it: the target has the largest logit and no earlier token ties it.
-      if (logit === maxima[r] && firstIndexOf(logits, row, target, logit) === target) hits1++;
-      if (top5 && rankOf(logits, row, vocab, target) < 5) hits5++;
+      // Only a real word can be a hit: a suggestion never shows <unk>, so neither predicting
+      // it nor having it as the target counts (id 0, skipped by the ranking).
+      if (target !== UNKNOWN_ID) {
+        // The full rank costs a pass over the row; it is only needed when the target is not
+        // plainly the top logit, or when top-5 is asked for.
+        const plainTop = logit === maxima[r] && firstIndexOf(logits, row + 1, target - 1, logit) === target - 1;
+        const rank = plainTop ? 0 : top5 || logits[row + UNKNOWN_ID] === maxima[r] ? rankAmongWords(logits, row, vocab, target) : 1;
+        if (rank === 0) hits1++;
+        if (top5 && rank < 5) hits5++;
+      }
       if (dLogits) dLogits[row + target] -= scale;
     }
     stats[0] = lossSum;
@@ -83,11 +93,14 @@ function firstIndexOf(values: View, from: number, upTo: number, value: number): 
   return upTo;
 }
 
-/** Rank of the target among the logits, ties going to the lower index as argMax and topk do. */
-function rankOf(values: View, from: number, count: number, target: number): number {
+/**
+ * Rank of the target among the real words' logits (every id but UNKNOWN_ID), ties going to
+ * the lower index as argMax and topk do.
+ */
+function rankAmongWords(values: View, from: number, count: number, target: number): number {
   const value = values[from + target];
   let rank = 0;
-  for (let j = 0; j < count; j++) {
+  for (let j = 1; j < count; j++) {
     const v = values[from + j];
     if (v > value || (v === value && j < target)) rank++;
   }

@@ -12,13 +12,20 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
 import type { ModelParts } from '../model';
 import { makeRecurrence } from './cells';
-import { crop, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
+import { crop, dropout, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
 import { lossGradient, readStats, scoreLogits, type LossStats } from './loss';
-import type { Recurrence } from './recurrence';
+import type { LayerState, Recurrence } from './recurrence';
 
 export interface TrainingStep extends LossStats {
   /** Gradient of the mean loss for every trainable variable, by variable name. */
   gradients: tf.NamedTensorMap;
+  /** Every layer's recurrent state after the batch, for a batch that continues it. Owned by the caller. */
+  state: LayerState[];
+}
+
+/** Figures of a scored batch and the state it ended in (owned by the caller). */
+export interface ScoredBatch extends LossStats {
+  state: LayerState[];
 }
 
 /** What the backward pass needs from one layer's forward pass. */
@@ -30,52 +37,93 @@ interface LayerTape {
   gradientInputs: tf.Tensor2D;
 }
 
-export class FastNetwork {
-  constructor(readonly parts: ModelParts) {}
+/** Mixed into the batch's seed so that the input mask is not the first layer's mask. */
+const INPUT_DROPOUT_STREAM = 0x5bd1e995;
 
-  /** Loss and accuracy figures of a batch in inference mode (no dropout). */
-  score(batch: Batch, withTop5: boolean): LossStats {
-    const stats = tf.tidy(() => {
+export class FastNetwork {
+  /**
+   * With `tiedWeights` the output kernel is the embedding matrix transposed (Press & Wolf
+   * 2017): the gradient of both uses goes to the embeddings, and the caller copies them
+   * into the output kernel after each update. Needs embedding size = units.
+   */
+  constructor(
+    readonly parts: ModelParts,
+    readonly tiedWeights = false,
+  ) {}
+
+  /**
+   * Loss and accuracy figures of a batch in inference mode (no dropout), starting from
+   * `initial` (every layer's state; zero when not given).
+   */
+  score(batch: Batch, withTop5: boolean, initial?: LayerState[]): ScoredBatch {
+    const { stats, state } = tf.tidy(() => {
       const { ids, targets } = timeMajorTensors(batch);
-      return scoreLogits(this.inferenceLogits(ids, batch.rows), targets, withTop5);
+      const run = this.inferenceRun(ids, batch.rows, initial);
+      return { stats: scoreLogits(this.logits(run.top), targets, withTop5), state: run.state };
     });
     const result = readStats(stats);
     stats.dispose();
-    return result;
+    return { ...result, state };
+  }
+
+  /**
+   * Log-probability of every target of the batch (time-major, row t·rows + r), starting
+   * from `initial`; the state it ends in belongs to the caller.
+   */
+  targetLogProbabilities(batch: Batch, initial?: LayerState[]): { logProbabilities: Float32Array; state: LayerState[] } {
+    const { values, state } = tf.tidy(() => {
+      const { ids } = timeMajorTensors(batch);
+      const run = this.inferenceRun(ids, batch.rows, initial);
+      const logits = this.logits(run.top);
+      const targets = toTimeMajor(batch.targets, batch.rows, batch.seqLen);
+      const flat = tf.tensor1d(targets.map((target, row) => row * logits.shape[1] + target), 'int32');
+      return { values: tf.sub(tf.gather(tf.reshape(logits, [-1]), flat), tf.logSumExp(logits, 1)), state: run.state };
+    });
+    const logProbabilities = values.dataSync() as Float32Array;
+    values.dispose();
+    return { logProbabilities, state };
   }
 
   /** Logits [N, V] of every position in inference mode, time-major (row t·rows + r). */
   timeMajorLogits(batch: Batch): tf.Tensor2D {
-    return tf.tidy(() => this.inferenceLogits(timeMajorTensors(batch).ids, batch.rows));
+    return tf.tidy(() => this.logits(this.inferenceRun(timeMajorTensors(batch).ids, batch.rows).top));
   }
 
-  private inferenceLogits(ids: tf.Tensor1D, rows: number): tf.Tensor2D {
+  private inferenceRun(ids: tf.Tensor1D, rows: number, initial?: LayerState[]): { top: tf.Tensor2D; state: LayerState[] } {
     let x = gatherRows(this.parts.embeddings, ids);
+    const state: LayerState[] = [];
     for (let l = 0; l < this.parts.recurrent.length; l++) {
       const recurrence = this.recurrence(l);
-      const run = recurrence.forward(this.project(l, x), rows, recurrence.initialState(rows), false);
+      const run = recurrence.forward(this.project(l, x), rows, initial?.[l] ?? recurrence.initialState(rows), false);
+      state.push(run.state);
       x = stackSteps(run.outputs);
     }
-    return this.logits(x);
+    return { top: x, state };
   }
 
   /**
    * Forward and backward pass of a training batch. `seed` drives the dropout masks.
-   * The returned gradients belong to the caller.
+   * `initial` is every layer's state to start from (zero when not given); it is a constant
+   * to the backward pass, which is where truncated backpropagation through time truncates.
+   * The returned gradients and state belong to the caller.
    */
-  trainingStep(batch: Batch, seed: number): TrainingStep {
-    const { stats, gradients } = tf.tidy(() => {
+  trainingStep(batch: Batch, seed: number, initial?: LayerState[]): TrainingStep {
+    const { stats, gradients, state } = tf.tidy(() => {
       const { parts } = this;
       const { ids, targets } = timeMajorTensors(batch);
       const layers = parts.recurrent.length;
       const tapes: LayerTape[] = [];
+      const finalState: LayerState[] = [];
       let x = gatherRows(parts.embeddings, ids);
+      const inputMask = parts.inputDropout > 0 ? dropout(x, parts.inputDropout, (seed ^ INPUT_DROPOUT_STREAM) >>> 0) : undefined;
+      if (inputMask) x = inputMask.output;
       let topWithOnes: tf.Tensor2D | undefined;
       for (let l = 0; l < layers; l++) {
         const recurrence = this.recurrence(l);
-        const initial = recurrence.initialState(batch.rows);
-        const run = recurrence.forward(this.project(l, x), batch.rows, initial, true);
-        const stacked = stackTrainingSteps(x, run.outputs, initial[0], {
+        const start = initial?.[l] ?? recurrence.initialState(batch.rows);
+        const run = recurrence.forward(this.project(l, x), batch.rows, start, true);
+        finalState.push(run.state);
+        const stacked = stackTrainingSteps(x, run.outputs, start[0], {
           rate: parts.dropout[l],
           seed: (seed + l * 0x9e3779b9) >>> 0,
           withOnes: l === layers - 1,
@@ -105,12 +153,20 @@ export class FastNetwork {
         grads[nameOf(weights.bias)] = lastRow(product);
         dOut = tf.matMul(dZ, transpose(weights.kernel));
       }
-      grads[nameOf(parts.embeddings)] = tf.unsortedSegmentSum(dOut, ids, parts.vocabSize);
-      return { stats, gradients: grads };
+      if (inputMask) dOut = tf.mul(dOut, inputMask.mask);
+      let embeddingGradient: tf.Tensor2D = tf.unsortedSegmentSum(dOut, ids, parts.vocabSize);
+      if (this.tiedWeights) {
+        // One matrix serves as both: its gradient is the sum of both uses. The output
+        // kernel [units, V] is its transpose, so its gradient is the product's block as it is.
+        embeddingGradient = tf.add(embeddingGradient, crop(outputProduct, 0, 0, parts.vocabSize, parts.units));
+        delete grads[nameOf(parts.outputKernel)];
+      }
+      grads[nameOf(parts.embeddings)] = embeddingGradient;
+      return { stats, gradients: grads, state: finalState };
     });
     const result = readStats(stats);
     stats.dispose();
-    return { ...result, gradients };
+    return { ...result, gradients, state };
   }
 
   /** A layer's recurrence, made per batch: the forms of the weights it prepares (splits, transposes) change with every update. */
