@@ -18,7 +18,6 @@ import { forwardProducts, trainingProducts, type BenchShape } from './flops';
 import { describeMachine, type MachineFigures } from './machine';
 import { peakMatmulRate } from './matmul';
 import { trainingMemory, type MemoryFigures } from './memory';
-import { compareQuality, type QualityFigures } from './quality';
 import { suggestionLatency, type LatencyFigures } from './suggestions';
 import { compareInference, compareTraining, type Comparison, type Rounds } from './throughput';
 
@@ -26,8 +25,6 @@ export interface BenchOptions {
   backend: BackendPreference;
   /** Fewer batches and requests: a rough figure in well under a minute. */
   quick: boolean;
-  /** Also train every cell for a few epochs with both engines and compare perplexity (minutes). */
-  quality: boolean;
   progress: (line: string) => void;
 }
 
@@ -46,7 +43,6 @@ export interface BenchReport {
   inference: Record<CellType, Comparison>;
   suggestions: { cell: CellType; vocabSize: number; units: number; weights: string; latency: LatencyFigures[] };
   memory: MemoryFigures;
-  quality?: { chapters: number; epochs: number; runs: QualityFigures[] };
   seconds: number;
 }
 
@@ -67,8 +63,6 @@ const SETTINGS = {
     inference: { rounds: 2, stockBatches: 1, fastBatches: 4 },
     requests: 200,
   },
-  // Without dropout (same numbers expected) and with the default (the engines' masks differ).
-  quality: { chapters: 12, epochs: 3, dropouts: [0, 0.1] },
 } satisfies Record<string, unknown>;
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
@@ -107,20 +101,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   options.progress(`suggestions: LSTM ${config.units}, vocabulary ${SETTINGS.suggestionVocab}, ${plan.requests} keystrokes`);
   const suggestions = measureSuggestions(novel, chapters[chapters.length - 2].text, chapters[chapters.length - 1].text, plan.requests);
 
-  let quality: BenchReport['quality'];
-  if (options.quality) {
-    const { chapters: count, epochs, dropouts } = SETTINGS.quality;
-    const text = joinChapters(chapters.slice(0, count));
-    const runs: QualityFigures[] = [];
-    for (const dropout of dropouts) {
-      for (const cell of CELL_TYPES) {
-        options.progress(`quality: ${cell}, dropout ${dropout}, ${epochs} epochs on the first ${count} chapters with each engine`);
-        runs.push(await compareQuality(text, cell, epochs, dropout));
-      }
-    }
-    quality = { chapters: count, epochs, runs };
-  }
-
   return {
     date: new Date().toISOString(),
     machine: describeMachine(),
@@ -131,7 +111,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     inference,
     suggestions,
     memory,
-    quality,
     seconds: (performance.now() - started) / 1000,
   };
 }

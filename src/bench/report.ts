@@ -57,24 +57,6 @@ export function formatReport(r: BenchReport): string {
       `on all of Moby Dick (${int(r.memory.trainTokens)} training tokens, vocabulary ${int(r.memory.vocabSize)}, default settings) ` +
       `and one validation pass (${int(r.memory.validationTokens)} tokens); fast training ran at ${int(r.memory.tokensPerSecond)} tokens/s there.`,
   );
-  if (r.quality) {
-    out.push(
-      '',
-      `Quality: validation perplexity after each of ${r.quality.epochs} epochs on the first ${r.quality.chapters} chapters ` +
-        `(vocabulary ${int(r.quality.runs[0]?.vocabSize ?? 0)}), same seed and initial weights:`,
-      formatTable(
-        ['cell', 'dropout', 'stock', 'fast', 'stock time', 'fast time'],
-        r.quality.runs.map((q) => [
-          q.cell,
-          String(q.dropout),
-          q.stock.map((p) => fixed(p, 2)).join(' → '),
-          q.fast.map((p) => fixed(p, 2)).join(' → '),
-          `${fixed(q.stockSeconds, 0)} s`,
-          `${fixed(q.fastSeconds, 0)} s`,
-        ]),
-      ),
-    );
-  }
   out.push(
     '',
     'GFLOP/s counts 2 × the multiply-adds of the model\'s matrix products (training: 3 × forward, each product plus its',

@@ -8,8 +8,8 @@ import { CELL_TYPES, type CellType, type TrainConfig } from '../protocol/types';
 
 type FlagKind = 'integer' | 'number' | 'string' | 'boolean';
 
-/** Flags that set a training setting, with the setting they set. */
-const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind }> = {
+/** Flags that set a training setting, with the setting they set (`negate`: a switch that turns it off). */
+const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind; negate?: boolean }> = {
   cell: { key: 'cell', kind: 'string' },
   epochs: { key: 'epochs', kind: 'integer' },
   units: { key: 'units', kind: 'integer' },
@@ -19,6 +19,9 @@ const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind }> = 
   batch: { key: 'batch', kind: 'integer' },
   lr: { key: 'learningRate', kind: 'number' },
   dropout: { key: 'dropout', kind: 'number' },
+  'input-dropout': { key: 'inputDropout', kind: 'number' },
+  'lr-decay': { key: 'lrDecay', kind: 'number' },
+  'average-decay': { key: 'averageDecay', kind: 'number' },
   'clip-norm': { key: 'clipNorm', kind: 'number' },
   'val-split': { key: 'valSplit', kind: 'number' },
   patience: { key: 'patience', kind: 'integer' },
@@ -26,12 +29,14 @@ const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind }> = 
   'max-vocab': { key: 'maxVocab', kind: 'integer' },
   'min-count': { key: 'minCount', kind: 'integer' },
   lowercase: { key: 'lowercase', kind: 'boolean' },
+  'tie-weights': { key: 'tieWeights', kind: 'boolean' },
+  'no-tie-weights': { key: 'tieWeights', kind: 'boolean', negate: true },
   backend: { key: 'backend', kind: 'string' },
 };
 
 /** How messages name a training setting: by the flag that sets it. */
 export function flagOf(key: keyof TrainConfig): string {
-  const flag = Object.entries(TRAIN_FLAGS).find(([, f]) => f.key === key)?.[0];
+  const flag = Object.entries(TRAIN_FLAGS).find(([, f]) => f.key === key && !f.negate)?.[0];
   return flag ? `--${flag}` : key;
 }
 
@@ -87,7 +92,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     }
     const value = convert(flag, kinds[flag], raw as string | boolean);
     const trainFlag = TRAIN_FLAGS[flag];
-    if (trainFlag) (train as Record<string, unknown>)[trainFlag.key] = value;
+    if (trainFlag) (train as Record<string, unknown>)[trainFlag.key] = trainFlag.negate ? !value : value;
     else flags[flag] = value;
   }
   return { command, positionals, train, flags };
@@ -144,7 +149,8 @@ Usage:
   seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
   seqlab demo [--json]
-  seqlab bench [--quick] [--quality] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
+  seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
+  seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)
 
 Training options (defaults in brackets):
   --cell rnn|gru|lstm [lstm]   --epochs N [20]        --units N [128]      --layers N [1]

@@ -18,7 +18,8 @@ import { Predictor } from '../core/predictor';
 import { prepareText, runFolderName, samplePrompt, trainRun, type PreparedText } from '../core/run';
 import { loadNgrams, loadRun, loadSpelling, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
-import type { Baselines, CellType, TrainConfig, TrainSummary } from '../protocol/types';
+import { mixtureShares } from '../protocol/format';
+import type { Baselines, CellType, SuggestionReport, TrainConfig, TrainSummary } from '../protocol/types';
 
 export interface CommandIO {
   stdout: NodeJS.WriteStream;
@@ -85,7 +86,7 @@ export async function evalCommand(args: ParsedArgs, io: CommandIO): Promise<void
   const dir = requireString(args.flags.model, '--model DIR names the run folder to evaluate.');
   const run = await loadRunOnBackend(dir, args);
   try {
-    const counts = { ngrams: await loadNgrams(dir), spelling: await loadSpelling(dir) };
+    const counts = { ngrams: await loadNgrams(dir), spelling: await loadSpelling(dir), suggestion: run.suggestion };
     const text = args.positionals.length > 0 ? (await readInputs(args.positionals)).text : await validationText(run);
     const report = await evaluateText(run.model, run.tokenizer, counts, text, run.record.config);
     if (args.flags.json) {
@@ -105,13 +106,17 @@ export async function evalCommand(args: ParsedArgs, io: CommandIO): Promise<void
             percent(report.top5Accuracy),
             percent(report.keystrokeSavings),
           ],
+          ...(report.suggestion
+            ? [['suggestions', '', natsPerChar(report.suggestion.natsPerChar), '', '', percent(report.suggestion.keystrokeSavings)]]
+            : []),
           ['KN3', baselines.kn3.toFixed(1), natsPerChar(baselines.kn3NatsPerChar)],
           ['unigram', baselines.unigram.toFixed(1)],
           ['uniform', String(baselines.uniform)],
         ],
       ) +
         `\n${report.tokens.toLocaleString('en')} tokens scored, loss ${report.loss.toFixed(3)}; ` +
-        `${percent(baselines.unknownShare)} of the targets are unknown words.${counts.spelling ? '' : ' This run has no spelling.json (saved by an older SeqLab), so nats/char is unknown.'}\n`,
+        `${percent(baselines.unknownShare)} of the targets are unknown words.${counts.spelling ? '' : ' This run has no spelling.json (saved by an older SeqLab), so nats/char is unknown.'}\n` +
+        suggestionLine(report.suggestion),
     );
   } finally {
     run.model.dispose();
@@ -133,7 +138,10 @@ export const DEMO_CONFIG: Partial<TrainConfig> = {
   units: 100,
   epochs: 100,
   learningRate: 0.01,
+  // The article's plain recipe: no regularisers (there is nothing held out to generalise to).
   dropout: 0,
+  inputDropout: 0,
+  averageDecay: 0,
   valSplit: 0,
   patience: 0,
 };
@@ -214,7 +222,7 @@ function printSummaries(io: CommandIO, runs: TrainSummary[], baselines: Baseline
   io.stdout.write(
     '\n' +
       formatTable(
-        ['cell', 'params', 'epochs', 'time', 'tokens/s', 'best val loss', 'val accuracy', 'val perplexity', 'nats/char', 'beats KN3'],
+        ['cell', 'params', 'epochs', 'time', 'tokens/s', 'best val loss', 'val accuracy', 'val perplexity', 'nats/char', 'beats KN3', 'suggest nats/char', 'keys saved'],
         runs.map((r) => [
           r.cell,
           r.params.toLocaleString('en'),
@@ -226,13 +234,24 @@ function printSummaries(io: CommandIO, runs: TrainSummary[], baselines: Baseline
           value(r.valPerplexity, 1),
           natsPerChar(r.natsPerChar),
           r.valPerplexity === null ? '–' : r.valPerplexity < baselines.kn3 ? 'yes' : 'no',
+          // An older summary (or a run without validation text) has no suggestion model.
+          natsPerChar(r.suggestion?.natsPerChar ?? null),
+          r.suggestion ? percent(r.suggestion.keystrokeSavings) : '–',
         ]),
       ) +
       `\nBaselines on the same split: KN3 perplexity ${baselines.kn3.toFixed(1)} (${natsPerChar(baselines.kn3NatsPerChar)} nats/char), ` +
       `unigram ${baselines.unigram.toFixed(1)}, uniform ${baselines.uniform}. ` +
       `Unknown words: ${percent(baselines.unknownShare)} of the targets.\n` +
-      `A network that does not beat KN3, a Kneser-Ney trigram of word counts, has learned no more than counting. Backend: ${runs[0]?.backend}.\n`,
+      `A network that does not beat KN3, a Kneser-Ney trigram of word counts, has learned no more than counting. Backend: ${runs[0]?.backend}.\n` +
+      suggestersLine(runs),
   );
+}
+
+/** What each run's suggestions mix (fitted on the validation text); the table's last two columns score that mixture. */
+function suggestersLine(runs: TrainSummary[]): string {
+  const parts = runs.flatMap(({ cell, suggestion: s }) => (s ? [`${cell} ${mixtureShares(s.weights)}, shown at ${percent(s.minConfidence)} confidence`] : []));
+  if (parts.length === 0) return 'Suggestions: the network alone (no validation text to fit a suggestion model on).\n';
+  return `Suggestions mix: ${parts.join('; ')}.\n`;
 }
 
 function natsPerChar(value: number | null): string {
@@ -289,4 +308,15 @@ function outDir(args: ParsedArgs): string {
 function requireString(value: unknown, message: string): string {
   if (typeof value !== 'string' || value === '') throw new UserError(message);
   return value;
+}
+
+/** What suggests, in one sentence: the mixture's shares, its threshold and how it does at word starts. */
+function suggestionLine(suggestion: SuggestionReport | null): string {
+  if (!suggestion) return 'Suggestions come from the network alone (this run has no suggestion.json).\n';
+  const { weights } = suggestion;
+  return (
+    `Suggestions mix the network ${percent(weights.network)}, KN3 ${percent(weights.kn3)} and a cache of the document ${percent(weights.cache)}, ` +
+    `shown at ${percent(suggestion.minConfidence)} confidence or more: offered at ${percent(suggestion.wordStartOffered)} of word starts, ` +
+    `first word right ${percent(suggestion.wordStartFirstWordRight)} of those times.\n`
+  );
 }

@@ -29,7 +29,8 @@ const TRAIN_SETTINGS = {
 export interface SuggestionConfig {
   enabled: boolean;
   maxWords: number;
-  minConfidence: number;
+  /** null (the default): each run's own threshold, chosen on its held-out text. */
+  minConfidence: number | null;
   /** Language ids; empty = every language. */
   languages: string[];
   /** Globs; empty = every file. */
@@ -92,8 +93,8 @@ export class Config implements vscode.Disposable {
       maxWords: this.read('suggestions.maxWords', isWholeNumber(0, 20), 'a whole number from 0 to 20'),
       minConfidence: this.read(
         'suggestions.minConfidence',
-        (v) => typeof v === 'number' && v >= 0 && v <= 1,
-        'a number from 0 to 1',
+        (v) => v === null || (typeof v === 'number' && v >= 0 && v <= 1),
+        'null (the threshold each model chose) or a number from 0 to 1',
       ),
       languages: this.read('suggestions.languages', isStrings, 'a list of language ids'),
       filePatterns: this.read('suggestions.filePatterns', isStrings, 'a list of glob patterns'),

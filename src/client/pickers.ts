@@ -3,10 +3,10 @@
  * ("LSTM", "Tiny", a run's label) so people and the end-to-end tests can type them.
  */
 import * as vscode from 'vscode';
-import { DEFAULT_TRAIN_CONFIG } from '../core/config';
+import { SIZE_PRESETS, type ModelSize } from '../core/config';
 import { cellName, formatNumber, formatPercent, plural, runLabel, sizeLabel, STATE_LABELS } from '../protocol/format';
 import type { RunInfo } from '../protocol/lsp';
-import type { CellType, TrainConfig } from '../protocol/types';
+import type { CellType } from '../protocol/types';
 
 /** Like showQuickPick, but with an item already highlighted (showQuickPick cannot preselect). */
 function pickOne<T extends vscode.QuickPickItem>(items: T[], title: string, placeholder: string, active?: T): Promise<T | undefined> {
@@ -48,19 +48,7 @@ export async function pickCell(preferred: CellType): Promise<CellType | undefine
   return chosen?.cell;
 }
 
-export type Size = Pick<TrainConfig, 'embedding' | 'units' | 'layers'>;
-
-/** Medium is SeqLab's default size; the others halve or double it. */
-const PRESETS: { label: string; size: Size; why: string }[] = [
-  { label: 'Tiny', size: { embedding: 16, units: 32, layers: 1 }, why: 'trains in seconds; for trying things out' },
-  { label: 'Small', size: { embedding: 32, units: 64, layers: 1 }, why: 'a quick model of a short text' },
-  {
-    label: 'Medium',
-    size: { embedding: DEFAULT_TRAIN_CONFIG.embedding, units: DEFAULT_TRAIN_CONFIG.units, layers: DEFAULT_TRAIN_CONFIG.layers },
-    why: "SeqLab's default; learns a novel's style in minutes",
-  },
-  { label: 'Large', size: { embedding: 128, units: 256, layers: 2 }, why: 'for long texts (100k words and more) and some patience' },
-];
+export type Size = ModelSize;
 
 function describeSize(size: Size): string {
   return `Embedding ${size.embedding}, ${size.units} units, ${plural(size.layers, 'layer')}`;
@@ -70,7 +58,7 @@ const sameSize = (a: Size, b: Size) => a.embedding === b.embedding && a.units ==
 
 /** A preset, or the sizes from the settings when they match none of them. */
 export async function pickSize(title: string, fromSettings: Size): Promise<Size | undefined> {
-  const items: (vscode.QuickPickItem & { size: Size })[] = PRESETS.map(({ label, size, why }) => ({
+  const items: (vscode.QuickPickItem & { size: Size })[] = SIZE_PRESETS.map(({ label, size, why }) => ({
     label,
     size,
     description: sameSize(size, fromSettings) ? 'your settings' : undefined,

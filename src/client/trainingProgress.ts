@@ -4,7 +4,7 @@
  * sentence with the result when every run has ended.
  */
 import * as vscode from 'vscode';
-import { cellName, formatCount, formatDuration, formatNumber, hasModel, isActiveState, plural, runLabel } from '../protocol/format';
+import { cellName, formatCount, formatDuration, formatNumber, formatPercent, hasModel, isActiveState, plural, runLabel } from '../protocol/format';
 import { Methods, type RunInfo } from '../protocol/lsp';
 import type { BatchProgress } from '../protocol/types';
 import type { Services } from './services';
@@ -142,7 +142,7 @@ function resultSentence(runs: RunInfo[], activated: RunInfo | undefined, suggest
           ? `${runLabel(run)} stopped after ${plural(run.epochsDone, 'epoch')} and keeps its best one, validation perplexity ${formatNumber(run.valPerplexity)}${suffix}.`
           : `${runLabel(run)} stopped before finishing an epoch, so it has no model.`;
       default:
-        return `${runLabel(run)} finished with validation perplexity ${formatNumber(run.valPerplexity)}${againstKn3(run)}${suffix}.`;
+        return `${runLabel(run)} finished with validation perplexity ${formatNumber(run.valPerplexity)}${againstKn3(run)}${keystrokesSaved(run)}${suffix}.`;
     }
   }
   const figures = runs
@@ -150,6 +150,11 @@ function resultSentence(runs: RunInfo[], activated: RunInfo | undefined, suggest
     .join(', ');
   const kn3 = runs.find((r) => r.baselines)?.baselines?.kn3;
   return `Comparison ended, validation perplexity ${figures}${kn3 !== undefined ? ` (KN3 baseline ${formatNumber(kn3)})` : ''}${suffix}.`;
+}
+
+/** What the suggestions are worth, measured on the validation text when the run fitted its suggestion model. */
+function keystrokesSaved(run: RunInfo): string {
+  return run.suggestion ? `; its suggestions saved ${formatPercent(run.suggestion.keystrokeSavings)} of keystrokes typing the validation text` : '';
 }
 
 /** Whether the run beat the Kneser-Ney trigram: if not, it learned no more than counting. */

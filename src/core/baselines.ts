@@ -39,6 +39,11 @@ export class CountingBaselines {
     return this.model.vocabSize;
   }
 
+  /** The trigram model, for suggestions; undefined for counts of an older run that only knew word pairs. */
+  get kn3(): KneserNeyTrigram | undefined {
+    return this.trigramContexts ? this.model : undefined;
+  }
+
   static fit(train: Int32Array, vocabSize: number): CountingBaselines {
     return new CountingBaselines(KneserNeyTrigram.fit(train, vocabSize), true);
   }

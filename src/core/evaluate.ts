@@ -7,14 +7,13 @@ import type * as tf from '@tensorflow/tfjs';
 import type { CountingBaselines } from './baselines';
 import { evaluationBatches } from './dataset';
 import { describeHeldOut, natsPerCharacter } from './perCharacter';
-import { Predictor, type SuggestOptions } from './predictor';
+import { DEFAULT_SUGGEST_OPTIONS, Predictor } from './predictor';
 import { scoreBatches } from './scoring';
 import type { SpellingModel } from './spelling';
+import { scoreSuggestionModel, suggestionReport, type RunSuggestionModel } from './suggestionModel';
 import type { Tokenizer } from './tokenizer';
-import type { EvalReport } from '../protocol/types';
-
-/** Suggestion settings the keystroke simulation uses unless told otherwise (the extension's defaults). */
-export const DEFAULT_SUGGEST_OPTIONS: SuggestOptions = { maxWords: 3, minConfidence: 0.3 };
+import { simulateTyping } from './typing';
+import type { EvalReport, SuggestionReport } from '../protocol/types';
 
 /** Characters typed in the keystroke simulation: enough for a stable figure in seconds. */
 export const KEYSTROKE_SAMPLE_CHARACTERS = 3000;
@@ -23,12 +22,15 @@ export const KEYSTROKE_SAMPLE_CHARACTERS = 3000;
 export interface RunCounts {
   ngrams: CountingBaselines;
   spelling?: SpellingModel;
+  /** The run's suggestion model, scored beside the network alone when there is one. */
+  suggestion?: RunSuggestionModel;
 }
 
 export interface EvaluateOptions {
   seqLen: number;
   batch: number;
-  suggest?: SuggestOptions;
+  /** Whole words a suggestion may add (the extension's maxWords). */
+  maxWords?: number;
   keystrokeCharacters?: number;
 }
 
@@ -49,6 +51,15 @@ export async function evaluateText(
   // Unknown words stay as they are in the typed text: the person types them all the same.
   const typed = tokenizer.detokenize(tokenizer.tokenize(text.slice(0, characters * 2))).slice(0, characters);
   const score = await scoreBatches(model, evaluationBatches(heldOut.ids, options.seqLen, options.batch), true);
+  const maxWords = options.maxWords ?? DEFAULT_SUGGEST_OPTIONS.maxWords;
+  // The network alone is typed with the threshold the run's suggestions use, so the two compare.
+  const minConfidence = counts.suggestion?.minConfidence ?? DEFAULT_SUGGEST_OPTIONS.minConfidence;
+  let suggestion: SuggestionReport | null = null;
+  if (counts.suggestion) {
+    const { weights } = counts.suggestion;
+    const scored = scoreSuggestionModel(model, tokenizer, counts.suggestion, { ids: heldOut.ids, typed, seqLen: options.seqLen, batch: options.batch }, maxWords);
+    suggestion = suggestionReport(weights, minConfidence, scored.mixtureNats, scored.typing, heldOut);
+  }
   const predictor = new Predictor(model, tokenizer);
   try {
     return {
@@ -58,7 +69,8 @@ export async function evaluateText(
       natsPerChar: natsPerCharacter(score.loss * score.tokens, heldOut),
       top1Accuracy: score.accuracy,
       top5Accuracy: score.top5Accuracy,
-      keystrokeSavings: keystrokeSavings(predictor, typed, options.suggest ?? DEFAULT_SUGGEST_OPTIONS),
+      keystrokeSavings: simulateTyping(predictor, typed, { maxWords, minConfidence }).keystrokeSavings,
+      suggestion,
       baselines: counts.ngrams.score(heldOut),
     };
   } finally {
@@ -66,19 +78,3 @@ export async function evaluateText(
   }
 }
 
-/**
- * Simulates a person typing `text` with suggestions on: wherever the suggestion matches
- * the next characters exactly it is accepted with one key (Tab), otherwise one character
- * is typed. Returns 1 − keys pressed / characters typed.
- */
-export function keystrokeSavings(predictor: Predictor, text: string, options: SuggestOptions): number {
-  if (text.length === 0) return 0;
-  let position = 0;
-  let keys = 0;
-  while (position < text.length) {
-    const suggestion = predictor.suggest(text.slice(0, position), options);
-    keys++;
-    position += suggestion && text.startsWith(suggestion.text, position) ? suggestion.text.length : 1;
-  }
-  return 1 - keys / text.length;
-}

@@ -80,6 +80,24 @@ function buildLayers(shape: ModelShape, seed: number): tf.LayersModel {
   return model;
 }
 
+/**
+ * Starts the output layer at the unigram distribution of the training tokens (add-one
+ * smoothed): its bias holds the log frequencies. A fresh model then predicts as well as
+ * word counts from the first step and spends training on what context adds, instead of
+ * first climbing out of a uniform guess; small models on short texts otherwise stall on
+ * that climb and can end worse than the unigram baseline.
+ */
+export function startAtUnigram(model: tf.LayersModel, trainTokens: Int32Array): void {
+  const output = model.layers[model.layers.length - 1];
+  const [kernel, bias] = output.getWeights();
+  const counts = new Float32Array(bias.shape[0]).fill(1);
+  for (const id of trainTokens) counts[id]++;
+  const total = counts.reduce((sum, c) => sum + c, 0);
+  const logFrequencies = tf.tensor1d(counts.map((c) => Math.log(c / total)));
+  output.setWeights([kernel, logFrequencies]);
+  logFrequencies.dispose();
+}
+
 /** Number of trainable numbers in the model. */
 export function countParams(model: tf.LayersModel): number {
   return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => (a ?? 1) * (b ?? 1), 1)!, 0);

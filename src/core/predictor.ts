@@ -43,6 +43,12 @@ export interface SuggestOptions {
   minConfidence: number;
 }
 
+/**
+ * Suggestion settings where nothing else decides: the extension's defaults, and the
+ * threshold of a run that fitted none (an older run, or one without validation text).
+ */
+export const DEFAULT_SUGGEST_OPTIONS: Readonly<SuggestOptions> = { maxWords: 3, minConfidence: 0.2 };
+
 /** What the suggestions mix with the network (src/core/mixture.ts); without it the network suggests alone. */
 export interface SuggestionParts {
   kn3: KneserNeyTrigram;

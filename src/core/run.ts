@@ -9,14 +9,16 @@ import { initBackend } from './backend';
 import { CountingBaselines } from './baselines';
 import { splitStream, splitText, type Split } from './dataset';
 import { textHash } from './input';
-import { buildModel, countParams } from './model';
+import { buildModel, countParams, startAtUnigram } from './model';
 import { describeHeldOut, natsPerCharacter, targetCount, type HeldOutText } from './perCharacter';
+import { DEFAULT_SUGGEST_OPTIONS } from './predictor';
 import { SpellingModel } from './spelling';
-import { NGRAMS_FILE, RunWriter, SPELLING_FILE, type RunRecord } from './store';
+import { NGRAMS_FILE, RunWriter, SPELLING_FILE, SUGGESTION_FILE, type RunRecord } from './store';
+import { fitSuggestionModel, suggestionReport, TUNING_CHARACTERS } from './suggestionModel';
 import { NEWLINE_TOKEN, Tokenizer } from './tokenizer';
 import { trainModel, type TrainCallbacks } from './train';
 import { SEQLAB_VERSION } from './version';
-import type { Baselines, BackendName, CellType, TrainConfig, TrainSummary } from '../protocol/types';
+import type { Baselines, BackendName, CellType, SuggestionReport, TrainConfig, TrainSummary } from '../protocol/types';
 
 export interface RunRequest {
   text: string;
@@ -63,6 +65,8 @@ export interface PreparedText {
   spelling: SpellingModel;
   /** The text the baselines (and the network's validation figures) are scored on. */
   heldOut: HeldOutText;
+  /** The start of the validation text as SeqLab spaces it, for choosing the suggestion threshold; empty without a validation part. */
+  validationTyped: string;
   baselines: Baselines;
 }
 
@@ -90,7 +94,9 @@ export function prepareText(text: string, config: TrainConfig, name: string): Pr
     split.validation.length >= 2
       ? describeHeldOut(validationText, validationTokens, split.validation, tokenizer.unknownId, spelling)
       : describeHeldOut(trainText, trainTokens, split.train, tokenizer.unknownId, spelling);
-  return { tokenizer, split, ngrams, spelling, heldOut, baselines: ngrams.score(heldOut) };
+  // A threshold tuned on text the model trained on would be tuned to its memory: no validation, no tuning.
+  const validationTyped = split.validation.length >= 2 ? tokenizer.detokenize(validationTokens.slice(0, TUNING_CHARACTERS)) : '';
+  return { tokenizer, split, ngrams, spelling, heldOut, validationTyped, baselines: ngrams.score(heldOut) };
 }
 
 /** Words in a sample prompt: enough context to steer every model the same way. */
@@ -129,6 +135,7 @@ export async function trainRun(
   const backend = await initBackend(config.backend);
   const { tokenizer, split, ngrams, spelling, heldOut, baselines } = prepared;
   const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
+  startAtUnigram(model, split.train);
   const writer = request.dir ? await RunWriter.create(request.dir) : await RunWriter.createNew(request.runsDir, request.runName);
   const record: RunRecord = {
     format: 'seqlab-run',
@@ -177,6 +184,7 @@ export async function trainRun(
     // The model now holds the best epoch's weights; this save is usually a repeat but
     // makes the folder right even if the last best-epoch save was interrupted.
     await writer.saveModel(model);
+    const suggestion = await fitSuggestion(model, prepared, config, writer);
     const last = result.history[result.history.length - 1];
     const summary: TrainSummary = {
       cell: config.cell,
@@ -196,6 +204,7 @@ export async function trainRun(
       seconds: result.seconds,
       backend,
       modelDir: writer.dir,
+      suggestion,
       baselines,
     };
     const status = result.stopReason === 'cancelled' ? 'stopped' : 'done';
@@ -209,4 +218,18 @@ export async function trainRun(
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * Fits what the run suggests with (src/core/suggestionModel.ts) on its validation part and
+ * saves it as suggestion.json. Null when there is no validation part to fit on, or no
+ * trigram counts to mix in: the network then suggests alone at the default threshold.
+ */
+async function fitSuggestion(model: tf.LayersModel, prepared: PreparedText, config: TrainConfig, writer: RunWriter): Promise<SuggestionReport | null> {
+  const { tokenizer, split, ngrams, heldOut, validationTyped } = prepared;
+  const kn3 = ngrams.kn3;
+  if (!kn3 || validationTyped === '') return null;
+  const fit = fitSuggestionModel(model, tokenizer, kn3, { ids: split.validation, typed: validationTyped, seqLen: split.seqLen, batch: config.batch }, DEFAULT_SUGGEST_OPTIONS.maxWords);
+  await writer.writeJson(SUGGESTION_FILE, fit.settings);
+  return suggestionReport(fit.settings.weights, fit.settings.minConfidence, fit.mixtureNats, fit.typing, heldOut);
 }

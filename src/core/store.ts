@@ -9,6 +9,7 @@
  * only then are older weights deleted. `config.json` carries a status, so a folder left
  * by a crashed process says 'training', never 'done'.
  */
+import { parseSuggestionSettings, type RunSuggestionModel, type SuggestionSettingsJSON } from './suggestionModel';
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -32,6 +33,7 @@ export const RUN_FILES = {
 export const NGRAMS_FILE = 'ngrams.json';
 /** The spelling model of unknown words (nats per character), written by the trainer with `writeJson`. */
 export const SPELLING_FILE = 'spelling.json';
+export const SUGGESTION_FILE = 'suggestion.json';
 
 const RUN_FORMAT = 'seqlab-run';
 const RUN_VERSION = 1;
@@ -181,6 +183,8 @@ export interface LoadedRun {
   tokenizer: Tokenizer;
   model: tf.LayersModel;
   metrics: EpochMetrics[];
+  /** What suggests besides the network; undefined for a run saved before suggestion.json (the network suggests alone). */
+  suggestion?: RunSuggestionModel;
 }
 
 /**
@@ -195,14 +199,34 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   const tokenizer = await readTokenizer(dir);
   const metrics = await readMetrics(dir);
   const model = await loadModel(dir);
+  let suggestion: RunSuggestionModel | undefined;
   try {
     checkVocabulary(model, tokenizer, dir);
+    suggestion = await loadSuggestion(dir);
   } catch (error) {
     model.dispose();
     throw error;
   }
   const complete = record.status === 'done' || record.status === 'stopped';
-  return { dir, record, complete, tokenizer, model, metrics };
+  return { dir, record, complete, tokenizer, model, metrics, suggestion };
+}
+
+/** The suggestion settings fitted after training, with the trigram they mix in; undefined if the run has none. */
+async function loadSuggestion(dir: string): Promise<RunSuggestionModel | undefined> {
+  if (!(await exists(nodePath.join(dir, SUGGESTION_FILE)))) return undefined;
+  const json = await readJson(dir, SUGGESTION_FILE, () => new UserError(`The run folder "${dir}" has no ${SUGGESTION_FILE}.`));
+  let settings: SuggestionSettingsJSON;
+  try {
+    settings = parseSuggestionSettings(json);
+  } catch (error) {
+    throw invalidFileError(dir, SUGGESTION_FILE, error);
+  }
+  if (!(await exists(nodePath.join(dir, NGRAMS_FILE)))) {
+    throw new UserError(`The run folder "${dir}" has a ${SUGGESTION_FILE} but no ${NGRAMS_FILE}, whose word counts its suggestions mix in.`);
+  }
+  const kn3 = (await loadNgrams(dir)).kn3;
+  if (!kn3) throw new UserError(`The run folder "${dir}" has a ${SUGGESTION_FILE} but its ${NGRAMS_FILE} holds no trigram counts.`);
+  return { kn3, weights: settings.weights, minConfidence: settings.minConfidence };
 }
 
 /** The counting baselines saved with a run, for scoring new text against them. */

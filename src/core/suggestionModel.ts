@@ -7,11 +7,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
 import type { KneserNeyTrigram } from './kneserNey';
-import { crossFittedMixture, targetProbabilities, type MixtureWeights } from './mixture';
-import { Predictor } from './predictor';
+import { crossFittedMixture, mixtureNats as mixtureNatsOf, targetProbabilities, type MixtureWeights } from './mixture';
+import { natsPerCharacter, type HeldOutText } from './perCharacter';
+import { Predictor, type SuggestionParts } from './predictor';
 import { targetProbabilities as networkProbabilities } from './scoring';
 import type { Tokenizer } from './tokenizer';
-import { chooseMinConfidence, type TypingFigures } from './typing';
+import { chooseMinConfidence, simulateTyping, type TypingFigures } from './typing';
+import type { SuggestionReport } from '../protocol/types';
 
 /** Saved with a run as suggestion.json. */
 export interface SuggestionSettingsJSON {
@@ -19,6 +21,11 @@ export interface SuggestionSettingsJSON {
   version: 1;
   weights: MixtureWeights;
   /** The threshold chosen on held-out text (SuggestOptions.minConfidence). */
+  minConfidence: number;
+}
+
+/** A run's suggestion model as loaded: the trigram and the fitted settings. */
+export interface RunSuggestionModel extends SuggestionParts {
   minConfidence: number;
 }
 
@@ -43,6 +50,7 @@ export interface HeldOut {
   batch: number;
 }
 
+/** Fits the mixture weights and the threshold on held-out text (after training). */
 export function fitSuggestionModel(
   model: tf.LayersModel,
   tokenizer: Tokenizer,
@@ -50,22 +58,65 @@ export function fitSuggestionModel(
   heldOut: HeldOut,
   maxWords: number,
 ): SuggestionFit {
-  const parts = targetProbabilities(heldOut.ids, networkProbabilities(model, heldOut.ids, heldOut.seqLen, heldOut.batch), kn3);
-  let networkNats = 0;
-  for (const p of parts.network) networkNats -= Math.log(p);
+  const parts = partProbabilities(model, kn3, heldOut);
   const mixture = crossFittedMixture(parts);
   const predictor = new Predictor(model, tokenizer, { kn3, weights: mixture.weights });
   try {
     const { minConfidence, figures } = chooseMinConfidence(predictor, heldOut.typed.slice(0, TUNING_CHARACTERS), maxWords);
     return {
       settings: { format: 'seqlab-suggestion', version: 1, weights: mixture.weights, minConfidence },
-      networkNats,
+      networkNats: totalNats(parts.network),
       mixtureNats: mixture.nats,
       typing: figures,
     };
   } finally {
     predictor.dispose();
   }
+}
+
+/** Scores a run's fitted suggestion model on other text: the mixture's nats and the typing figures. */
+export function scoreSuggestionModel(
+  model: tf.LayersModel,
+  tokenizer: Tokenizer,
+  suggestion: RunSuggestionModel,
+  heldOut: HeldOut,
+  maxWords: number,
+): { mixtureNats: number; typing: TypingFigures } {
+  const mixtureNats = mixtureNatsOf(partProbabilities(model, suggestion.kn3, heldOut), suggestion.weights);
+  const predictor = new Predictor(model, tokenizer, suggestion);
+  try {
+    return { mixtureNats, typing: simulateTyping(predictor, heldOut.typed, { maxWords, minConfidence: suggestion.minConfidence }) };
+  } finally {
+    predictor.dispose();
+  }
+}
+
+/** The figures of a fit or a score as reported (nats per character needs the text's spelling costs). */
+export function suggestionReport(
+  weights: MixtureWeights,
+  minConfidence: number,
+  mixtureNats: number,
+  typing: TypingFigures,
+  heldOut: HeldOutText,
+): SuggestionReport {
+  return {
+    weights: { ...weights },
+    minConfidence,
+    natsPerChar: natsPerCharacter(mixtureNats, heldOut),
+    keystrokeSavings: typing.keystrokeSavings,
+    wordStartOffered: typing.wordStartOffered,
+    wordStartFirstWordRight: typing.wordStartFirstWordRight,
+  };
+}
+
+function partProbabilities(model: tf.LayersModel, kn3: KneserNeyTrigram, heldOut: HeldOut) {
+  return targetProbabilities(heldOut.ids, networkProbabilities(model, heldOut.ids, heldOut.seqLen, heldOut.batch), kn3);
+}
+
+function totalNats(probabilities: Float64Array): number {
+  let nats = 0;
+  for (const p of probabilities) nats -= Math.log(p);
+  return nats;
 }
 
 export function parseSuggestionSettings(json: unknown): SuggestionSettingsJSON {

@@ -151,7 +151,9 @@ export function looksHardWrapped(text: string): boolean {
     breaks++;
     const line = lines[i].trim();
     if (line.length > MAX_WRAP_WIDTH) overlong++;
-    if (line.length > 0 && lines[i + 1].trim().length > 0 && !/^\s/.test(lines[i + 1])) {
+    const next = lines[i + 1];
+    // The same breaks isSoftWrap would read as spaces: a list item or heading on the next line starts something new.
+    if (line.length > 0 && next.trim().length > 0 && !/^\s/.test(next) && !STRUCTURAL_LINE_START.test(next)) {
       inner++;
       innerLength += line.length;
     }

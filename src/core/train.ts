@@ -9,12 +9,13 @@ import { UserError } from './errors';
 import { evaluationBatches, trainingBatches, type Batch, type Split } from './dataset';
 import { resolveEngine, type Engine } from './fast/engine';
 import { FastTrainer } from './fast/trainer';
+import { WeightAverage } from './averaging';
 import { Random } from './random';
 import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './scoring';
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
 
 export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> &
-  Partial<Pick<TrainConfig, 'tieWeights' | 'lrDecay'>> & {
+  Partial<Pick<TrainConfig, 'tieWeights' | 'lrDecay' | 'averageDecay'>> & {
   /**
    * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass on
    * wasm and cpu; 'stock' runs the tf.layers layers under the gradient tape. Both train
@@ -53,6 +54,7 @@ export async function trainModel(
   const random = new Random(settings.seed);
   const trainer = makeTrainer(model, settings);
   const variables = trainer.variables;
+  const average = settings.averageDecay ? new WeightAverage(variables, settings.averageDecay) : undefined;
   const batchesPerEpoch = trainingBatches(split.train, split.seqLen, settings.batch, new Random(0)).length;
   const totalBatches = batchesPerEpoch * settings.epochs;
   const history: EpochMetrics[] = [];
@@ -79,6 +81,7 @@ export async function trainModel(
         const batch = batches[b];
         const t0 = performance.now();
         const { loss, correct } = trainer.step(batch);
+        average?.update();
         trainingSeconds += (performance.now() - t0) / 1000;
         const n = batch.targets.length;
         lossSum += loss * n;
@@ -100,7 +103,8 @@ export async function trainModel(
         });
       }
       if (epochTokens === 0) break; // cancelled before the epoch trained anything
-      const validation = await validate(model, split, settings.batch, trainer.engine);
+      const validate_ = () => validate(model, split, settings.batch, trainer.engine);
+      const validation = average ? await average.withAveraged(validate_) : await validate_();
       const loss = lossSum / epochTokens;
       const score = validation?.loss ?? loss;
       const isBest = !best || score < (best.metrics.valLoss ?? best.metrics.loss);
@@ -122,7 +126,7 @@ export async function trainModel(
       history.push(metrics);
       if (isBest) {
         tf.dispose(best?.weights);
-        best = { metrics, weights: variables.map((v) => tf.clone(v)) };
+        best = { metrics, weights: average ? average.snapshot() : variables.map((v) => tf.clone(v)) };
       }
       await callbacks.onEpoch?.(metrics);
       // Halving the step after an epoch that did not help lets Adam settle into the minimum
@@ -135,6 +139,7 @@ export async function trainModel(
     }
   } finally {
     trainer.dispose();
+    average?.dispose();
     if (best) {
       variables.forEach((v, i) => v.assign(best!.weights[i]));
       tf.dispose(best.weights);

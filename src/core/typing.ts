@@ -9,7 +9,7 @@ import type { Predictor, SuggestOptions } from './predictor';
 export interface TypingFigures {
   /** 1 − keys pressed / characters typed. */
   keystrokeSavings: number;
-  /** Word starts (the cursor right after whitespace) the typist reached. */
+  /** Word starts in the text (a word right after whitespace). */
   wordStarts: number;
   /** Share of word starts where a suggestion was shown. */
   wordStartOffered: number;
@@ -17,33 +17,52 @@ export interface TypingFigures {
   wordStartFirstWordRight: number;
 }
 
+/** Keystroke savings and word-start figures of typing `text` with the ghost text. */
 export function simulateTyping(predictor: Predictor, text: string, options: SuggestOptions): TypingFigures {
+  return { keystrokeSavings: keystrokeSavings(predictor, text, options), ...wordStarts(predictor, text, options) };
+}
+
+/** 1 − keys / characters, accepting a suggestion with one key whenever it matches what comes next. */
+function keystrokeSavings(predictor: Predictor, text: string, options: SuggestOptions): number {
   let position = 0;
   let keys = 0;
-  let wordStarts = 0;
-  let offered = 0;
-  let firstWordRight = 0;
   while (position < text.length) {
-    const before = text.slice(0, position);
-    const suggestion = predictor.suggest(before, options);
-    if (/\s$/.test(before)) {
-      wordStarts++;
-      if (suggestion) {
-        offered++;
-        const firstWord = predictor.tokenizer.continuation(before, suggestion.tokens.slice(0, 1));
-        if (firstWord && text.startsWith(firstWord, position)) firstWordRight++;
-      }
-    }
+    const suggestion = predictor.suggest(text.slice(0, position), options);
     keys++;
     position += suggestion && text.startsWith(suggestion.text, position) ? suggestion.text.length : 1;
   }
+  return text.length > 0 ? 1 - keys / text.length : 0;
+}
+
+/**
+ * The suggestion at every word start of the text (each position right after whitespace),
+ * whatever the typist would have accepted before it: typing skips the word starts whose
+ * word was already accepted from before the space, which are the easy ones.
+ */
+function wordStarts(predictor: Predictor, text: string, options: SuggestOptions): Omit<TypingFigures, 'keystrokeSavings'> {
+  let starts = 0;
+  let offered = 0;
+  let right = 0;
+  for (let position = 1; position < text.length; position++) {
+    if (!/\s/.test(text[position - 1]) || /\s/.test(text[position])) continue;
+    starts++;
+    const before = text.slice(0, position);
+    const suggestion = predictor.suggest(before, options);
+    if (!suggestion) continue;
+    offered++;
+    const firstWord = predictor.tokenizer.continuation(before, suggestion.tokens.slice(0, 1));
+    // The whole next word: "the" is not right before "there".
+    const end = position + firstWord.length;
+    if (firstWord && text.startsWith(firstWord, position) && !WORD_CHARACTER.test(text[end] ?? ' ')) right++;
+  }
   return {
-    keystrokeSavings: text.length > 0 ? 1 - keys / text.length : 0,
-    wordStarts,
-    wordStartOffered: wordStarts > 0 ? offered / wordStarts : 0,
-    wordStartFirstWordRight: offered > 0 ? firstWordRight / offered : 0,
+    wordStarts: starts,
+    wordStartOffered: starts > 0 ? offered / starts : 0,
+    wordStartFirstWordRight: offered > 0 ? right / offered : 0,
   };
 }
+
+const WORD_CHARACTER = /[\p{L}\p{N}_]/u;
 
 /**
  * Confidence thresholds tried when a run picks its own. A wrong ghost costs the person a
@@ -58,11 +77,12 @@ export function chooseMinConfidence(
   text: string,
   maxWords: number,
 ): { minConfidence: number; figures: TypingFigures } {
-  let best: { minConfidence: number; figures: TypingFigures } | undefined;
+  let best: { minConfidence: number; savings: number } | undefined;
   for (const minConfidence of CONFIDENCE_CANDIDATES) {
     predictor.reset();
-    const figures = simulateTyping(predictor, text, { maxWords, minConfidence });
-    if (!best || figures.keystrokeSavings > best.figures.keystrokeSavings) best = { minConfidence, figures };
+    const savings = keystrokeSavings(predictor, text, { maxWords, minConfidence });
+    if (!best || savings > best.savings) best = { minConfidence, savings };
   }
-  return best!;
+  const options = { maxWords, minConfidence: best!.minConfidence };
+  return { minConfidence: options.minConfidence, figures: { keystrokeSavings: best!.savings, ...wordStarts(predictor, text, options) } };
 }

@@ -4,7 +4,7 @@
  * same name everywhere. Pure functions on plain JSON.
  */
 import type { RunInfo, RunState } from './lsp';
-import type { CellType } from './types';
+import type { CellType, SuggestionReport } from './types';
 
 const CELL_NAMES: Record<CellType, string> = { rnn: 'RNN', gru: 'GRU', lstm: 'LSTM' };
 
@@ -83,4 +83,10 @@ export function formatNumber(value: number | null | undefined, digits = 3): stri
 export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
   return `${(value * 100).toFixed(1)}%`;
+}
+
+/** "network 62% · KN3 25% · cache 13%": what the suggestions mix, in whole percents. */
+export function mixtureShares(weights: SuggestionReport['weights']): string {
+  const share = (x: number) => `${Math.round(x * 100)}%`;
+  return `network ${share(weights.network)} · KN3 ${share(weights.kn3)} · cache ${share(weights.cache)}`;
 }

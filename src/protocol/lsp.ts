@@ -4,7 +4,7 @@
  * `textDocument/inlineCompletion` request; everything here is SeqLab's own. Each constant
  * documents its direction. Plain JSON only: no `vscode` and no TensorFlow.js types.
  */
-import type { Baselines, BatchProgress, CellType, EpochMetrics, TrainConfig } from './types';
+import type { Baselines, BatchProgress, CellType, EpochMetrics, SuggestionReport, TrainConfig } from './types';
 
 /** What the client passes in `initializationOptions`. */
 export interface EngineInitOptions {
@@ -24,8 +24,11 @@ export interface SuggestionSettings {
   enabled: boolean;
   /** Whole words after the one being typed. */
   maxWords: number;
-  /** Stop adding words below this probability. */
-  minConfidence: number;
+  /**
+   * Show a suggestion only when the model gives all of it at least this probability; null
+   * means the threshold the active run chose on its held-out text (suggestion.json).
+   */
+  minConfidence: number | null;
 }
 
 export type RunState = 'queued' | 'training' | 'done' | 'stopped' | 'failed';
@@ -55,6 +58,8 @@ export interface RunInfo {
   seconds?: number;
   /** The counting baselines of its text; absent for a run saved before SeqLab scored KN3. */
   baselines?: Baselines;
+  /** What suggests (network, KN3, document cache) and how well, once the run has ended; null when it fitted none. */
+  suggestion?: SuggestionReport | null;
   /** Why a failed run failed, one sentence. */
   error?: string;
   /** Runs started together by one Compare command share a group id. */

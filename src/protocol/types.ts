@@ -38,6 +38,8 @@ export interface TrainConfig extends TokenizerOptions {
   learningRate: number;
   /** Gradients are clipped to this global norm. */
   clipNorm: number;
+  /** Validation and the saved model use an average of the weights that keeps this much of itself each step (0 = the last step's weights). */
+  averageDecay: number;
   /** The learning rate is multiplied by this after an epoch that did not improve the validation loss (1 = never). */
   lrDecay: number;
   /** Share of the token stream, taken from its end, held out for validation. */
@@ -118,7 +120,28 @@ export interface TrainSummary {
   seconds: number;
   backend: BackendName;
   modelDir: string;
+  /** The suggestion model fitted after training; null without a validation part to fit it on. */
+  suggestion: SuggestionReport | null;
   baselines: Baselines;
+}
+
+/**
+ * What suggests for a run and how well: the network mixed with the KN3 model and a cache
+ * of the document (weights fitted on held-out text), and the confidence threshold that
+ * saved the most keystrokes there.
+ */
+export interface SuggestionReport {
+  /** Shares of the mixture: network, KN3, document cache (they sum to 1). */
+  weights: { network: number; kn3: number; cache: number };
+  /** Show a suggestion when the model gives all of it at least this probability. */
+  minConfidence: number;
+  /** Nats per character of the mixture on the held-out text; null without a spelling model. */
+  natsPerChar: number | null;
+  /** Simulated typing of held-out text with the ghost text (DESIGN.md §5). */
+  keystrokeSavings: number;
+  /** Share of word starts where a suggestion was shown, and of those whose first word was right. */
+  wordStartOffered: number;
+  wordStartFirstWordRight: number;
 }
 
 /** The result of `seqlab eval`. */
@@ -130,6 +153,9 @@ export interface EvalReport {
   natsPerChar: number | null;
   top1Accuracy: number;
   top5Accuracy: number;
+  /** Keystroke savings of the network alone (no mixture), at the same threshold. */
   keystrokeSavings: number;
+  /** The run's suggestion model on this text; null for a run saved before suggestion.json. */
+  suggestion: SuggestionReport | null;
   baselines: Baselines;
 }

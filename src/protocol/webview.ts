@@ -5,6 +5,7 @@
  * checked before it is trusted. Plain JSON only.
  */
 import type { RunHistory, RunInfo, RunProgress } from './lsp';
+import type { SuggestionReport } from './types';
 
 // ---------------------------------------------------------------- dashboard
 
@@ -76,8 +77,17 @@ function isRunInfo(value: unknown): value is RunInfo {
     typeof value.cell === 'string' &&
     typeof value.state === 'string' &&
     typeof value.corpusName === 'string' &&
-    isObject(value.config)
+    isObject(value.config) &&
+    (value.suggestion === undefined || value.suggestion === null || isSuggestionReport(value.suggestion))
   );
+}
+
+/** The suggestion figures a view reads: the mixture's three shares and the scores beside them. */
+function isSuggestionReport(value: unknown): value is SuggestionReport {
+  if (!isObject(value) || !isObject(value.weights)) return false;
+  const { network, kn3, cache } = value.weights;
+  const figures = [network, kn3, cache, value.minConfidence, value.keystrokeSavings, value.wordStartOffered, value.wordStartFirstWordRight];
+  return figures.every((x) => typeof x === 'number') && (value.natsPerChar === null || typeof value.natsPerChar === 'number');
 }
 
 function isRunInfoArray(value: unknown): value is RunInfo[] {

@@ -3,10 +3,27 @@
  * one stateful Predictor per open document (each reads only the text added since its last
  * request), and short-lived loads for `generate`. Prediction takes milliseconds, so unlike
  * training it runs on the engine thread.
+ *
+ * Suggestions come from the run's suggestion model (the network mixed with its KN3 counts
+ * and a cache of the document, src/core/mixture.ts) at the threshold the run chose on its
+ * held-out text, as `seqlab eval` scores them; a run saved before suggestion.json suggests
+ * with the network alone.
  */
 import { UserError } from '../core/errors';
-import { Predictor, type GenerateOptions, type Suggestion } from '../core/predictor';
+import { DEFAULT_SUGGEST_OPTIONS, Predictor, type GenerateOptions, type SuggestOptions, type Suggestion } from '../core/predictor';
 import { loadRun, type LoadedRun } from '../core/store';
+import type { SuggestionSettings } from '../protocol/lsp';
+
+/**
+ * What a run suggests with under the person's settings: their threshold when they set one,
+ * else the one the run chose for the most keystrokes saved, else the engine's default.
+ */
+export function suggestOptions(settings: Pick<SuggestionSettings, 'maxWords' | 'minConfidence'>, run: Pick<LoadedRun, 'suggestion'>): SuggestOptions {
+  return {
+    maxWords: settings.maxWords,
+    minConfidence: settings.minConfidence ?? run.suggestion?.minConfidence ?? DEFAULT_SUGGEST_OPTIONS.minConfidence,
+  };
+}
 
 export class ActiveModel {
   private loaded: { runId: string; run: LoadedRun } | undefined;
@@ -66,18 +83,21 @@ export class ActiveModel {
   }
 
   /** Ghost text for a document from the active model (which must be loaded with `get`). */
-  suggest(uri: string, textBefore: string, options: { maxWords: number; minConfidence: number }): Suggestion | undefined {
+  suggest(uri: string, textBefore: string, settings: Pick<SuggestionSettings, 'maxWords' | 'minConfidence'>): Suggestion | undefined {
     if (!this.loaded) return undefined;
+    const { run } = this.loaded;
     let predictor = this.predictors.get(uri);
     if (!predictor) {
-      predictor = new Predictor(this.loaded.run.model, this.loaded.run.tokenizer);
+      // One per document: the cache of the suggestion model remembers that document's words.
+      predictor = new Predictor(run.model, run.tokenizer, run.suggestion);
       this.predictors.set(uri, predictor);
     }
-    return predictor.suggest(textBefore, options);
+    return predictor.suggest(textBefore, suggestOptions(settings, run));
   }
 
   /**
-   * Continues a prompt with any run's model. The active model is reused (with a predictor
+   * Continues a prompt with any run's network (as the dashboard's samples and `seqlab
+   * generate` do: generation shows what the network learned). The active model is reused (with a predictor
    * of its own, so documents' cached state is untouched); others are loaded for this call.
    */
   async generate(runId: string, dir: string, prompt: string, options: GenerateOptions): Promise<string> {

@@ -61,6 +61,8 @@ export function summaryFields(summary: TrainSummary): Partial<RunInfo> {
     tokensPerSecond: summary.tokensPerSecond,
     seconds: summary.seconds,
     baselines: currentBaselines(summary.baselines),
+    // A run saved before suggestion.json has no such field: the network suggests alone.
+    suggestion: summary.suggestion ?? null,
   };
 }
 

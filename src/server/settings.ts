@@ -4,10 +4,12 @@
  */
 import * as os from 'node:os';
 import { UserError } from '../core/errors';
+import { DEFAULT_SUGGEST_OPTIONS } from '../core/predictor';
 import type { EngineInitOptions, EngineSettings } from '../protocol/lsp';
 
 export const DEFAULT_SETTINGS: EngineSettings = {
-  suggestions: { enabled: true, maxWords: 3, minConfidence: 0.2 },
+  // minConfidence null: each run's own threshold (src/server/models.ts), DEFAULT_SUGGEST_OPTIONS' for a run that chose none.
+  suggestions: { enabled: true, maxWords: DEFAULT_SUGGEST_OPTIONS.maxWords, minConfidence: null },
   // One run per core: a run keeps one core busy (TF.js wasm runs single-threaded here).
   maxConcurrentRuns: os.availableParallelism(),
 };

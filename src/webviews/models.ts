@@ -3,7 +3,8 @@
  * each headed by that text's counting baselines, so a person sees at a glance whether a
  * network beats counting (the Kneser-Ney trigram, KN3). Rows can be ticked to overlay their curves in the dashboard;
  * buttons use, stop or delete a run (the extension asks before deleting). The side bar is
- * narrow, so the columns a person compares come first and each table scrolls sideways.
+ * narrow, so the columns a person compares come first and each table scrolls sideways;
+ * under it, what suggests for each run (src/webviews/suggestionSummary.ts) wraps instead.
  */
 import {
   cellName,
@@ -22,6 +23,7 @@ import type { Baselines } from '../protocol/types';
 import type { RunInfo } from '../protocol/lsp';
 import { isHostToModels, type HostToModels, type ModelsToHost } from '../protocol/webview';
 import { byId, h } from './dom';
+import { suggestionList } from './suggestionSummary';
 import { runColourVar } from './theme';
 import { channel, onMessage } from './vscodeApi';
 
@@ -95,6 +97,7 @@ function groupSection(corpus: string, runs: RunInfo[], activeRunId: string | nul
       { class: 'table-box', role: 'region', tabindex: 0, 'aria-label': `Runs on ${corpus}, scrolls sideways` },
       h('table', { 'data-testid': 'models-table' }, head, h('tbody', {}, ...runs.map((run) => row(run, run.id === activeRunId, baselines)))),
     ),
+    suggestionList(runs),
   );
 }
 

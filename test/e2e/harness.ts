@@ -53,6 +53,11 @@
  *     waitForNotification(match)      until one contains (string) or matches
  *                                     (RegExp); returns it
  *     statusBarItems()                non-empty texts of the status bar entries
+ *     userSettings()                  the user settings.json as an object
+ *     setUserSettings(settings)       replaces the user settings in the
+ *                                     settings.json editor (pasted) and saves,
+ *                                     as a person does (code-server does not see
+ *                                     the file change when written behind its back)
  *     webviewFrame(title)             the inner frame (#active-frame) of the
  *                                     webview with that title, panel or view;
  *                                     look it up again after the webview reloads
@@ -75,6 +80,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -96,9 +102,9 @@ const DEFAULT_SETTINGS: Record<string, unknown> = {
   'update.mode': 'none',
   'chat.commandCenter.enabled': false,
   'git.enabled': false,
-  // Word-based completions open the suggest widget whenever a typed word is in an
-  // open document, and Tab then accepts that instead of the ghost text.
-  'editor.wordBasedSuggestions': 'off',
+  // Editor settings stay VS Code's own (word-based completions included), so that a test
+  // sees the word list a person would; SeqLab's configurationDefaults keep it from
+  // opening over the ghost text in plain text and Markdown.
 };
 
 const CHROMIUM_ARGS = [
@@ -362,6 +368,11 @@ interface ViewLineNode {
   textContent: string | null;
 }
 
+/** The part of the page's globals that setUserSettings uses. */
+interface PageGlobals {
+  navigator: { clipboard: { writeText(text: string): Promise<void> } };
+}
+
 export class VSCodeSession {
   /** Aborted by close(), so that every pending wait of this session stops at once. */
   private readonly closing = new AbortController();
@@ -470,6 +481,39 @@ export class VSCodeSession {
   async statusBarItems(): Promise<string[]> {
     const texts = await this.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
     return texts.map((text) => text.trim()).filter((text) => text.length > 0);
+  }
+
+  userSettings(): Record<string, unknown> {
+    return JSON.parse(fs.readFileSync(this.userSettingsFile, 'utf8'));
+  }
+
+  async setUserSettings(settings: Record<string, unknown>): Promise<void> {
+    await this.runCommand('Preferences: Open User Settings (JSON)');
+    await this.until('the settings.json editor', async () => {
+      const label = await this.page.locator('.editor-group-container.active .tab.active').getAttribute('aria-label');
+      return label?.startsWith('settings.json');
+    });
+    await this.page.locator(`${EDITOR}.focused`).waitFor({ state: 'visible', timeout: this.timeoutMs });
+    // Pasted: typed (even as one input event) the JSON editor auto-closes brackets and quotes.
+    const text = JSON.stringify(settings);
+    await this.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(this.url).origin });
+    // Runs in the page; the tests are compiled without the DOM's types.
+    await this.page.evaluate((value) => (globalThis as unknown as PageGlobals).navigator.clipboard.writeText(value), text);
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.press('Control+V');
+    await this.page.keyboard.press('Control+S');
+    await this.until('settings.json saved with the new settings', async () => {
+      try {
+        return isDeepStrictEqual(this.userSettings(), JSON.parse(text));
+      } catch {
+        return false; // half written
+      }
+    });
+    await this.runCommand('View: Close Editor');
+  }
+
+  private get userSettingsFile(): string {
+    return path.join(this.userDataDir, 'User', 'settings.json');
   }
 
   /**

@@ -1,8 +1,10 @@
 // SeqLab end to end in a real VS Code (code-server 4.99.4 = VS Code 1.99): the flow a
 // person follows with the extension built from this repository. Open a text file (three
 // chapters of Moby Dick), train a Tiny LSTM from the command palette, watch the dashboard
-// draw loss points, find the finished run in the Models view, accept its next-word ghost
-// text with Tab, then compare RNN, GRU and LSTM and see the three new runs finish.
+// draw loss points, find the finished run and what suggests for it in the Models view,
+// accept its next-word ghost text with Tab (no word list in the way; a person's own
+// [plaintext] settings bring the list back), then compare RNN, GRU and LSTM and see the
+// three new runs finish.
 //
 // The extension is the repository folder itself (linked into the extensions dir), run
 // from the dist/ bundles that `npm run test:e2e` builds just before; the engine then
@@ -46,6 +48,13 @@ const TRAINING_MS = 150_000;
  * installed the way a person installs it.
  */
 const EXTENSION = process.env.SEQLAB_E2E_VSIX ? path.resolve(process.env.SEQLAB_E2E_VSIX) : REPO_ROOT;
+/** VS Code's suggestion list (the word list), when shown. */
+const SUGGEST_WIDGET = '.editor-widget.suggest-widget';
+/** What the README tells a person to set to get the word list back in plain text. */
+const WORD_LIST_BACK = {
+  'editor.quickSuggestions': { other: 'on', comments: 'off', strings: 'off' },
+  'editor.inlineSuggest.suppressSuggestions': false,
+};
 const DASHBOARD = 'SeqLab Dashboard';
 const MODELS = 'Models';
 const TYPED = 'Call me Ish';
@@ -126,6 +135,15 @@ async function widenSideBar(page: Page, pixels: number): Promise<void> {
   await page.mouse.move(box.x + 20, box.y + box.height - 20);
 }
 
+/** Fails as soon as `selector` shows during the next `ms` milliseconds: an absence, watched rather than slept through. */
+async function staysHidden(page: Page, selector: string, ms: number, failure: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    assert.equal(await page.locator(selector).isVisible(), false, failure);
+    await page.waitForTimeout(100);
+  }
+}
+
 function step(t: TestContext, started: number, message: string): void {
   t.diagnostic(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${message}`);
 }
@@ -200,8 +218,8 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     );
     assert.match(
       await vscode.waitForNotification(/LSTM on notes\.txt .* finished/),
-      /validation perplexity/,
-      'a notification says the run finished and how well',
+      /validation perplexity .*suggestions saved [\d.]+% of keystrokes/,
+      'a notification says the run finished, how well, and what its suggestions save',
     );
     // Toasts would cover the charts in the screenshots.
     await vscode.runCommand('Notifications: Clear All Notifications');
@@ -216,6 +234,12 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     const rowText = await models.locator(`[data-testid="run-row-${runId}"]`).innerText();
     assert.match(rowText, /LSTM/, 'the row names the cell');
     assert.match(rowText, new RegExp(`\\b[1-9]\\d*/${EPOCHS}\\b`), 'the row shows the epochs done out of the most epochs');
+    // What suggests for the run, beside the network alone, in lines that wrap in the narrow side bar.
+    const suggests = models.locator(`[data-testid="suggestion-${runId}"]`);
+    const suggestsText = await suggests.innerText();
+    assert.match(suggestsText, /LSTM \d\d:\d\d suggests: network \d+% · KN3 \d+% · cache \d+%/, 'the Models view says what suggests');
+    assert.match(suggestsText, /[\d.]+ nats\/char \(network alone [\d.]+\) · [\d.]+% of keystrokes saved/, 'and scores it apart from the network');
+    assert.ok(await suggests.evaluate((e) => e.scrollWidth <= e.clientWidth), 'the suggestion lines fit the side bar without scrolling');
     await vscode.screenshot('models');
 
     // 4. The finished run gives the suggestions (activated automatically, or with Use).
@@ -236,6 +260,9 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     const ghost = await vscode.waitForGhostText();
     step(t, started, `ghost text after "${TYPED}": ${JSON.stringify(ghost)}`);
     assert.ok(ghost.trim().length > 0, 'the ghost text has words in it');
+    // VS Code's word list would offer "Ishmael", a word of the file, and take the Tab; in plain
+    // text SeqLab's configurationDefaults keep it closed, so the Tab is the ghost's.
+    await staysHidden(page, SUGGEST_WIDGET, 1500, 'the word list opened over the ghost text');
     // The status bar names the active model and how long the engine took for the last suggestion.
     const status = await waitUntil('the status bar to show the suggestion latency', async () =>
       (await vscode.statusBarItems()).find((item) => /SeqLab: LSTM · notes\.txt · \d+ ms/.test(item)), { timeoutMs: 10_000 });
@@ -257,6 +284,16 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     }, { timeoutMs: 30_000 });
     assert.ok(saved.endsWith(`\n${lastLine}`), 'the saved file ends with the line typed and accepted');
     step(t, started, `accepted with Tab: "${lastLine}"`);
+
+    // A person who wants the word list back sets it for plaintext in their settings (README): it opens again.
+    await vscode.setUserSettings({ ...vscode.userSettings(), '[plaintext]': WORD_LIST_BACK });
+    await vscode.openFile('notes.txt');
+    await vscode.pressKey('Control+End');
+    await vscode.typeInEditor(`\n${TYPED}`);
+    await page.locator(SUGGEST_WIDGET).waitFor({ state: 'visible', timeout: 10_000 });
+    step(t, started, "the word list opens with the person's own [plaintext] settings");
+    await vscode.pressKey('Escape');
+    await vscode.pressKey('Escape');
 
     // 5. Compare RNN, GRU and LSTM: three new runs appear in the Models view and finish.
     await vscode.runCommand('SeqLab: Compare RNN, GRU and LSTM on Current File');

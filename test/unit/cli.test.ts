@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { CONFIDENCE_CANDIDATES } from '../../src/core/typing';
+import type { SuggestionReport } from '../../src/protocol/types';
 import { makeTempDir, mobyDickChapter } from './helpers';
 
 const CLI = path.resolve(__dirname, '../../bin/seqlab.js');
@@ -96,6 +98,20 @@ describe('seqlab train, generate and eval on a chapter', () => {
     assert.match(String(summary.backend), /^(tensorflow|wasm|cpu)$/);
   });
 
+  it('fits a suggestion model after training: suggestion.json in the run folder, its figures in the summary', async () => {
+    const suggestion = summary.suggestion as SuggestionReport;
+    assert.ok(suggestion, 'the summary has a suggestion');
+    const { network, kn3, cache } = suggestion.weights;
+    assert.ok([network, kn3, cache].every((w) => w >= 0 && w <= 1), JSON.stringify(suggestion.weights));
+    assert.ok(Math.abs(network + kn3 + cache - 1) < 1e-9, `weights sum to ${network + kn3 + cache}`);
+    assert.ok(CONFIDENCE_CANDIDATES.includes(suggestion.minConfidence), `threshold ${suggestion.minConfidence}`);
+    assert.ok(suggestion.natsPerChar !== null && suggestion.natsPerChar > 0.5 && suggestion.natsPerChar < 5, String(suggestion.natsPerChar));
+    assert.ok(suggestion.keystrokeSavings >= 0 && suggestion.keystrokeSavings < 1);
+    const saved = JSON.parse(await fs.readFile(path.join(cwd, String(summary.modelDir), 'suggestion.json'), 'utf8'));
+    assert.deepEqual(saved.weights, suggestion.weights);
+    assert.equal(saved.minConfidence, suggestion.minConfidence);
+  });
+
   it('generates text from the saved run, the same text for the same seed', () => {
     const args = ['generate', '--model', String(summary.modelDir), '--prompt', 'Call me', '--words', '8', '--seed', '5'];
     const first = seqlab(args, cwd);
@@ -115,6 +131,9 @@ describe('seqlab train, generate and eval on a chapter', () => {
       assert.ok(report.top5Accuracy >= report.top1Accuracy && report.top1Accuracy > 0);
       assert.ok(Math.abs(report.perplexity - Math.exp(report.loss)) < 1e-6 * report.perplexity);
       assert.ok(report.keystrokeSavings >= 0 && report.keystrokeSavings < 1);
+      // The run's own suggestion model, scored on this text beside the network alone.
+      assert.deepEqual(report.suggestion.weights, (summary.suggestion as SuggestionReport).weights);
+      assert.ok(report.suggestion.keystrokeSavings >= 0 && report.suggestion.keystrokeSavings < 1);
       assert.equal(report.baselines.uniform, summary.vocabSize);
       assert.ok(report.baselines.kn3 < report.baselines.unigram);
       // The network and KN3 read the same targets, so nats per character ranks them as perplexity does.
@@ -133,7 +152,9 @@ describe('seqlab train, generate and eval on a chapter', () => {
   it('evaluates a run saved before spelling.json and KN3, without nats per character', async () => {
     const old = path.join(cwd, 'old-run');
     await fs.cp(path.resolve(cwd, String(summary.modelDir)), old, { recursive: true });
+    // A run of that SeqLab had neither spelling.json nor suggestion.json.
     await fs.rm(path.join(old, 'spelling.json'));
+    await fs.rm(path.join(old, 'suggestion.json'));
     // SeqLab 0.1's ngrams.json: unigram counts and word pairs of a stream 1 2 1 2 3.
     const vocabSize = summary.vocabSize as number;
     const unigrams = Array.from({ length: vocabSize }, (_, id) => [0, 2, 2, 1][id] ?? 0);
@@ -143,6 +164,7 @@ describe('seqlab train, generate and eval on a chapter', () => {
     const report = JSON.parse(result.stdout);
     assert.equal(report.natsPerChar, null);
     assert.equal(report.baselines.kn3NatsPerChar, null);
+    assert.equal(report.suggestion, null, 'the network suggests alone');
     assert.ok(Number.isFinite(report.baselines.kn3));
   });
 });
@@ -172,6 +194,8 @@ describe('seqlab compare', () => {
     for (const cell of ['rnn', 'gru', 'lstm']) assert.match(result.stdout, new RegExp(`^${cell}\\s+[\\d,]+\\s+1/1`, 'm'));
     assert.match(result.stdout, /Baselines on the same split: KN3 perplexity [\d.]+ \([\d.]+ nats\/char\), unigram [\d.]+, uniform \d+/);
     assert.match(result.stdout, /Unknown words: [\d.]+% of the targets\./);
+    assert.match(result.stdout, /suggest nats\/char\s+keys saved/);
+    assert.match(result.stdout, /^Suggestions mix: rnn network \d+% · KN3 \d+% · cache \d+%, shown at [\d.]+% confidence; gru /m);
     assert.match(result.stdout, /Sample continuations of "/);
   });
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/config';
-import { formatDuration, hasModel, runLabel } from '../../src/protocol/format';
+import { DEFAULT_SUGGEST_OPTIONS } from '../../src/core/predictor';
+import { formatDuration, hasModel, mixtureShares, runLabel } from '../../src/protocol/format';
 import type { RunInfo } from '../../src/protocol/lsp';
 import { isDashboardState, isDashboardToHost, isHostToDashboard, isHostToModels, isModelsToHost } from '../../src/protocol/webview';
 
@@ -45,6 +46,27 @@ describe('extension manifest', () => {
       assert.equal(properties[`seqlab.model.${key}`].default, DEFAULT_TRAIN_CONFIG[key], `seqlab.model.${key}`);
     }
     assert.equal(properties['seqlab.backend'].default, DEFAULT_TRAIN_CONFIG.backend);
+  });
+
+  it("leaves the suggestion threshold to each model and keeps the engine's number of words", () => {
+    const properties = contributes.configuration.properties;
+    const threshold = properties['seqlab.suggestions.minConfidence'];
+    assert.equal(threshold.default, null);
+    assert.deepEqual(threshold.type, ['number', 'null']);
+    assert.match(threshold.markdownDescription, /`null`/);
+    assert.equal(properties['seqlab.suggestions.maxWords'].default, DEFAULT_SUGGEST_OPTIONS.maxWords);
+  });
+
+  it('lets Tab take the ghost text in every language it suggests in by default: no word list opens while typing', () => {
+    const languages: string[] = contributes.configuration.properties['seqlab.suggestions.languages'].default;
+    assert.ok(languages.length > 0);
+    for (const language of languages) {
+      // One block per language: a person's single-language block overrides it, a multi-language one would not.
+      const defaults = contributes.configurationDefaults[`[${language}]`];
+      assert.ok(defaults, `configurationDefaults has a [${language}] block`);
+      assert.deepEqual(defaults['editor.quickSuggestions'], { other: 'off', comments: 'off', strings: 'off' }, language);
+      assert.equal(defaults['editor.inlineSuggest.suppressSuggestions'], true, language);
+    }
   });
 
   it('activates on specific events only, never "*"', () => {
@@ -96,6 +118,14 @@ describe('webview messages', () => {
     assert.ok(isHostToDashboard({ type: 'progress', progress: { runId: 'r1', state: 'done' } }));
     assert.ok(isHostToModels({ type: 'update', runs: [run], activeRunId: null, selected: ['r1'], suggestionsEnabled: true }));
     assert.ok(!isHostToModels({ type: 'update', runs: [{ id: 'r1' }], activeRunId: null, selected: [], suggestionsEnabled: true }));
+    const suggestion = { weights: { network: 0.62, kn3: 0.25, cache: 0.13 }, minConfidence: 0.2, natsPerChar: null, keystrokeSavings: 0.3, wordStartOffered: 0.4, wordStartFirstWordRight: 0.5 };
+    const update = (runs: unknown[]) => ({ type: 'update', runs, activeRunId: null, selected: [], suggestionsEnabled: true });
+    assert.ok(isHostToModels(update([{ ...run, suggestion }, { ...run, id: 'r2', suggestion: null }])));
+    assert.ok(!isHostToModels(update([{ ...run, suggestion: { ...suggestion, weights: { network: 1 } } }])), 'a suggestion without its shares');
+  });
+
+  it('names what suggests in whole percents', () => {
+    assert.equal(mixtureShares({ network: 0.618, kn3: 0.251, cache: 0.131 }), 'network 62% · KN3 25% · cache 13%');
   });
 });
 

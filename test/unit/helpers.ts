@@ -3,6 +3,10 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../src/core/backend';
+import { resolveTrainConfig } from '../../src/core/config';
+import { buildModel } from '../../src/core/model';
+import { prepareText } from '../../src/core/run';
+import type { TrainConfig } from '../../src/protocol/types';
 
 interface Chapter {
   chapter: string;
@@ -32,4 +36,12 @@ export function useWasm(): Promise<string> {
 
 export async function makeTempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `seqlab-${prefix}-`));
+}
+
+/** A fresh model of the given settings (over `base`) and the prepared text of "Loomings", for training tests. */
+export function loomingsSetup(base: Partial<TrainConfig>, overrides: Partial<TrainConfig> = {}) {
+  const config = resolveTrainConfig({ ...base, ...overrides });
+  const prepared = prepareText(mobyDickChapter(1), config, 'Loomings');
+  const model = buildModel({ ...config, vocabSize: prepared.tokenizer.vocabSize }, config.seed);
+  return { config, prepared, model };
 }

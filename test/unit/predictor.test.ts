@@ -5,10 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { DEMO_CONFIG, DEMO_TEXT } from '../../src/cli/commands';
 import { resolveTrainConfig } from '../../src/core/config';
 import { buildModel } from '../../src/core/model';
-import { Predictor } from '../../src/core/predictor';
+import { Predictor, type SuggestionParts } from '../../src/core/predictor';
 import { prepareText, trainRun } from '../../src/core/run';
 import { fileHandler, loadRun } from '../../src/core/store';
 import { trainModel } from '../../src/core/train';
+import { NEWLINE_TOKEN } from '../../src/core/tokenizer';
 import { CELL_TYPES } from '../../src/protocol/types';
 import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
 
@@ -148,4 +149,68 @@ describe('suggestions and generation from a model that knows its text', () => {
     assert.deepEqual(predictor.generate('This is', { words: 5, temperature: 0 }), a);
     assert.match(a.text, /^ \S/);
   });
+});
+
+/** Sentences where "century" is nearly always followed by "." and every "." by a line break. */
+const CENTURY_TEXT = [
+  'It was the end of the century.',
+  'Nobody had seen such a century.',
+  'The bells rang in the new century.',
+  'A new century and a new hope.',
+  'They wrote about the century.',
+  'Machines changed the century.',
+].join('\n');
+
+describe('next-word suggestions at a word start', () => {
+  let model: tf.LayersModel;
+  let prepared: ReturnType<typeof prepareText>;
+  before(async () => {
+    const config = resolveTrainConfig({ ...DEMO_CONFIG, cell: 'gru' });
+    prepared = prepareText(CENTURY_TEXT, config, 'century');
+    model = buildModel({ ...config, vocabSize: prepared.tokenizer.vocabSize }, config.seed);
+    await trainModel(model, prepared.split, config);
+  });
+  after(() => model.dispose());
+
+  const mixtures: [string, () => SuggestionParts | undefined][] = [
+    ['the network alone', () => undefined],
+    ['the network mixed with KN3 and the document cache', () => ({ kn3: prepared.ngrams.kn3!, weights: { network: 0.5, kn3: 0.3, cache: 0.2 } })],
+  ];
+  for (const [name, parts] of mixtures) {
+    it(`never offers a token that glues to the word before the typed space (${name})`, () => {
+      const predictor = new Predictor(model, prepared.tokenizer, parts());
+      try {
+        const context = 'They wrote about the century';
+        const probabilities = predictor.nextProbabilities(context);
+        const best = probabilities.indexOf(Math.max(...probabilities));
+        assert.equal(prepared.tokenizer.vocab[best], '.', 'the model expects "." after "century", so the rule is tested');
+        const suggestion = predictor.suggest(`${context} `, { maxWords: 3, minConfidence: 0 });
+        assert.ok(suggestion, 'with minConfidence 0 a word that can follow a space is offered');
+        assert.notEqual(suggestion.tokens[0], '.');
+        assert.notEqual(suggestion.tokens[0], NEWLINE_TOKEN);
+        // What is inserted after the typed space starts a word: no "century ." and no space deleted.
+        assert.match(suggestion.text, /^[\p{L}\p{N}]/u, JSON.stringify(suggestion.text));
+      } finally {
+        predictor.dispose();
+      }
+    });
+
+    it(`never starts a suggestion with a line break (${name})`, () => {
+      const predictor = new Predictor(model, prepared.tokenizer, parts());
+      try {
+        const context = 'They wrote about the century.';
+        const probabilities = predictor.nextProbabilities(context);
+        const best = probabilities.indexOf(Math.max(...probabilities));
+        assert.equal(prepared.tokenizer.vocab[best], NEWLINE_TOKEN, 'the model expects a line break after ".", so the rule is tested');
+        for (const before of [context, `${context} `]) {
+          const suggestion = predictor.suggest(before, { maxWords: 3, minConfidence: 0 });
+          assert.ok(suggestion, `a suggestion after ${JSON.stringify(before)}`);
+          assert.notEqual(suggestion.tokens[0], NEWLINE_TOKEN);
+          assert.doesNotMatch(suggestion.text, /^\s*\n/, JSON.stringify(suggestion.text));
+        }
+      } finally {
+        predictor.dispose();
+      }
+    });
+  }
 });

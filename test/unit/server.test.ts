@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { Predictor } from '../../src/core/predictor';
 import { loadRun } from '../../src/core/store';
+import { suggestOptions } from '../../src/server/models';
 import {
   Methods,
   type EngineSettings,
@@ -219,7 +220,9 @@ describe('the engine over LSP', () => {
     await engine.request(Methods.setActiveModel, { runId: firstRun });
     assert.equal((await engine.runs()).activeRunId, firstRun);
     const run = await loadRun((await engine.run(firstRun)).dir);
-    const predictor = new Predictor(run.model, run.tokenizer);
+    // The engine suggests with the run's suggestion model (network, KN3 and document cache), as eval scores it.
+    assert.ok(run.suggestion, 'the trained run has a suggestion.json');
+    const predictor = new Predictor(run.model, run.tokenizer, run.suggestion);
     const vocabulary = new Set(run.tokenizer.vocab);
     const cases = [
       'Call me Ishmael. I thought I would sail about a little and see the ', // the next words
@@ -234,7 +237,7 @@ describe('the engine over LSP', () => {
         position,
         context: { triggerKind: 1 },
       });
-      const expected = predictor.suggest(textBefore, SETTINGS.suggestions);
+      const expected = predictor.suggest(textBefore, suggestOptions(SETTINGS.suggestions, run));
       assert.ok(expected, 'with minConfidence 0 the model always has a suggestion');
       assert.ok(items && items.length === 1, `no suggestion after ${JSON.stringify(textBefore)}`);
       assert.equal(items[0].insertText, expected.text);

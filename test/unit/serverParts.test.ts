@@ -1,7 +1,10 @@
 /** The engine's small parts that need no process: curve downsampling, progress throttling, settings. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_SUGGEST_OPTIONS } from '../../src/core/predictor';
+import type { RunSuggestionModel } from '../../src/core/suggestionModel';
 import { HistoryRecorder, MAX_BATCH_POINTS } from '../../src/server/history';
+import { suggestOptions } from '../../src/server/models';
 import { summaryFields } from '../../src/server/runInfo';
 import { parseInitOptions, parseSettings, DEFAULT_SETTINGS } from '../../src/server/settings';
 import { ProgressThrottle } from '../../src/server/throttle';
@@ -68,9 +71,31 @@ describe('engine settings from the client', () => {
     assert.equal(settings.maxConcurrentRuns, DEFAULT_SETTINGS.maxConcurrentRuns);
   });
 
+  it('leaves the threshold to each run unless the person set one, and keeps the core defaults', () => {
+    assert.equal(DEFAULT_SETTINGS.suggestions.minConfidence, null);
+    assert.equal(DEFAULT_SETTINGS.suggestions.maxWords, DEFAULT_SUGGEST_OPTIONS.maxWords);
+    assert.equal(parseSettings({ suggestions: { minConfidence: null } }).suggestions.minConfidence, null);
+    assert.equal(parseSettings({ suggestions: { minConfidence: 0 } }).suggestions.minConfidence, 0);
+    assert.equal(parseSettings({ suggestions: { minConfidence: '0.5' } }).suggestions.minConfidence, null);
+  });
+
   it('needs a runs folder', () => {
     assert.throws(() => parseInitOptions({ settings: {} }), /folder for runs/);
     assert.equal(parseInitOptions({ runsDir: '/tmp/runs' }).runsDir, '/tmp/runs');
+  });
+});
+
+describe('the threshold a run suggests at', () => {
+  const fitted = { suggestion: { minConfidence: 0.45 } as RunSuggestionModel };
+  it("is the run's own when the setting is null", () => {
+    assert.deepEqual(suggestOptions({ maxWords: 2, minConfidence: null }, fitted), { maxWords: 2, minConfidence: 0.45 });
+  });
+  it("is the person's when they set one, even 0", () => {
+    assert.equal(suggestOptions({ maxWords: 2, minConfidence: 0 }, fitted).minConfidence, 0);
+    assert.equal(suggestOptions({ maxWords: 2, minConfidence: 0.7 }, fitted).minConfidence, 0.7);
+  });
+  it('is the default for a run saved before suggestion.json', () => {
+    assert.equal(suggestOptions({ maxWords: 2, minConfidence: null }, {}).minConfidence, DEFAULT_SUGGEST_OPTIONS.minConfidence);
   });
 });
 
@@ -87,6 +112,19 @@ describe('the figures of a finished run', () => {
     const fields = summaryFields(summary);
     assert.equal(fields.natsPerChar, 0.95);
     assert.deepEqual(fields.baselines, summary.baselines);
+  });
+
+  it('carries what suggests to the Models view, and null for a summary saved before suggestion.json', () => {
+    const suggestion = {
+      weights: { network: 0.6, kn3: 0.3, cache: 0.1 },
+      minConfidence: 0.2,
+      natsPerChar: 0.9,
+      keystrokeSavings: 0.31,
+      wordStartOffered: 0.4,
+      wordStartFirstWordRight: 0.45,
+    };
+    assert.deepEqual(summaryFields({ ...summary, suggestion }).suggestion, suggestion);
+    assert.equal(summaryFields(summary).suggestion, null);
   });
 
   it('shows no baselines for a run saved when the bar was a bigram', () => {

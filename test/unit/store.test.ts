@@ -53,7 +53,7 @@ function predict(model: tf.LayersModel): number[][][] {
 
 const CONFIG: TrainConfig = {
   maxVocab: 1000, minCount: 1, lowercase: true, cell: 'rnn', embedding: 4, units: 5, layers: 1,
-  dropout: 0, inputDropout: 0, tieWeights: false, seqLen: 3, batch: 2, epochs: 2, learningRate: 0.01, clipNorm: 5, lrDecay: 1, valSplit: 0.1,
+  dropout: 0, inputDropout: 0, tieWeights: false, seqLen: 3, batch: 2, epochs: 2, learningRate: 0.01, clipNorm: 5, lrDecay: 1, averageDecay: 0, valSplit: 0.1,
   patience: 0, seed: 1, backend: 'wasm',
 };
 
@@ -410,6 +410,77 @@ describe('loadSpelling', () => {
       loadSpelling(dir),
       (error: unknown) => error instanceof UserError && /spelling\.json/.test(error.message) && error.message.includes(dir),
     );
+  });
+});
+
+describe('suggestion.json', () => {
+  const settings = { format: 'seqlab-suggestion', version: 1, weights: { network: 0.6, kn3: 0.3, cache: 0.1 }, minConfidence: 0.15 };
+
+  /** A run with the counts its suggestion model mixes in. */
+  async function runWithCounts() {
+    const saved = await saveRun();
+    await saved.writer.writeJson('ngrams.json', CountingBaselines.fit(Int32Array.from([1, 2, 1, 2, 3, 1, 2]), tokenizer.vocabSize).toJSON());
+    return saved;
+  }
+
+  /** Asserts loadRun fails with one sentence that names suggestion.json and the folder. */
+  async function failsNamingTheFile(dir: string): Promise<void> {
+    await assert.rejects(loadRun(dir), (error: unknown) => {
+      assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
+      assert.match(error.message, /suggestion\.json/);
+      assert.ok(error.message.includes(dir), error.message);
+      assert.doesNotMatch(error.message, /\n/);
+      assert.match(error.message, /\.$/);
+      return true;
+    });
+  }
+
+  it('is optional: a run saved before it loads, and the network suggests alone', async () => {
+    const { dir } = await saveRun();
+    const run = await loadRun(dir);
+    assert.equal(run.suggestion, undefined);
+    run.model.dispose();
+  });
+
+  it('loads the fitted weights and threshold with the trigram they mix in', async () => {
+    const { dir, writer } = await runWithCounts();
+    await writer.writeJson('suggestion.json', settings);
+    const run = await loadRun(dir);
+    assert.ok(run.suggestion);
+    assert.deepEqual(run.suggestion.weights, settings.weights);
+    assert.equal(run.suggestion.minConfidence, 0.15);
+    assert.equal(run.suggestion.kn3.vocabSize, tokenizer.vocabSize);
+    run.model.dispose();
+  });
+
+  it('that is not JSON fails the load with one sentence naming the file', async () => {
+    const { dir } = await runWithCounts();
+    await fs.writeFile(path.join(dir, 'suggestion.json'), '{ "format": "seqlab-sugg');
+    await failsNamingTheFile(dir);
+  });
+
+  it('with weights that do not sum to 1, or a threshold outside 0 to 1, fails the load the same way', async () => {
+    for (const damaged of [
+      { ...settings, weights: { network: 0.6, kn3: 0.6, cache: 0.1 } },
+      { ...settings, minConfidence: 1.5 },
+      { ...settings, format: 'seqlab-run' },
+      [],
+    ]) {
+      const { dir, writer } = await runWithCounts();
+      await writer.writeJson('suggestion.json', damaged);
+      await failsNamingTheFile(dir);
+    }
+  });
+
+  it('without the trigram counts it mixes in fails the load naming ngrams.json', async () => {
+    const { dir, writer } = await saveRun();
+    await writer.writeJson('suggestion.json', settings);
+    await assert.rejects(loadRun(dir), (error: unknown) => error instanceof UserError && /but no ngrams\.json, whose word counts its suggestions mix in/.test(error.message));
+    // Counts of word pairs only, as SeqLab 0.1 saved them for the stream 1 2 1 2 3.
+    const unigrams = new Array<number>(tokenizer.vocabSize).fill(0);
+    [unigrams[1], unigrams[2], unigrams[3]] = [2, 2, 1];
+    await writer.writeJson('ngrams.json', { format: 'seqlab-ngrams', version: 1, vocabSize: tokenizer.vocabSize, unigrams, bigrams: [1, 2, 2, 2, 1, 1, 2, 3, 1] });
+    await assert.rejects(loadRun(dir), (error: unknown) => error instanceof UserError && /suggestion\.json/.test(error.message) && /ngrams\.json holds no trigram/.test(error.message));
   });
 });
 

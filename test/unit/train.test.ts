@@ -2,24 +2,16 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { runDemo } from '../../src/cli/commands';
-import { resolveTrainConfig } from '../../src/core/config';
-import { buildModel } from '../../src/core/model';
-import { prepareText } from '../../src/core/run';
 import { trainModel } from '../../src/core/train';
 import type { TrainConfig } from '../../src/protocol/types';
-import { mobyDickChapter, useWasm } from './helpers';
+import { loomingsSetup, useWasm } from './helpers';
 
 const silent = { stderr: { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream, signal: new AbortController().signal };
 
 /** A model small enough to train in a second or two on a chapter. */
 const SMALL: Partial<TrainConfig> = { embedding: 16, units: 24, seqLen: 16, batch: 16, epochs: 2, patience: 0, dropout: 0 };
 
-function setup(overrides: Partial<TrainConfig> = {}) {
-  const config = resolveTrainConfig({ ...SMALL, ...overrides });
-  const prepared = prepareText(mobyDickChapter(1), config, 'Loomings');
-  const model = buildModel({ ...config, vocabSize: prepared.tokenizer.vocabSize }, config.seed);
-  return { config, prepared, model };
-}
+const setup = (overrides: Partial<TrainConfig> = {}) => loomingsSetup(SMALL, overrides);
 
 describe('training', () => {
   before(useWasm);

@@ -1,0 +1,110 @@
+/**
+ * The quality benchmark (issue "models that learn more than counting"): on several
+ * held-out texts, the default model trained as `seqlab train` trains it, against the
+ * Kneser-Ney trigram on the same split, in nats per character; what its suggestions save;
+ * every size preset on a short text against the unigram baseline; and the default model's
+ * greedy sample after a prompt from its held-out text, to read.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
+import { resolveTrainConfig, SIZE_PRESETS } from '../core/config';
+import { Predictor } from '../core/predictor';
+import { prepareText, runFolderName, samplePrompt, trainRun } from '../core/run';
+import { loadRun } from '../core/store';
+import type { TrainConfig, TrainSummary } from '../protocol/types';
+import { firstWords, heldOutCorpora, type Corpus } from './corpora';
+
+export interface HeldOutFigures {
+  corpus: string;
+  description: string;
+  words: number;
+  summary: TrainSummary;
+}
+
+export interface PresetFigures {
+  preset: string;
+  valPerplexity: number | null;
+  unigram: number;
+  kn3: number;
+  seconds: number;
+}
+
+export interface QualityReport {
+  date: string;
+  /** Words of each held-out text (training + validation). */
+  words: number;
+  texts: HeldOutFigures[];
+  skipped: string[];
+  /** Every preset on a short hard-wrapped text. */
+  shortText: { words: number; presets: PresetFigures[] };
+  /** The default model's greedy continuation of a held-out prompt. */
+  sample: { corpus: string; words: number; prompt: string; continuation: string };
+  seconds: number;
+}
+
+/** Sizes of the texts: the full run takes tens of minutes on two cores, the quick one a few. */
+export const QUALITY_SETTINGS = {
+  full: { words: 40_000, shortWords: 6_000, sampleWords: 18_000 },
+  quick: { words: 12_000, shortWords: 6_000, sampleWords: 12_000 },
+};
+
+export async function runQualityBench(options: { quick: boolean; backend: TrainConfig['backend']; progress: (line: string) => void }): Promise<QualityReport> {
+  const started = performance.now();
+  const plan = options.quick ? QUALITY_SETTINGS.quick : QUALITY_SETTINGS.full;
+  const { corpora, skipped } = heldOutCorpora(plan.words);
+  const runsDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'seqlab-quality-'));
+  try {
+    const config = resolveTrainConfig({ backend: options.backend });
+    const texts: HeldOutFigures[] = [];
+    for (const corpus of corpora) {
+      options.progress(`${corpus.name}: default ${config.cell} on ${countWords(corpus.text).toLocaleString('en')} words`);
+      texts.push({ corpus: corpus.name, description: corpus.description, words: countWords(corpus.text), summary: await train(corpus, config, runsDir) });
+    }
+    const wrapped = corpora.find((c) => c.name === 'wrapped') ?? corpora[0];
+    const short = firstWords([wrapped.text], plan.shortWords);
+    const presets: PresetFigures[] = [];
+    for (const preset of SIZE_PRESETS) {
+      options.progress(`${preset.label} preset on the first ${plan.shortWords.toLocaleString('en')} words of ${wrapped.name}`);
+      const summary = await train({ ...wrapped, text: short }, { ...config, ...preset.size }, runsDir);
+      presets.push({ preset: preset.label, valPerplexity: summary.valPerplexity, unigram: summary.baselines.unigram, kn3: summary.baselines.kn3, seconds: summary.seconds });
+    }
+    const novel = corpora[0];
+    options.progress(`sample: default model on the first ${plan.sampleWords.toLocaleString('en')} words of ${novel.name}`);
+    const sampleText = { ...novel, text: firstWords([novel.text], plan.sampleWords) };
+    const sampleRun = await train(sampleText, config, runsDir);
+    const sample = await continueHeldOut(sampleText.text, config, sampleRun.modelDir);
+    return {
+      date: new Date().toISOString(),
+      words: plan.words,
+      texts,
+      skipped,
+      shortText: { words: plan.shortWords, presets },
+      sample: { corpus: novel.name, words: plan.sampleWords, ...sample },
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    fs.rmSync(runsDir, { recursive: true, force: true });
+  }
+}
+
+function train(corpus: Corpus, config: TrainConfig, runsDir: string): Promise<TrainSummary> {
+  return trainRun({ text: corpus.text, sources: [corpus.name], name: corpus.name, config, runsDir, runName: runFolderName(corpus.name, config.cell) });
+}
+
+/** 30 words greedily continuing the first words of the held-out part. */
+async function continueHeldOut(text: string, config: TrainConfig, dir: string): Promise<{ prompt: string; continuation: string }> {
+  const prompt = samplePrompt(prepareText(text, config, 'sample'));
+  const run = await loadRun(dir);
+  const predictor = new Predictor(run.model, run.tokenizer);
+  try {
+    return { prompt, continuation: predictor.generate(prompt, { words: 30, temperature: 0 }).text };
+  } finally {
+    predictor.dispose();
+    run.model.dispose();
+  }
+}
+
+function countWords(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}

@@ -1,0 +1,56 @@
+/** The quality benchmark's report as tables for a terminal (JSON is the report object itself). */
+import { formatTable } from '../cli/table';
+import type { QualityReport } from './heldout';
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const fixed = (x: number | null, digits = 3) => (x === null ? '–' : x.toFixed(digits));
+/** How far below the KN3 baseline a score is, in percent (negative: above it). */
+const below = (score: number | null, kn3: number | null) => (score === null || kn3 === null ? '–' : pct(1 - score / kn3));
+
+export function formatQualityReport(r: QualityReport): string {
+  const out: string[] = [
+    `SeqLab quality bench, ${r.date.slice(0, 10)}: default settings, about ${r.words.toLocaleString('en')} words per text, ` +
+      'the last 10% held out; nats per character of the held-out text (unknown words pay for their spelling).',
+    formatTable(
+      ['text', 'vocab', 'unk', 'epochs', 'time', 'KN3', 'network', 'below KN3', 'suggestions', 'below KN3', 'keys saved', 'offered', 'right'],
+      r.texts.map(({ corpus, summary: s }) => [
+        corpus,
+        s.vocabSize.toLocaleString('en'),
+        pct(s.baselines.unknownShare),
+        `${s.bestEpoch}/${s.epochs}`,
+        `${Math.round(s.seconds)} s`,
+        fixed(s.baselines.kn3NatsPerChar),
+        fixed(s.natsPerChar),
+        below(s.natsPerChar, s.baselines.kn3NatsPerChar),
+        fixed(s.suggestion?.natsPerChar ?? null),
+        below(s.suggestion?.natsPerChar ?? null, s.baselines.kn3NatsPerChar),
+        s.suggestion ? pct(s.suggestion.keystrokeSavings) : '–',
+        s.suggestion ? pct(s.suggestion.wordStartOffered) : '–',
+        s.suggestion ? pct(s.suggestion.wordStartFirstWordRight) : '–',
+      ]),
+    ),
+    'keys saved: typing the start of the held-out text with the ghost text; offered / right: at word starts, how often a',
+    'suggestion showed, and how often its first word was the next word.',
+    ...r.texts.map((t) => `  ${t.corpus}: ${t.description}`),
+    ...r.skipped.map((s) => `  skipped ${s}`),
+    '',
+    `Every size preset on the first ${r.shortText.words.toLocaleString('en')} words of the wrapped text (validation perplexity):`,
+    formatTable(
+      ['preset', 'network', 'unigram', 'KN3', 'beats unigram', 'time'],
+      r.shortText.presets.map((p) => [
+        p.preset,
+        fixed(p.valPerplexity, 1),
+        fixed(p.unigram, 1),
+        fixed(p.kn3, 1),
+        p.valPerplexity !== null && p.valPerplexity < p.unigram ? 'yes' : 'NO',
+        `${Math.round(p.seconds)} s`,
+      ]),
+    ),
+    '',
+    `Sample of the default model trained on ${r.sample.words.toLocaleString('en')} words of ${r.sample.corpus}, greedy, after a held-out prompt:`,
+    `  ${r.sample.prompt} ⟶ ${r.sample.continuation.trim()}`,
+    '',
+    `${Math.round(r.seconds)} s in all.`,
+  ];
+  return out.join('\n');
+}

@@ -1,0 +1,42 @@
+/**
+ * What suggests for each run of a text, under its table in the Models view: the shares of
+ * the suggestion model (network, Kneser-Ney trigram, cache of the document) and its scores
+ * on the validation text beside the network's alone. Short lines that wrap, so they read
+ * at the side bar's 300 px however wide the table beside them is.
+ */
+import { cellName, clockTime, formatNumber, formatPercent, mixtureShares, runLabel } from '../protocol/format';
+import type { RunInfo } from '../protocol/lsp';
+import type { SuggestionReport } from '../protocol/types';
+import { h } from './dom';
+
+const EXPLANATION =
+  'Suggestions mix the network with KN3 (a Kneser-Ney trigram of the training text) and a cache of the words of the document being typed. ' +
+  'The shares and the confidence threshold were fitted on the validation text, the threshold for the most keystrokes saved; ' +
+  'keystrokes saved = typing the validation text, taking a right suggestion with Tab.';
+
+/** One item per run that fitted a suggestion model; null when none did (older runs, or runs still training). */
+export function suggestionList(runs: RunInfo[]): HTMLElement | null {
+  const items = runs.flatMap((run) => (run.suggestion ? [item(run, run.suggestion)] : []));
+  if (items.length === 0) return null;
+  return h('ul', { class: 'suggesters', title: EXPLANATION, 'aria-label': 'What suggests, per run' }, ...items);
+}
+
+function item(run: RunInfo, suggestion: SuggestionReport): HTMLLIElement {
+  return h(
+    'li',
+    { 'data-testid': `suggestion-${run.id}`, 'aria-label': `${runLabel(run)}: what suggests` },
+    h('div', {}, h('span', { class: 'who' }, `${cellName(run.cell)} ${clockTime(run.createdAt)}`), ` suggests: ${mixtureShares(suggestion.weights)}`),
+    h(
+      'div',
+      { class: 'figures' },
+      `${formatNumber(suggestion.natsPerChar)} nats/char (network alone ${formatNumber(run.natsPerChar)}) · ` +
+        // The threshold the run chose, which the figures were measured at; a person's setting may override it.
+        `${formatPercent(suggestion.keystrokeSavings)} of keystrokes saved at its threshold of ${formatPercent(suggestion.minConfidence)}`,
+    ),
+    h(
+      'div',
+      { class: 'figures' },
+      `At word starts: offered ${formatPercent(suggestion.wordStartOffered)}, first word right ${formatPercent(suggestion.wordStartFirstWordRight)}`,
+    ),
+  );
+}
