@@ -49,6 +49,12 @@ export interface BenchReport {
 /** The benchmark's fixed choices, and how much of each part a full or quick run does. */
 const SETTINGS = {
   trainingVocab: 1000,
+  /**
+   * The reference model of the speed comparisons, fixed rather than the training defaults
+   * so the figures stay comparable across versions and with Keras and PyTorch measured on
+   * the same shape: Embedding 64 → 128 units → Dense, 32 windows of 32 per batch.
+   */
+  speedShape: { embedding: 64, units: 128, batch: 32, dropout: 0.1, inputDropout: 0, tieWeights: false },
   suggestionVocab: 10000,
   seed: 42,
   full: {
@@ -79,7 +85,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   options.progress('matmul: the backend\'s peak rate (1024³)');
   const peakMatmulGflops = peakMatmulRate().gflops;
 
-  const config = resolveTrainConfig({ maxVocab: SETTINGS.trainingVocab, seed: SETTINGS.seed });
+  const config = resolveTrainConfig({ ...SETTINGS.speedShape, maxVocab: SETTINGS.trainingVocab, seed: SETTINGS.seed });
   const { tokenizer, split } = prepareText(novel, config, 'Moby Dick');
   const shape = { vocabSize: tokenizer.vocabSize, embedding: config.embedding, units: config.units, layers: config.layers, batch: config.batch, seqLen: split.seqLen };
   const trainBatches = trainingBatches(split.train, split.seqLen, config.batch, new Random(config.seed));
