@@ -15,6 +15,7 @@ import type { LayerState, Recurrence } from './fast/recurrence';
 import type { KneserNeyTrigram } from './kneserNey';
 import { CACHE_TOKENS, mixDistribution, TokenCache, type MixtureWeights } from './mixture';
 import { modelParts } from './model';
+import { NewWords } from './newWords';
 import { Random } from './random';
 import { NEWLINE_TOKEN, type Tokenizer } from './tokenizer';
 
@@ -111,6 +112,8 @@ export class Predictor {
    * token or two instead of a full pass.
    */
   private checkpoints: Checkpoint[] = [];
+  /** Out-of-vocabulary words of the text read, offered where the network says <unk>. */
+  private readonly newWords = new NewWords();
   /** Ids of the tokens of `readText` (the last CACHE_TOKENS + 2 of them): the trigram's context and the cache. */
   private readIds: number[] = [];
   /** Counts of tokens fed through the network, for tests and benchmarks. */
@@ -208,6 +211,7 @@ export class Predictor {
     this.state = this.zeroState();
     this.readText = '';
     this.readIds = [];
+    this.newWords.clear();
     this.checkpoints = [];
   }
 
@@ -226,14 +230,17 @@ export class Predictor {
   private readUpTo(text: string): ReadState {
     if (text === this.readText) return this.state;
     const extends_ = text.startsWith(this.readText) || this.resumeFromCheckpoint(text);
-    let newIds: Int32Array;
+    let newText: string;
     if (extends_ && text.length - this.readText.length <= FULL_PASS_CHARACTERS) {
-      newIds = this.tokenizer.encode(text.slice(this.readText.length));
+      newText = text.slice(this.readText.length);
     } else {
       this.reset();
       this.stats.fullPasses++;
-      newIds = this.tokenizer.encode(tailAtWordBoundary(text, FULL_PASS_CHARACTERS));
+      newText = tailAtWordBoundary(text, FULL_PASS_CHARACTERS);
     }
+    const tokens = this.tokenizer.tokenize(newText);
+    const newIds = this.tokenizer.encodeTokens(tokens);
+    tokens.forEach((token, i) => newIds[i] === this.tokenizer.unknownId && this.newWords.add(token));
     if (newIds.length > 0) {
       const next = this.read(newIds, this.state);
       if (this.readText !== '') this.checkpoints.push({ length: this.readText.length, tokens: this.readIds.length, snapshot: this.state.snapshot() });
@@ -320,15 +327,20 @@ export class Predictor {
     const pool = ids ?? probabilities.keys();
     let total = 0;
     const best: Candidate[] = [];
-    for (const id of pool) {
-      if (id === unknown) continue;
-      const p = probabilities[id];
-      total += p;
-      if (best.length < k || p > best[best.length - 1].probability) {
-        best.push({ id, token: this.tokenizer.vocab[id], probability: p });
+    const consider = (candidate: Candidate) => {
+      total += candidate.probability;
+      if (best.length < k || candidate.probability > best[best.length - 1].probability) {
+        best.push(candidate);
         best.sort((a, b) => b.probability - a.probability);
         if (best.length > k) best.pop();
       }
+    };
+    for (const id of pool) {
+      if (id !== unknown) consider({ id, token: this.tokenizer.vocab[id], probability: probabilities[id] });
+    }
+    // Never <unk> itself, but the document's own new words in its place.
+    for (const { word, probability } of this.newWords.candidates(prefix, probabilities[unknown])) {
+      consider({ id: unknown, token: word, probability });
     }
     // With a typed prefix, "how sure" means: of the words that fit what was typed.
     if (ids && total > 0) best.forEach((c) => (c.probability /= total));

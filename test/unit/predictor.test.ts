@@ -143,6 +143,15 @@ describe('suggestions and generation from a model that knows its text', () => {
     assert.equal(predictor.suggest('Is this the first document', { maxWords: 5, minConfidence: 0.999999 }), undefined);
   });
 
+  it("completes a word outside the vocabulary that the document used before", () => {
+    const before = 'This is the Zorblatt document. And this is the first Zorblatt. Is this Zor';
+    assert.equal(predictor.tokenizer.idOf('Zorblatt'), predictor.tokenizer.unknownId, 'the name is new to the model');
+    const suggestion = predictor.suggest(before, { maxWords: 0, minConfidence: 0.5 });
+    assert.equal(suggestion?.text, 'blatt');
+    // A prefix that no word of the document or the vocabulary has gets nothing.
+    assert.equal(predictor.suggest('This is the first Qx', { maxWords: 0, minConfidence: 0 }), undefined);
+  });
+
   it('generates the same words greedily every time', () => {
     const a = predictor.generate('This is', { words: 5, temperature: 0 });
     assert.equal(a.tokens.length, 5);

@@ -1,0 +1,42 @@
+/**
+ * Words of the document that are outside the vocabulary: names, rare terms, the words
+ * that make a text its own. The network can only say "some unknown word comes next";
+ * remembering which unknown words this document used lets a suggestion complete "Quee"
+ * to "Queequeg" once the person has typed it before. The network's probability of
+ * <unk> is shared among them by how often each appeared, as a cache model would.
+ */
+export class NewWords {
+  private readonly counts = new Map<string, number>();
+  private readonly recent: string[] = [];
+
+  constructor(private readonly capacity = 500) {}
+
+  add(word: string): void {
+    // Punctuation and line breaks are never new words worth suggesting.
+    if (!/[\p{L}\p{N}]/u.test(word)) return;
+    this.recent.push(word);
+    this.counts.set(word, (this.counts.get(word) ?? 0) + 1);
+    if (this.recent.length > this.capacity) {
+      const old = this.recent.shift()!;
+      const left = this.counts.get(old)! - 1;
+      if (left === 0) this.counts.delete(old);
+      else this.counts.set(old, left);
+    }
+  }
+
+  clear(): void {
+    this.counts.clear();
+    this.recent.length = 0;
+  }
+
+  /** Each remembered word starting with `prefix`, with its share of `unknownProbability`. */
+  candidates(prefix: string, unknownProbability: number): { word: string; probability: number }[] {
+    const total = this.recent.length;
+    if (total === 0) return [];
+    const found: { word: string; probability: number }[] = [];
+    for (const [word, count] of this.counts) {
+      if (word.startsWith(prefix) && word !== prefix) found.push({ word, probability: (unknownProbability * count) / total });
+    }
+    return found;
+  }
+}
