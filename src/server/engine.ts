@@ -110,13 +110,37 @@ export class Engine {
     return { text };
   }
 
+  /**
+   * Checks an export target and creates the run's folder in it, one level only: a relative
+   * path would land wherever the engine happens to run, a folder inside the runs folder
+   * would show up as a run, and fs.cp's own recursive mkdir never returned for a target
+   * under /proc (it spun a core), where a single mkdir fails at once.
+   */
+  private async claimExportFolder(target: unknown, runId: string): Promise<string> {
+    if (typeof target !== 'string' || target === '') throw new UserError('Choose a folder to export the run to.');
+    if (!nodePath.isAbsolute(target)) throw new UserError(`Choose the export folder by its full path; "${target}" is relative.`);
+    const runsDir = nodePath.resolve(this.registry.runsDir);
+    const resolved = nodePath.resolve(target);
+    if (resolved === runsDir || resolved.startsWith(runsDir + nodePath.sep)) {
+      throw new UserError('Choose an export folder outside the folder SeqLab keeps its runs in.');
+    }
+    const dir = nodePath.join(resolved, runId);
+    try {
+      await fs.mkdir(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new UserError(`"${dir}" already exists; choose another folder.`);
+      throw new UserError(`The folder "${dir}" could not be created (${code ?? (error as Error).message}).`, { cause: error });
+    }
+    return dir;
+  }
+
   async exportRun(params: { runId: string; target: string }): Promise<{ dir: string }> {
     const info = this.registry.get(params.runId);
     if (info.state === 'queued' || info.state === 'training') {
       throw new UserError(`The run ${info.id} is still ${info.state}; export it when it has finished.`);
     }
-    if (typeof params.target !== 'string' || params.target === '') throw new UserError('Choose a folder to export the run to.');
-    const dir = nodePath.join(params.target, info.id);
+    const dir = await this.claimExportFolder(params.target, info.id);
     try {
       await fs.cp(info.dir, dir, {
         recursive: true,

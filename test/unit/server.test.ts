@@ -374,6 +374,15 @@ describe('the engine over LSP', () => {
     await fsp.rm(target, { recursive: true, force: true });
   });
 
+  it('refuses export targets that are relative, inside the runs folder or cannot hold a folder, with a sentence', async () => {
+    const refused = (target: string) => requestError(engine.request(Methods.exportRun, { runId: firstRun, target }));
+    assert.match(await refused('exports'), /by its full path; "exports" is relative/);
+    assert.match(await refused(path.join(runsDir, 'inside')), /outside the folder SeqLab keeps its runs in/);
+    // A target under /proc used to make the engine spin forever; it must answer, and go on answering.
+    assert.match(await refused('/proc/seqlab-export'), /could not be created \(ENOENT\)/);
+    assert.ok((await engine.runs()).runs.length > 0, 'the engine still answers');
+  });
+
   it('keeps its runs, curves and active model across a restart', async () => {
     const before = await engine.runs();
     await engine.shutdown();
