@@ -35,7 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     statusBar,
     latency,
     dashboard,
-    new ModelsView(context.extensionUri, runs, selection, config, dashboard, log),
+    new ModelsView(context.extensionUri, engine, runs, selection, config, dashboard, log),
     ...registerCommands(services),
   );
   // Not awaited: activation must not wait for TensorFlow.js to load in the engine.

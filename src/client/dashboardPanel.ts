@@ -10,6 +10,8 @@ import { isDashboardState, isDashboardToHost, type HostToDashboard } from '../pr
 import type { Engine } from './engine';
 import { reportError } from './errors';
 import type { Log } from './log';
+import { metricsCsv, metricsJson, type ExportFormat } from './metricsExport';
+import { runLabels } from './runLabels';
 import type { Runs } from './runs';
 import type { Selection } from './selection';
 import { renderHtml, webviewOptions } from './webviewHtml';
@@ -100,6 +102,41 @@ export class Dashboard implements vscode.Disposable {
       case 'stop':
         void vscode.commands.executeCommand('seqlab.stopTraining', message.runId);
         break;
+      case 'export':
+        void this.exportMetrics(message.format);
+        break;
+    }
+  }
+
+  /**
+   * Saves the shown runs' full curves (the engine's record, not what the chart smooths or
+   * thins) where the person chooses. The page cannot write files, so it only asks.
+   */
+  private async exportMetrics(format: ExportFormat): Promise<void> {
+    const runs = this.selectedRuns();
+    try {
+      if (runs.length === 0) {
+        void vscode.window.showInformationMessage('No runs are shown in the dashboard to export.');
+        return;
+      }
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const name = `seqlab-metrics.${format}`;
+      const target = await vscode.window.showSaveDialog({
+        title: `Export the metrics of ${runs.length === 1 ? 'the shown run' : `the ${runs.length} shown runs`}`,
+        defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+        filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+      });
+      if (!target) return;
+      const { histories } = await this.engine.request(Methods.history, { runIds: runs.map((run) => run.id) });
+      const labels = runLabels(this.runs.all);
+      const exported = runs.map((info) => ({ info, label: labels[info.id], history: histories.find((h) => h.runId === info.id) }));
+      const text = format === 'csv' ? metricsCsv(exported) : metricsJson(exported, new Date());
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+      this.log.info(`Exported the metrics of ${runs.length} run(s) to ${target.toString(true)}`);
+      const choice = await vscode.window.showInformationMessage(`Metrics of ${runs.length} run(s) saved to ${target.fsPath}.`, 'Open');
+      if (choice) await vscode.window.showTextDocument(target);
+    } catch (error) {
+      reportError(this.log, 'Exporting the dashboard metrics', error);
     }
   }
 
@@ -114,7 +151,7 @@ export class Dashboard implements vscode.Disposable {
       if (generation !== this.generation) return;
       // Posted without awaiting anything else: progress sent after the history reply must arrive after it.
       this.shown = runIds;
-      this.post({ type: 'show', runs: this.selectedRuns(), histories });
+      this.post({ type: 'show', runs: this.selectedRuns(), histories, labels: runLabels(this.runs.all) });
     } catch (error) {
       reportError(this.log, 'Loading the dashboard curves', error);
     }
@@ -123,7 +160,8 @@ export class Dashboard implements vscode.Disposable {
   private onRunsChanged(): void {
     const ids = this.selectedRuns().map((run) => run.id);
     const sameRuns = ids.length === this.shown.length && ids.every((id, i) => id === this.shown[i]);
-    if (sameRuns) this.post({ type: 'runs', runs: this.selectedRuns() });
+    // Names may change without the shown runs changing: a new run can make two read alike.
+    if (sameRuns) this.post({ type: 'runs', runs: this.selectedRuns(), labels: runLabels(this.runs.all) });
     else void this.sendShow();
   }
 
@@ -154,7 +192,7 @@ const DASHBOARD_BODY = `
     <header>
       <h1>SeqLab Dashboard</h1>
       <p class="key" aria-label="How to read the charts">
-        <span class="key-batch">thin: training, per batch</span>
+        <span class="key-batch">thin: training, per batch (smoothed over a faint raw line)</span>
         <span class="key-epoch">solid: training, per epoch</span>
         <span class="key-val">dashed: validation, per epoch</span>
       </p>
@@ -163,6 +201,28 @@ const DASHBOARD_BODY = `
       No runs to show. Train a model with "SeqLab: Train Model on Current File", or tick runs in the Models view.
     </p>
     <section id="runs" class="runs" aria-label="Runs" data-testid="dashboard-runs"></section>
+    <section class="controls" aria-label="Chart controls" data-testid="chart-controls">
+      <label title="Debiased exponential moving average of the per-batch curves, as in TensorBoard">Smoothing
+        <input id="smoothing" type="range" min="0" max="0.99" step="0.01" data-testid="smoothing">
+        <output id="smoothing-value" for="smoothing"></output>
+      </label>
+      <label>X axis
+        <select id="x-mode" data-testid="x-mode">
+          <option value="step">step</option>
+          <option value="epoch">epoch</option>
+          <option value="time">wall time</option>
+        </select>
+      </label>
+      <label><input id="log-y" type="checkbox" data-testid="log-y"> Log scale</label>
+      <label title="Scale the y axis to the 5th to 95th percentile of the values in view">
+        <input id="ignore-outliers" type="checkbox" data-testid="ignore-outliers"> Ignore outliers
+      </label>
+      <button id="reset-zoom" type="button" data-testid="reset-zoom" title="Show every step again (or double-click a chart)" hidden>Reset zoom</button>
+      <span class="exports">
+        <button id="export-csv" type="button" data-testid="export-csv" title="Save every shown run's metrics as CSV">Export CSV</button>
+        <button id="export-json" type="button" data-testid="export-json" title="Save every shown run's settings, results and metrics as JSON">Export JSON</button>
+      </span>
+    </section>
     <section class="charts" aria-label="Charts">
       <figure>
         <figcaption id="loss-caption">Loss (cross-entropy, nats per word)</figcaption>
@@ -172,4 +232,12 @@ const DASHBOARD_BODY = `
         <figcaption id="accuracy-caption">Accuracy (next word, top-1)</figcaption>
         <div class="chart-box"><canvas id="chart-accuracy" data-testid="chart-accuracy" role="img" aria-labelledby="accuracy-caption"></canvas></div>
       </figure>
+    </section>
+    <p class="hint">Drag across a chart to zoom in on those steps; double-click to zoom out.</p>
+    <section id="settings" class="settings" aria-labelledby="settings-caption" hidden>
+      <h2 id="settings-caption">Settings
+        <label class="diff-only"><input id="diff-only" type="checkbox" data-testid="diff-only"> differences only</label>
+      </h2>
+      <p id="settings-note" class="note" data-testid="settings-note"></p>
+      <div class="table-box"><table id="settings-table" data-testid="settings-table"></table></div>
     </section>`;

@@ -7,7 +7,9 @@ import * as vscode from 'vscode';
 import { isModelsToHost, type HostToModels } from '../protocol/webview';
 import type { Config } from './config';
 import type { Dashboard } from './dashboardPanel';
+import type { Engine } from './engine';
 import type { Log } from './log';
+import { runLabels } from './runLabels';
 import type { Runs } from './runs';
 import type { Selection } from './selection';
 import { renderHtml, webviewOptions } from './webviewHtml';
@@ -20,6 +22,7 @@ export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable
 
   constructor(
     private readonly extensionUri: vscode.Uri,
+    engine: Engine,
     private readonly runs: Runs,
     private readonly selection: Selection,
     private readonly config: Config,
@@ -28,6 +31,8 @@ export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable
   ) {
     this.subscriptions = [
       vscode.window.registerWebviewViewProvider(ModelsView.viewType, this),
+      // A training run's card shows its latest figures ("epoch 3/20 · loss 5.1"), not just its state.
+      engine.onProgress((progress) => this.post({ type: 'progress', progress })),
       runs.onDidChange(() => this.update()),
       selection.onDidChange(() => this.update()),
       config.onDidChange(() => this.update()),
@@ -89,15 +94,18 @@ export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable
   }
 
   private update(): void {
-    if (!this.view?.visible) return;
-    const message: HostToModels = {
+    this.post({
       type: 'update',
       runs: [...this.runs.all],
+      labels: runLabels(this.runs.all),
       activeRunId: this.runs.activeRunId,
       selected: [...this.selection.runIds],
       suggestionsEnabled: this.config.suggestions.enabled,
-    };
-    void this.view.webview.postMessage(message);
+    });
+  }
+
+  private post(message: HostToModels): void {
+    if (this.view?.visible) void this.view.webview.postMessage(message);
   }
 
   dispose(): void {

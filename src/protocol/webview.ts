@@ -12,9 +12,9 @@ import type { SuggestionReport } from './types';
 /** extension → dashboard */
 export type HostToDashboard =
   /** Replace everything shown: these runs (in colour order) with their curves so far. */
-  | { type: 'show'; runs: RunInfo[]; histories: RunHistory[] }
+  | { type: 'show'; runs: RunInfo[]; histories: RunHistory[]; labels: RunLabels }
   /** New registry facts (state, tokens/s, best loss) for the runs shown, same order. */
-  | { type: 'runs'; runs: RunInfo[] }
+  | { type: 'runs'; runs: RunInfo[]; labels: RunLabels }
   /** One progress event of a run shown. */
   | { type: 'progress'; progress: RunProgress };
 
@@ -23,7 +23,12 @@ export type DashboardToHost =
   /** The page has loaded (again, after being hidden or reloaded) and wants its content. */
   | { type: 'ready' }
   /** The person pressed a run's Stop button. */
-  | { type: 'stop'; runId: string };
+  | { type: 'stop'; runId: string }
+  /** Save the shown runs' metrics to a file the person picks. */
+  | { type: 'export'; format: 'csv' | 'json' };
+
+/** Run id → the run's unique short name ("GRU 19:41", "GRU 19:41:07" when two would read alike), from src/client/runLabels.ts. */
+export type RunLabels = Record<string, string>;
 
 /** What the dashboard keeps in `vscode.setState`; the serializer gets it back after a reload. */
 export interface DashboardState {
@@ -33,14 +38,18 @@ export interface DashboardState {
 // ---------------------------------------------------------------- Models view
 
 /** extension → Models view */
-export type HostToModels = {
-  type: 'update';
-  runs: RunInfo[];
-  activeRunId: string | null;
-  /** Runs shown in the dashboard, in colour order. */
-  selected: string[];
-  suggestionsEnabled: boolean;
-};
+export type HostToModels =
+  | {
+      type: 'update';
+      runs: RunInfo[];
+      labels: RunLabels;
+      activeRunId: string | null;
+      /** Runs shown in the dashboard, in colour order. */
+      selected: string[];
+      suggestionsEnabled: boolean;
+    }
+  /** A training run's latest batch or epoch, for its live figures. */
+  | { type: 'progress'; progress: RunProgress };
 
 /** Models view → extension */
 export type ModelsToHost =
@@ -94,6 +103,10 @@ function isRunInfoArray(value: unknown): value is RunInfo[] {
   return Array.isArray(value) && value.every(isRunInfo);
 }
 
+function isRunLabels(value: unknown): value is RunLabels {
+  return isObject(value) && Object.values(value).every(isString);
+}
+
 function isRunHistory(value: unknown): value is RunHistory {
   return (
     isObject(value) &&
@@ -111,6 +124,8 @@ export function isDashboardToHost(value: unknown): value is DashboardToHost {
       return true;
     case 'stop':
       return isString(value.runId);
+    case 'export':
+      return value.format === 'csv' || value.format === 'json';
     default:
       return false;
   }
@@ -120,14 +135,18 @@ export function isHostToDashboard(value: unknown): value is HostToDashboard {
   if (!isObject(value)) return false;
   switch (value.type) {
     case 'show':
-      return isRunInfoArray(value.runs) && Array.isArray(value.histories) && value.histories.every(isRunHistory);
+      return isRunInfoArray(value.runs) && Array.isArray(value.histories) && value.histories.every(isRunHistory) && isRunLabels(value.labels);
     case 'runs':
-      return isRunInfoArray(value.runs);
+      return isRunInfoArray(value.runs) && isRunLabels(value.labels);
     case 'progress':
-      return isObject(value.progress) && isString(value.progress.runId);
+      return isProgress(value.progress);
     default:
       return false;
   }
+}
+
+function isProgress(value: unknown): value is RunProgress {
+  return isObject(value) && isString(value.runId);
 }
 
 export function isDashboardState(value: unknown): value is DashboardState {
@@ -153,10 +172,12 @@ export function isModelsToHost(value: unknown): value is ModelsToHost {
 }
 
 export function isHostToModels(value: unknown): value is HostToModels {
+  if (!isObject(value)) return false;
+  if (value.type === 'progress') return isProgress(value.progress);
   return (
-    isObject(value) &&
     value.type === 'update' &&
     isRunInfoArray(value.runs) &&
+    isRunLabels(value.labels) &&
     (value.activeRunId === null || isString(value.activeRunId)) &&
     isStringArray(value.selected) &&
     typeof value.suggestionsEnabled === 'boolean'

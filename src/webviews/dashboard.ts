@@ -1,51 +1,83 @@
 /**
- * The dashboard page: keeps each shown run's curves, draws them with ./charts, and shows a
- * card per run (figures while it trains, a Stop button, the latest sample continuation).
- * It saves only the ids of its runs; everything else comes back from the extension on
- * 'ready', so hiding the tab or reloading the window loses nothing.
+ * The dashboard page: keeps each shown run's points, draws them with ./charts under the
+ * controls of ./controlsBar, shows a card per run (figures while it trains, a Stop button,
+ * the latest sample continuation) and a table of the runs' settings (./settingsTable).
+ * It saves only the ids of its runs and the controls; everything else comes back from the
+ * extension on 'ready', so hiding the tab or reloading the window loses nothing.
  */
-import { formatCount, formatDuration, formatNumber, formatPercent, isActiveState, plural, runLabel, STATE_LABELS } from '../protocol/format';
+import { formatCount, formatDuration, formatNumber, formatPercent, isActiveState, plural, STATE_LABELS } from '../protocol/format';
 import type { BatchPoint, RunHistory, RunInfo, RunProgress } from '../protocol/lsp';
 import type { BatchProgress, EpochMetrics } from '../protocol/types';
-import { isHostToDashboard, type DashboardState, type DashboardToHost, type HostToDashboard } from '../protocol/webview';
-import { Charts, type RunSeries } from './charts';
+import { isHostToDashboard, type DashboardState, type DashboardToHost, type HostToDashboard, type RunLabels } from '../protocol/webview';
+import { Charts, type ChartRun } from './charts';
+import { parseControls, type ChartControls } from './controls';
+import { ControlsBar } from './controlsBar';
 import { byId, h } from './dom';
+import { liveLine } from './liveFigures';
+import { renderSettings } from './settingsTable';
 import { onThemeChange, runColourVar } from './theme';
 import { channel, onMessage } from './vscodeApi';
+import { Clock, type TimeAnchor } from './xAxis';
 
 /** Past this many per-batch points a run's curve is thinned by half: the chart stays quick and looks the same. */
 const MAX_BATCH_POINTS = 4000;
 
 interface RunView {
   info: RunInfo;
-  series: RunSeries;
+  label: string;
+  colourIndex: number;
+  chart: ChartRun;
+  /** Moments of live batches (step, seconds since the start); the clock is rebuilt from them and the epochs' ends. */
+  times: TimeAnchor[];
   lastStep: number;
-  /** Batches per epoch, from live progress or estimated from the history; places epoch points on the batch axis. */
-  batchesPerEpoch: number;
   latest?: BatchProgress;
-  /** Per-epoch figures, one per epoch, in order. */
-  epochs: EpochMetrics[];
   sample?: { epoch: number; text: string };
   card: RunCard;
 }
 
-const vscode = channel<DashboardToHost, DashboardState>();
-const charts = new Charts({ loss: byId<HTMLCanvasElement>('chart-loss'), accuracy: byId<HTMLCanvasElement>('chart-accuracy') });
+type PageState = DashboardState & { controls: ChartControls };
+
+const vscode = channel<DashboardToHost, PageState>();
+const saved = vscode.getState() as Partial<PageState> | undefined;
+const bar = new ControlsBar(parseControls(saved?.controls), (controls) => {
+  charts.setControls(controls);
+  drawSettings();
+  saveState();
+});
+const charts = new Charts(
+  { loss: byId<HTMLCanvasElement>('chart-loss'), accuracy: byId<HTMLCanvasElement>('chart-accuracy') },
+  bar.value,
+  (zoom) => bar.change({ zoom }),
+);
 const runsBox = byId('runs');
 const empty = byId('empty');
+const settingsTable = byId<HTMLTableElement>('settings-table');
+const settingsNote = byId('settings-note');
+const diffOnly = byId<HTMLInputElement>('diff-only');
 let views = new Map<string, RunView>();
 let cardsPending = false;
+
+diffOnly.checked = bar.value.diffOnly;
+diffOnly.addEventListener('change', () => bar.change({ diffOnly: diffOnly.checked }));
+for (const format of ['csv', 'json'] as const) {
+  byId(`export-${format}`).addEventListener('click', () => vscode.post({ type: 'export', format }));
+}
 
 onMessage(isHostToDashboard, (message: HostToDashboard) => {
   switch (message.type) {
     case 'show':
-      show(message.runs, message.histories);
+      show(message.runs, message.histories, message.labels);
       break;
     case 'runs':
       for (const info of message.runs) {
         const view = views.get(info.id);
-        if (view) view.info = info;
+        if (!view) continue;
+        view.info = info;
+        view.label = message.labels[info.id] ?? view.label;
+        view.chart.label = view.label;
       }
+      drawSettings();
+      charts.redraw();
       scheduleCards();
       break;
     case 'progress':
@@ -54,31 +86,39 @@ onMessage(isHostToDashboard, (message: HostToDashboard) => {
   }
 });
 onThemeChange(() => charts.applyTheme());
+charts.applyTheme();
 vscode.post({ type: 'ready' });
 
-function show(runs: RunInfo[], histories: RunHistory[]): void {
+function saveState(): void {
+  vscode.setState({ runIds: [...views.keys()], controls: bar.value });
+}
+
+function show(runs: RunInfo[], histories: RunHistory[], labels: RunLabels): void {
   const byRun = new Map(histories.map((history) => [history.runId, history]));
-  views = new Map(runs.map((info, index) => [info.id, buildView(info, index, byRun.get(info.id))]));
-  vscode.setState({ runIds: runs.map((run) => run.id) });
+  views = new Map(runs.map((info, index) => [info.id, buildView(info, labels[info.id] ?? info.id, index, byRun.get(info.id))]));
+  saveState();
   runsBox.replaceChildren(...[...views.values()].map((view) => view.card.element));
   empty.hidden = runs.length > 0;
-  charts.setSeries([...views.values()].map((view) => view.series));
+  charts.setRuns([...views.values()].map((view) => view.chart));
+  drawSettings();
   for (const view of views.values()) view.card.update(view);
 }
 
-function buildView(info: RunInfo, colourIndex: number, history: RunHistory | undefined): RunView {
+function drawSettings(): void {
+  const runs = [...views.values()].map((view) => ({ info: view.info, label: view.label, colourIndex: view.colourIndex }));
+  settingsNote.textContent = renderSettings(settingsTable, runs, bar.value.diffOnly);
+  byId('settings').hidden = runs.length === 0;
+}
+
+function buildView(info: RunInfo, label: string, colourIndex: number, history: RunHistory | undefined): RunView {
   const view: RunView = {
     info,
-    series: {
-      label: runLabel(info),
-      colourIndex,
-      loss: { batch: [], epoch: [], validation: [] },
-      accuracy: { batch: [], epoch: [], validation: [] },
-    },
+    label,
+    colourIndex,
+    chart: { label, colourIndex, batches: [], epochs: [], batchesPerEpoch: estimateBatchesPerEpoch(history?.batches ?? []), clock: new Clock() },
+    times: [],
     lastStep: 0,
-    epochs: [],
-    batchesPerEpoch: estimateBatchesPerEpoch(history?.batches ?? []),
-    card: new RunCard(info, colourIndex),
+    card: new RunCard(info, label, colourIndex),
   };
   for (const point of history?.batches ?? []) addBatch(view, point);
   for (const epoch of history?.epochs ?? []) addEpoch(view, epoch);
@@ -99,13 +139,9 @@ function addBatch(view: RunView, point: BatchPoint): void {
   // Progress sent before a history reply may arrive after it: keep each step once.
   if (point.step <= view.lastStep) return;
   view.lastStep = point.step;
-  const { loss, accuracy } = view.series;
-  loss.batch.push({ x: point.step, y: point.loss });
-  accuracy.batch.push({ x: point.step, y: point.accuracy });
-  if (loss.batch.length > MAX_BATCH_POINTS) {
-    loss.batch.splice(0, loss.batch.length, ...thin(loss.batch));
-    accuracy.batch.splice(0, accuracy.batch.length, ...thin(accuracy.batch));
-  }
+  const batches = view.chart.batches;
+  batches.push({ step: point.step, epoch: point.epoch, loss: point.loss, accuracy: point.accuracy });
+  if (batches.length > MAX_BATCH_POINTS) batches.splice(0, batches.length, ...thin(batches));
 }
 
 function thin<T>(points: T[]): T[] {
@@ -114,31 +150,34 @@ function thin<T>(points: T[]): T[] {
 
 function addEpoch(view: RunView, epoch: EpochMetrics): void {
   // An epoch reported twice (live and in the history) counts once.
-  const at = view.epochs.findIndex((e) => e.epoch === epoch.epoch);
-  if (at >= 0) view.epochs[at] = epoch;
-  else view.epochs.push(epoch);
-  placeEpochs(view);
+  const epochs = view.chart.epochs;
+  const at = epochs.findIndex((e) => e.epoch === epoch.epoch);
+  if (at >= 0) epochs[at] = epoch;
+  else epochs.push(epoch);
+  view.chart.clock.add(epoch.epoch * view.chart.batchesPerEpoch, epoch.elapsedSeconds);
 }
 
-/** Rebuilds the per-epoch curves in place (the charts hold these arrays) at x = end of each epoch. */
-function placeEpochs(view: RunView): void {
-  const { loss, accuracy } = view.series;
-  const at = (e: EpochMetrics, y: number | null) => (y === null || !Number.isFinite(y) ? [] : [{ x: e.epoch * view.batchesPerEpoch, y }]);
-  loss.epoch.splice(0, Infinity, ...view.epochs.flatMap((e) => at(e, e.loss)));
-  accuracy.epoch.splice(0, Infinity, ...view.epochs.flatMap((e) => at(e, e.accuracy)));
-  loss.validation.splice(0, Infinity, ...view.epochs.flatMap((e) => at(e, e.valLoss)));
-  accuracy.validation.splice(0, Infinity, ...view.epochs.flatMap((e) => at(e, e.valAccuracy)));
+/** After the batches per epoch changed, the epochs' ends moved on the step axis: place their times again. */
+function rebuildClock(view: RunView): void {
+  const clock = new Clock();
+  for (const e of view.chart.epochs) clock.add(e.epoch * view.chart.batchesPerEpoch, e.elapsedSeconds);
+  for (const t of view.times) clock.add(t.step, t.seconds);
+  view.chart.clock = clock;
 }
 
 function applyProgress(progress: RunProgress): void {
   const view = views.get(progress.runId);
   if (!view) return;
-  if (progress.batch) {
-    view.latest = progress.batch;
-    addBatch(view, progress.batch);
-    if (progress.batch.batches !== view.batchesPerEpoch) {
-      view.batchesPerEpoch = progress.batch.batches;
-      placeEpochs(view);
+  const batch = progress.batch;
+  if (batch) {
+    view.latest = batch;
+    addBatch(view, batch);
+    view.times.push({ step: batch.step, seconds: batch.elapsedSeconds });
+    if (batch.batches !== view.chart.batchesPerEpoch) {
+      view.chart.batchesPerEpoch = batch.batches;
+      rebuildClock(view);
+    } else {
+      view.chart.clock.add(batch.step, batch.elapsedSeconds);
     }
   }
   if (progress.epoch) addEpoch(view, progress.epoch);
@@ -160,21 +199,20 @@ function scheduleCards(): void {
 /** A run's card, built once and updated in place so that focus on its Stop button survives updates. */
 class RunCard {
   readonly element: HTMLElement;
+  private readonly name: HTMLElement;
   private readonly state: HTMLElement;
   private readonly figures: HTMLElement;
-  private readonly points: HTMLOutputElement;
   private readonly stop: HTMLButtonElement;
   private readonly sample: HTMLElement;
   private readonly error: HTMLElement;
 
-  constructor(info: RunInfo, colourIndex: number) {
-    const label = runLabel(info);
+  constructor(info: RunInfo, label: string, colourIndex: number) {
     const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
     swatch.style.setProperty('background-color', runColourVar(colourIndex));
+    this.name = h('span', { class: 'name' }, label);
     this.state = h('span', { class: 'state', 'data-testid': `state-${info.id}` });
-    this.figures = h('span', { class: 'figures' });
-    this.points = h('output', { 'data-testid': `points-${info.id}`, 'aria-label': `points drawn for ${label}` });
-    this.stop = h('button', { type: 'button', class: 'stop', 'data-testid': `stop-${info.id}`, 'aria-label': `Stop training ${label}` }, 'Stop');
+    this.figures = h('span', { class: 'figures', 'data-testid': `figures-${info.id}` });
+    this.stop = h('button', { type: 'button', class: 'stop', 'data-testid': `stop-${info.id}` }, 'Stop');
     this.stop.addEventListener('click', () => {
       this.stop.disabled = true;
       vscode.post({ type: 'stop', runId: info.id });
@@ -183,9 +221,9 @@ class RunCard {
     this.error = h('p', { class: 'error', role: 'alert' });
     this.element = h(
       'article',
-      { class: 'run', 'data-testid': `run-card-${info.id}`, 'data-run-id': info.id, 'aria-label': label },
-      h('h2', {}, swatch, h('span', { class: 'name' }, label), this.state),
-      h('p', { class: 'line' }, this.figures, h('span', { class: 'points' }, 'points: ', this.points), this.stop),
+      { class: 'run', 'data-testid': `run-card-${info.id}`, 'data-run-id': info.id },
+      h('h2', {}, swatch, this.name, h('span', { class: 'corpus' }, info.corpusName), this.state),
+      h('p', { class: 'line' }, this.figures, this.stop),
       this.error,
       this.sample,
     );
@@ -193,14 +231,17 @@ class RunCard {
 
   update(view: RunView): void {
     const { info, latest, sample } = view;
-    const lastEpoch = view.epochs.at(-1);
     const training = isActiveState(info.state);
     this.element.dataset.state = info.state;
+    this.element.setAttribute('aria-label', `${view.label} on ${info.corpusName}`);
+    // For tests and curious people: how many per-batch points the charts hold, not shown.
+    this.element.dataset.points = String(view.chart.batches.length);
+    this.name.textContent = view.label;
     this.state.textContent = STATE_LABELS[info.state];
-    this.points.value = String(view.series.loss.batch.length);
+    this.stop.setAttribute('aria-label', `Stop training ${view.label}`);
     this.stop.hidden = !training;
     if (!training) this.stop.disabled = false;
-    this.figures.textContent = figures(info, latest, lastEpoch, training);
+    this.figures.textContent = training ? liveLine(info, { latest, lastEpoch: view.chart.epochs.at(-1) }) : results(info);
     this.error.hidden = !info.error;
     this.error.textContent = info.error ?? '';
     this.sample.hidden = !sample;
@@ -210,20 +251,8 @@ class RunCard {
   }
 }
 
-/** The line of figures: live ones while training, the run's results after. */
-function figures(info: RunInfo, latest: BatchProgress | undefined, lastEpoch: EpochMetrics | undefined, training: boolean): string {
-  if (training && latest) {
-    return [
-      `epoch ${latest.epoch}/${latest.epochs}`,
-      `loss ${formatNumber(latest.loss)}`,
-      lastEpoch?.valLoss != null ? `val loss ${formatNumber(lastEpoch.valLoss)}` : '',
-      `${formatCount(latest.tokensPerSecond)} tokens/s`,
-      `ETA ${formatDuration(latest.etaSeconds)}`,
-    ]
-      .filter(Boolean)
-      .join(' · ');
-  }
-  if (training) return info.state === 'queued' ? 'waiting for a free core' : 'preparing the text';
+/** The line of figures of a run that has ended. */
+function results(info: RunInfo): string {
   return [
     plural(info.epochsDone, 'epoch'),
     `best val loss ${formatNumber(info.bestValLoss)}`,

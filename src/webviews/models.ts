@@ -1,28 +1,20 @@
 /**
- * The Models view page: runs grouped by the text they were trained on, one table per text,
- * each headed by that text's counting baselines, so a person sees at a glance whether a
- * network beats counting (the Kneser-Ney trigram, KN3). Rows can be ticked to overlay their curves in the dashboard;
- * buttons use, stop or delete a run (the extension asks before deleting). The side bar is
- * narrow, so the columns a person compares come first and each table scrolls sideways;
- * under it, what suggests for each run (src/webviews/suggestionSummary.ts) wraps instead.
+ * The Models view page: runs grouped by the text they were trained on, each group headed
+ * by that text's counting baselines, so a person sees at a glance whether a network beats
+ * counting (the Kneser-Ney trigram, KN3). One card per run, since the side bar is 300 px
+ * by default and a table of a dozen columns hid the state and the buttons off to the
+ * side: the figures wrap into as many columns as fit, the buttons sit under them. A card
+ * can be ticked to overlay the run's curves in the dashboard; buttons use, stop or delete
+ * a run (the extension asks before deleting). While a run trains its card shows the
+ * latest batch's figures. Under the cards, what suggests for each run
+ * (src/webviews/suggestionSummary.ts).
  */
-import {
-  cellName,
-  clockTime,
-  formatCount,
-  formatDuration,
-  formatNumber,
-  formatPercent,
-  hasModel,
-  isActiveState,
-  runLabel,
-  sizeLabel,
-  STATE_LABELS,
-} from '../protocol/format';
+import { formatCount, formatDuration, formatNumber, formatPercent, hasModel, isActiveState, sizeLabel, STATE_LABELS } from '../protocol/format';
 import type { Baselines } from '../protocol/types';
 import type { RunInfo } from '../protocol/lsp';
-import { isHostToModels, type HostToModels, type ModelsToHost } from '../protocol/webview';
+import { isHostToModels, type HostToModels, type ModelsToHost, type RunLabels } from '../protocol/webview';
 import { byId, h } from './dom';
+import { liveLine, LiveRuns } from './liveFigures';
 import { suggestionList } from './suggestionSummary';
 import { runColourVar } from './theme';
 import { channel, onMessage } from './vscodeApi';
@@ -31,22 +23,44 @@ const vscode = channel<ModelsToHost, never>();
 const groupsBox = byId('groups');
 const empty = byId('empty');
 const suggestionsOff = byId('suggestions-off');
+const live = new LiveRuns();
 let selected: string[] = [];
+let runsById = new Map<string, RunInfo>();
+let livePending = new Set<string>();
 
 byId('train').addEventListener('click', () => vscode.post({ type: 'trainModel' }));
-onMessage(isHostToModels, render);
+onMessage(isHostToModels, (message) => {
+  if (message.type === 'update') render(message);
+  else if (live.apply(message.progress)) scheduleLive(message.progress.runId);
+});
 vscode.post({ type: 'ready' });
 
-function render(message: HostToModels): void {
+function render(message: Extract<HostToModels, { type: 'update' }>): void {
   selected = message.selected;
-  // Rebuilding the rows drops focus; put it back on the same control.
+  runsById = new Map(message.runs.map((run) => [run.id, run]));
+  // Rebuilding the cards drops focus; put it back on the same control.
   const focused = (document.activeElement as HTMLElement | null)?.dataset?.testid;
   groupsBox.replaceChildren(
-    ...[...groups(message.runs)].map(([corpus, runs], index) => groupSection(corpus, runs, message.activeRunId, index)),
+    ...[...groups(message.runs)].map(([corpus, runs], index) => groupSection(corpus, runs, message.labels, message.activeRunId, index)),
   );
   empty.hidden = message.runs.length > 0;
   suggestionsOff.hidden = message.suggestionsEnabled;
   if (focused) groupsBox.querySelector<HTMLElement>(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
+}
+
+/** Progress comes about ten times a second per run: only the live line changes, once per frame. */
+function scheduleLive(runId: string): void {
+  if (livePending.size === 0) {
+    requestAnimationFrame(() => {
+      for (const id of livePending) {
+        const run = runsById.get(id);
+        const line = groupsBox.querySelector(`[data-testid="live-${CSS.escape(id)}"]`);
+        if (run && line) line.textContent = liveLine(run, live.get(id));
+      }
+      livePending = new Set();
+    });
+  }
+  livePending.add(runId);
 }
 
 const CELL_ORDER = ['rnn', 'gru', 'lstm'];
@@ -61,43 +75,21 @@ function groups(runs: RunInfo[]): Map<string, RunInfo[]> {
   return byCorpus;
 }
 
-/** Column headings; `title` explains the abbreviations on hover. */
-const COLUMNS: { label: string; title?: string; hidden?: boolean }[] = [
-  { label: 'Show in dashboard', hidden: true },
-  { label: 'Model', title: 'cell and start time; ★ = gives the suggestions' },
-  { label: 'Perplexity', title: 'validation perplexity = e^loss; lower is better; green = beats the KN3 baseline (a Kneser-Ney trigram of word counts)' },
-  { label: 'Val acc', title: 'validation next-word accuracy' },
-  { label: 'Nats/char', title: 'nats per character of the validation text, unknown words paying for their spelling; compares any vocabulary; lower is better' },
-  { label: 'State' },
-  { label: 'Actions', hidden: true },
-  { label: 'Val loss', title: 'best validation loss (nats per word)' },
-  { label: 'Epochs', title: 'epochs done / most epochs' },
-  { label: 'Time', title: 'training time' },
-  { label: 'Tokens/s', title: 'predicted words trained per second' },
-  { label: 'Params', title: 'trainable parameters' },
-  { label: 'Size', title: 'embedding · units × layers' },
-];
-
-function groupSection(corpus: string, runs: RunInfo[], activeRunId: string | null, index: number): HTMLElement {
+function groupSection(corpus: string, runs: RunInfo[], labels: RunLabels, activeRunId: string | null, index: number): HTMLElement {
   // The newest run's baselines: the same text gives the same counts.
   const baselines = runs.find((run) => run.baselines)?.baselines;
   const headingId = `corpus-${index}`;
-  const head = h(
-    'thead',
-    {},
-    h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col', title: c.title }, c.hidden ? h('span', { class: 'visually-hidden' }, c.label) : c.label))),
-  );
   return h(
     'section',
     { class: 'group', 'aria-labelledby': headingId, 'data-corpus': corpus },
     h('h2', { id: headingId, class: 'corpus' }, corpus),
     h('p', { class: 'baselines', 'data-testid': `baselines-${corpus}` }, baselineText(baselines, runs)),
     h(
-      'div',
-      { class: 'table-box', role: 'region', tabindex: 0, 'aria-label': `Runs on ${corpus}, scrolls sideways` },
-      h('table', { 'data-testid': 'models-table' }, head, h('tbody', {}, ...runs.map((run) => row(run, run.id === activeRunId, baselines)))),
+      'ul',
+      { class: 'cards', 'data-testid': 'models-cards', 'aria-label': `Runs on ${corpus}` },
+      ...runs.map((run) => card(run, labels[run.id] ?? run.id, run.id === activeRunId, baselines)),
     ),
-    suggestionList(runs),
+    suggestionList(runs, labels),
   );
 }
 
@@ -112,14 +104,24 @@ function baselineText(baselines: Baselines | undefined, runs: RunInfo[]): string
   );
 }
 
-function row(run: RunInfo, active: boolean, baselines: Baselines | undefined): HTMLTableRowElement {
-  const label = runLabel(run);
+interface Figure {
+  name: string;
+  /** Explains the abbreviation on hover. */
+  title: string;
+  value: string;
+  /** The KN3 baseline beside the run's figure, and whether the run beats it (lower is better). */
+  kn3?: { value: number | null | undefined; beats: boolean };
+}
+
+function card(run: RunInfo, label: string, active: boolean, baselines: Baselines | undefined): HTMLLIElement {
   const colour = selected.indexOf(run.id);
+  const training = isActiveState(run.state);
   const checkbox = h('input', {
     type: 'checkbox',
     checked: colour >= 0,
     'data-testid': `select-${run.id}`,
     'aria-label': `Show ${label} in the dashboard`,
+    title: 'Show in the dashboard',
   });
   checkbox.addEventListener('change', () => {
     const runIds = checkbox.checked ? [...selected, run.id] : selected.filter((id) => id !== run.id);
@@ -128,43 +130,71 @@ function row(run: RunInfo, active: boolean, baselines: Baselines | undefined): H
   const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
   if (colour >= 0) swatch.style.setProperty('background-color', runColourVar(colour));
 
-  const model = h(
-    'th',
-    { scope: 'row', title: label },
-    cellName(run.cell),
-    h('span', { class: 'when' }, ` ${clockTime(run.createdAt)}`),
-    active ? h('span', { class: 'active', 'data-testid': `active-${run.id}`, title: 'gives the suggestions' }, ' ★', h('span', { class: 'visually-hidden' }, ' active')) : null,
-  );
+  const state = h('span', { class: `state state-${run.state}`, 'data-testid': `state-${run.id}`, title: run.error ?? undefined }, STATE_LABELS[run.state]);
+  const lower = (value: number | null | undefined, than: number | null | undefined) => value != null && than != null && value < than;
+  const figures: Figure[] = [
+    {
+      name: 'Perplexity',
+      title: 'validation perplexity = e^loss; lower is better; green = beats the KN3 baseline (a Kneser-Ney trigram of word counts)',
+      value: formatNumber(run.valPerplexity),
+      kn3: { value: baselines?.kn3, beats: lower(run.valPerplexity, baselines?.kn3) },
+    },
+    { name: 'Val acc', title: 'validation next-word accuracy', value: formatPercent(run.valAccuracy) },
+    {
+      name: 'Nats/char',
+      title: 'nats per character of the validation text, unknown words paying for their spelling; compares any vocabulary; lower is better',
+      value: formatNumber(run.natsPerChar),
+      kn3: { value: baselines?.kn3NatsPerChar, beats: lower(run.natsPerChar, baselines?.kn3NatsPerChar) },
+    },
+    { name: 'Val loss', title: 'best validation loss (nats per word)', value: formatNumber(run.bestValLoss) },
+    {
+      name: 'Tokens/s',
+      title: 'predicted words trained per second',
+      // While training, the latest batch's pace; the registry has it only after each epoch.
+      value: formatCount((training ? live.get(run.id).latest?.tokensPerSecond : undefined) ?? run.tokensPerSecond),
+    },
+    { name: 'Epochs', title: 'epochs done / most epochs', value: `${run.epochsDone}/${run.config.epochs}` },
+  ];
+  const details = [
+    formatDuration(run.seconds),
+    run.params !== undefined ? `${formatCount(run.params)} params` : '',
+    `size ${sizeLabel(run)}`,
+  ].filter((part) => part && part !== '–');
 
-  const state = h('td', { class: `state state-${run.state}`, title: run.error ?? undefined }, STATE_LABELS[run.state]);
-  if (run.error) state.append(h('span', { class: 'visually-hidden' }, `: ${run.error}`));
-
-  const kn3 = baselines?.kn3;
-  const beats = run.valPerplexity != null && kn3 !== undefined && run.valPerplexity < kn3;
   return h(
-    'tr',
-    { 'data-testid': `run-row-${run.id}`, 'data-run-id': run.id, 'data-state': run.state, class: active ? 'is-active' : undefined },
-    h('td', { class: 'select' }, checkbox, swatch),
-    model,
-    number(formatNumber(run.valPerplexity), kn3 !== undefined ? `KN3 baseline ${formatNumber(kn3)}` : undefined, beats ? 'beats-baseline' : undefined),
-    number(formatPercent(run.valAccuracy)),
-    number(
-      formatNumber(run.natsPerChar),
-      baselines?.kn3NatsPerChar != null ? `KN3 baseline ${formatNumber(baselines.kn3NatsPerChar)}` : undefined,
+    'li',
+    {
+      class: `card${active ? ' is-active' : ''}`,
+      'data-testid': `run-row-${run.id}`,
+      'data-run-id': run.id,
+      'data-state': run.state,
+      'aria-label': label,
+    },
+    h(
+      'div',
+      { class: 'card-head' },
+      h('label', { class: 'pick' }, checkbox, swatch, h('span', { class: 'name', 'data-testid': `name-${run.id}` }, label)),
+      active ? h('span', { class: 'active', 'data-testid': `active-${run.id}`, title: 'gives the suggestions' }, '★', h('span', { class: 'visually-hidden' }, ' active')) : null,
+      state,
     ),
-    state,
-    h('td', { class: 'actions' }, ...actions(run, label, active)),
-    number(formatNumber(run.bestValLoss)),
-    number(`${run.epochsDone}/${run.config.epochs}`),
-    number(formatDuration(run.seconds)),
-    number(formatCount(run.tokensPerSecond)),
-    number(formatCount(run.params)),
-    h('td', { title: `embedding ${run.config.embedding}, ${run.config.units} units, ${run.config.layers} layer(s)` }, sizeLabel(run)),
+    h('dl', { class: 'figures' }, ...figures.map(figure)),
+    training ? h('p', { class: 'live', 'data-testid': `live-${run.id}`, 'aria-live': 'off' }, liveLine(run, live.get(run.id))) : null,
+    run.error ? h('p', { class: 'error', 'data-testid': `error-${run.id}` }, run.error) : null,
+    h(
+      'div',
+      { class: 'card-foot' },
+      h('span', { class: 'details', title: 'training time · trainable parameters · embedding · units × layers' }, details.join(' · ')),
+      h('span', { class: 'actions' }, ...actions(run, label, active)),
+    ),
   );
 }
 
-function number(text: string, title?: string, extraClass?: string): HTMLTableCellElement {
-  return h('td', { class: `number${extraClass ? ` ${extraClass}` : ''}`, title }, text);
+function figure({ name, title, value, kn3 }: Figure): HTMLElement {
+  const baseline =
+    kn3 && kn3.value != null
+      ? h('span', { class: 'kn3' }, ` KN3 ${formatNumber(kn3.value)}`, kn3.beats ? h('span', { class: 'visually-hidden' }, ', beaten') : null)
+      : null;
+  return h('div', { title }, h('dt', {}, name), h('dd', { class: kn3?.beats ? 'beats-baseline' : undefined }, value, baseline));
 }
 
 function actions(run: RunInfo, label: string, active: boolean): HTMLButtonElement[] {

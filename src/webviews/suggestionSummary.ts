@@ -2,10 +2,11 @@
  * What suggests for each run of a text, under its table in the Models view: the shares of
  * the suggestion model (network, Kneser-Ney trigram, cache of the document) and its scores
  * on the validation text beside the network's alone. Short lines that wrap, so they read
- * at the side bar's 300 px however wide the table beside them is.
+ * at the side bar's 300 px.
  */
-import { cellName, clockTime, formatNumber, formatPercent, mixtureShares, runLabel } from '../protocol/format';
+import { formatNumber, formatPercent, mixtureShares } from '../protocol/format';
 import type { RunInfo } from '../protocol/lsp';
+import type { RunLabels } from '../protocol/webview';
 import type { SuggestionReport } from '../protocol/types';
 import { h } from './dom';
 
@@ -15,17 +16,17 @@ const EXPLANATION =
   'keystrokes saved = typing the validation text, taking a right suggestion with Tab.';
 
 /** One item per run that fitted a suggestion model; null when none did (older runs, or runs still training). */
-export function suggestionList(runs: RunInfo[]): HTMLElement | null {
-  const items = runs.flatMap((run) => (run.suggestion ? [item(run, run.suggestion)] : []));
+export function suggestionList(runs: RunInfo[], labels: RunLabels): HTMLElement | null {
+  const items = runs.flatMap((run) => (run.suggestion ? [item(run, labels[run.id] ?? run.id, run.suggestion)] : []));
   if (items.length === 0) return null;
   return h('ul', { class: 'suggesters', title: EXPLANATION, 'aria-label': 'What suggests, per run' }, ...items);
 }
 
-function item(run: RunInfo, suggestion: SuggestionReport): HTMLLIElement {
+function item(run: RunInfo, label: string, suggestion: SuggestionReport): HTMLLIElement {
   return h(
     'li',
-    { 'data-testid': `suggestion-${run.id}`, 'aria-label': `${runLabel(run)}: what suggests` },
-    h('div', {}, h('span', { class: 'who' }, `${cellName(run.cell)} ${clockTime(run.createdAt)}`), ` suggests: ${mixtureShares(suggestion.weights)}`),
+    { 'data-testid': `suggestion-${run.id}`, 'aria-label': `${label}: what suggests` },
+    h('div', {}, h('span', { class: 'who' }, label), ` suggests: ${mixtureShares(suggestion.weights)}`),
     h(
       'div',
       { class: 'figures' },

@@ -1,22 +1,16 @@
 /**
- * Colours from the VS Code theme. Runs take their colour from the theme's chart palette by
- * position in the selection, so the dashboard and the Models view agree. Canvas drawing
- * needs real colour values, so CSS variables are resolved through a probe element.
+ * Colours from the VS Code theme. Runs take their colour by position in the selection, so
+ * the dashboard and the Models view agree; the palette is media/common.css's
+ * --seqlab-run-N, VS Code's chart colours except in high-contrast themes, where those are
+ * too alike (two blues in High Contrast Light). Canvas drawing needs real colour values,
+ * so CSS variables are resolved through a probe element.
  */
 
-/** VS Code's chart colours, which every theme defines with enough contrast. */
-const PALETTE = [
-  '--vscode-charts-blue',
-  '--vscode-charts-orange',
-  '--vscode-charts-green',
-  '--vscode-charts-purple',
-  '--vscode-charts-red',
-  '--vscode-charts-yellow',
-];
+const PALETTE_SIZE = 6;
 
 /** For a swatch's style: the CSS variable of the index-th run colour. */
 export function runColourVar(index: number): string {
-  return `var(${PALETTE[index % PALETTE.length]}, var(--vscode-foreground))`;
+  return `var(--seqlab-run-${index % PALETTE_SIZE}, var(--vscode-foreground))`;
 }
 
 let probe: HTMLElement | undefined;
@@ -48,15 +42,27 @@ export interface ChartTheme {
   grid: string;
   font: string;
   fontSize: number;
+  /** Opacity of the raw per-batch line under its smoothed copy, and of the per-batch line itself. */
+  rawAlpha: number;
+  batchAlpha: number;
+}
+
+/** VS Code marks the theme kind with a body class: vscode-light, vscode-dark, vscode-high-contrast(-light). */
+export function isHighContrast(): boolean {
+  return document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
 }
 
 export function chartTheme(): ChartTheme {
   const style = getComputedStyle(document.body);
+  // High-contrast themes get full-strength text and lines: grey on black is what they exist to avoid.
+  const contrast = isHighContrast();
   return {
-    text: resolveColour('var(--vscode-descriptionForeground, var(--vscode-foreground))'),
-    grid: withAlpha(resolveColour('var(--vscode-foreground)'), 0.12),
+    text: resolveColour(contrast ? 'var(--vscode-foreground)' : 'var(--vscode-descriptionForeground, var(--vscode-foreground))'),
+    grid: withAlpha(resolveColour('var(--vscode-foreground)'), contrast ? 0.35 : 0.12),
     font: style.getPropertyValue('--vscode-font-family') || 'sans-serif',
     fontSize: parseFloat(style.getPropertyValue('--vscode-font-size')) || 13,
+    rawAlpha: contrast ? 0.5 : 0.25,
+    batchAlpha: contrast ? 1 : 0.6,
   };
 }
 

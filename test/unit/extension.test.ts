@@ -98,13 +98,15 @@ describe('webview messages', () => {
   it('accepts what the dashboard and the Models view send', () => {
     assert.ok(isDashboardToHost({ type: 'ready' }));
     assert.ok(isDashboardToHost({ type: 'stop', runId: 'r1' }));
+    assert.ok(isDashboardToHost({ type: 'export', format: 'csv' }));
+    assert.ok(isDashboardToHost({ type: 'export', format: 'json' }));
     assert.ok(isModelsToHost({ type: 'select', runIds: ['r1', 'r2'] }));
     assert.ok(isModelsToHost({ type: 'deleteRun', runId: 'r1' }));
     assert.ok(isDashboardState({ runIds: [] }));
   });
 
   it('refuses malformed messages', () => {
-    for (const message of [null, 'ready', [], { type: 'stop' }, { type: 'stop', runId: 7 }, { type: 'eval', code: '1' }]) {
+    for (const message of [null, 'ready', [], { type: 'stop' }, { type: 'stop', runId: 7 }, { type: 'eval', code: '1' }, { type: 'export', format: 'html' }]) {
       assert.ok(!isDashboardToHost(message), JSON.stringify(message));
     }
     for (const message of [{ type: 'select', runIds: 'r1' }, { type: 'select', runIds: [1] }, { type: 'useModel', runId: '' }, { type: 'nope' }]) {
@@ -114,12 +116,17 @@ describe('webview messages', () => {
   });
 
   it('accepts what the extension sends to the webviews', () => {
-    assert.ok(isHostToDashboard({ type: 'show', runs: [run], histories: [{ runId: 'r1', batches: [], epochs: [], samples: [] }] }));
+    const labels = { r1: 'LSTM 09:05' };
+    assert.ok(isHostToDashboard({ type: 'show', runs: [run], histories: [{ runId: 'r1', batches: [], epochs: [], samples: [] }], labels }));
+    assert.ok(!isHostToDashboard({ type: 'runs', runs: [run] }), 'runs come with their names');
+    assert.ok(!isHostToDashboard({ type: 'runs', runs: [run], labels: { r1: 7 } }));
     assert.ok(isHostToDashboard({ type: 'progress', progress: { runId: 'r1', state: 'done' } }));
-    assert.ok(isHostToModels({ type: 'update', runs: [run], activeRunId: null, selected: ['r1'], suggestionsEnabled: true }));
-    assert.ok(!isHostToModels({ type: 'update', runs: [{ id: 'r1' }], activeRunId: null, selected: [], suggestionsEnabled: true }));
+    assert.ok(isHostToModels({ type: 'update', runs: [run], labels, activeRunId: null, selected: ['r1'], suggestionsEnabled: true }));
+    assert.ok(!isHostToModels({ type: 'update', runs: [{ id: 'r1' }], labels, activeRunId: null, selected: [], suggestionsEnabled: true }));
+    assert.ok(isHostToModels({ type: 'progress', progress: { runId: 'r1', epoch: 2 } }));
+    assert.ok(!isHostToModels({ type: 'progress', progress: {} }));
     const suggestion = { weights: { network: 0.62, kn3: 0.25, cache: 0.13 }, minConfidence: 0.2, natsPerChar: null, keystrokeSavings: 0.3, wordStartOffered: 0.4, wordStartFirstWordRight: 0.5 };
-    const update = (runs: unknown[]) => ({ type: 'update', runs, activeRunId: null, selected: [], suggestionsEnabled: true });
+    const update = (runs: unknown[]) => ({ type: 'update', runs, labels, activeRunId: null, selected: [], suggestionsEnabled: true });
     assert.ok(isHostToModels(update([{ ...run, suggestion }, { ...run, id: 'r2', suggestion: null }])));
     assert.ok(!isHostToModels(update([{ ...run, suggestion: { ...suggestion, weights: { network: 1 } } }])), 'a suggestion without its shares');
   });
