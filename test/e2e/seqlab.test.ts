@@ -11,8 +11,14 @@
 // trains with the wasm backend, as from the .vsix. SEQLAB_E2E_VSIX=path/to/seqlab-*.vsix
 // runs the same flow against a packaged extension instead.
 //
+// The Models view is checked at the side bar's default width (300 px): no sideways
+// overflow, every card's Use and Delete buttons in sight. The dashboard's controls
+// (smoothing, log scale, export) are used as a person would, and the run colours are
+// checked in High Contrast Light and Dark.
+//
 // Screenshots for people (test-artifacts/): dashboard.png, models.png, ghost-text.png,
-// compare.png; on failure seqlab-failure.png and the VS Code logs.
+// compare.png, models-hc-light.png, dashboard-hc-light.png, hc-dark.png; on failure
+// seqlab-failure.png and the VS Code logs.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -88,7 +94,7 @@ async function modelRows(frame: Frame): Promise<Row[]> {
     rows.map((row) => ({
       id: row.getAttribute('data-run-id') ?? '',
       state: row.getAttribute('data-state') ?? '',
-      error: row.querySelector('td.state')?.getAttribute('title') ?? null,
+      error: row.querySelector('.state')?.getAttribute('title') ?? null,
     })),
   );
 }
@@ -116,23 +122,58 @@ async function waitForDoneRows(vscode: VSCodeSession, count: number, what: strin
 }
 
 /**
- * Drags the sash between the side bar and the editors to the right, so that the Models
- * table shows its State and figures columns in the screenshots (it scrolls sideways when
- * narrow), while the dashboard beside the editor keeps the 380 px its charts need.
- * Best effort: a screenshot detail, not something the test asserts.
+ * The Models view as a person sees it in the side bar: the page does not scroll sideways
+ * and every card's Use and Delete buttons lie fully inside the view. Returns the view's
+ * width, to say in the test's log.
  */
-async function widenSideBar(page: Page, pixels: number): Promise<void> {
-  const box = await page.locator('.part.sidebar').boundingBox();
-  if (!box) return;
-  const x = box.x + box.width;
-  const y = box.y + box.height / 2;
-  await page.mouse.move(x, y);
-  await page.mouse.down();
-  await page.mouse.move(x + pixels / 2, y, { steps: 5 });
-  await page.mouse.move(x + pixels, y, { steps: 5 });
-  await page.mouse.up();
-  // Park the pointer over the empty end of the side bar, away from tabs with hover tooltips.
-  await page.mouse.move(box.x + 20, box.y + box.height - 20);
+async function assertModelsFit(frame: Frame): Promise<number> {
+  // Runs in the page, written as a string: this project's TypeScript has no DOM types.
+  const layout = (await frame.evaluate(`(() => {
+    const page = document.scrollingElement || document.documentElement;
+    const width = page.clientWidth;
+    const outside = [...document.querySelectorAll('[data-testid^="use-"], [data-testid^="delete-"], [data-testid^="run-row-"] .figures')]
+      .filter((e) => {
+        const box = e.getBoundingClientRect();
+        return box.width === 0 || box.left < 0 || box.right > width + 0.5;
+      })
+      .map((e) => e.dataset.testid || e.className);
+    return { width, scrollWidth: page.scrollWidth, outside, buttons: document.querySelectorAll('[data-testid^="use-"]').length };
+  })()`)) as { width: number; scrollWidth: number; outside: string[]; buttons: number };
+  assert.ok(layout.scrollWidth <= layout.width, `the Models view scrolls sideways: ${layout.scrollWidth} > ${layout.width} px`);
+  assert.deepEqual(layout.outside, [], 'every Use and Delete button and figure is in sight');
+  assert.ok(layout.buttons > 0, 'the cards have their buttons');
+  return layout.width;
+}
+
+/** The side bar's width in the workbench: 300 px unless someone dragged it. */
+async function sideBarWidth(page: Page): Promise<number> {
+  return Math.round((await page.locator('.part.sidebar').boundingBox())?.width ?? 0);
+}
+
+/** Switches the colour theme in the user settings, as a person does, and waits for the workbench to take it. */
+async function setTheme(vscode: VSCodeSession, theme: string, bodyClass: string): Promise<void> {
+  await vscode.setUserSettings({ ...vscode.userSettings(), 'workbench.colorTheme': theme });
+  await waitUntil(`the ${theme} theme`, async () => (await vscode.webviewFrame(MODELS)).evaluate(`document.body.classList.contains(${JSON.stringify(bodyClass)})`), {
+    timeoutMs: 30_000,
+  });
+}
+
+/** Hues (degrees) of the swatches on the dashboard cards of these runs, from their computed colours; null for a grey. */
+async function swatchHues(frame: Frame, runIds: string[]): Promise<(number | null)[]> {
+  const selector = runIds.map((id) => `[data-testid="run-card-${id}"] .swatch`).join(', ');
+  return (await frame.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((swatch) => {
+    const [r, g, b] = (getComputedStyle(swatch).backgroundColor.match(/[\\d.]+/g) || []).map(Number).map((v) => v / 255);
+    const max = Math.max(r, g, b);
+    const d = max - Math.min(r, g, b);
+    if (d === 0) return null;
+    const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+    return (h * 60 + 360) % 360;
+  })`)) as (number | null)[];
+}
+
+function hueGap(a: number, b: number): number {
+  const d = Math.abs(a - b) % 360;
+  return Math.min(d, 360 - d);
 }
 
 /** Fails as soon as `selector` shows during the next `ms` milliseconds: an absence, watched rather than slept through. */
@@ -186,7 +227,7 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
       'the dashboard to draw loss points',
       async () => {
         dashboard = await vscode.webviewFrame(DASHBOARD);
-        const value = Number(await dashboard.locator(`[data-testid="points-${runId}"]`).textContent({ timeout: 1000 }));
+        const value = Number(await dashboard.locator(`[data-testid="run-card-${runId}"]`).getAttribute('data-points', { timeout: 1000 }));
         return value > 0 ? value : undefined;
       },
       { timeoutMs: TRAINING_MS, intervalMs: 250 },
@@ -199,9 +240,11 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     assert.ok(await dashboard.locator('[data-testid="chart-accuracy"]').isVisible(), 'the accuracy chart is shown too');
     assert.equal(await dashboard.locator('[data-testid="dashboard-empty"]').isVisible(), false, 'the empty-dashboard hint is hidden');
 
+    // No debugging figures on the card.
+    assert.doesNotMatch(await dashboard.locator(`[data-testid="run-card-${runId}"]`).innerText(), /points/);
+
     // 3. The run shows in the Models view and finishes; the dashboard card says so too.
     await vscode.runCommand('SeqLab: Focus on Models View');
-    await widenSideBar(page, 180);
     const [row] = await waitForDoneRows(vscode, 1, `the LSTM run ${runId} to be done in the Models view`);
     assert.equal(row?.id, runId, 'the Models view lists the run the dashboard shows');
     step(t, started, 'the LSTM run is done');
@@ -209,7 +252,7 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     await waitUntil('the dashboard card to say done', async () => (await dashboard.locator(`[data-testid="run-card-${runId}"]`).getAttribute('data-state')) === 'done', {
       timeoutMs: 30_000,
     });
-    const finalPoints = Number(await dashboard.locator(`[data-testid="points-${runId}"]`).textContent());
+    const finalPoints = Number(await dashboard.locator(`[data-testid="run-card-${runId}"]`).getAttribute('data-points'));
     assert.ok(finalPoints >= points, `the loss curve kept its points (${finalPoints} >= ${points})`);
     assert.match(
       (await dashboard.locator(`[data-testid="sample-${runId}"]`).textContent()) ?? '',
@@ -223,7 +266,41 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     );
     // Toasts would cover the charts in the screenshots.
     await vscode.runCommand('Notifications: Clear All Notifications');
+
+    // The chart controls: tick labels tell values apart, smoothing adds a smoothed line over
+    // the raw one, log scale switches the y axis, and each stays across a reload of the page.
+    const lossChart = dashboard.locator('[data-testid="chart-loss"]');
+    const ticks = ((await lossChart.getAttribute('data-y-ticks')) ?? '').split('|');
+    assert.ok(ticks.length >= 2 && new Set(ticks).size === ticks.length, `distinct loss ticks: ${ticks.join(' ')}`);
+    const accuracyTicks = ((await dashboard.locator('[data-testid="chart-accuracy"]').getAttribute('data-y-ticks')) ?? '').split('|');
+    assert.equal(new Set(accuracyTicks).size, accuracyTicks.length, `distinct accuracy ticks: ${accuracyTicks.join(' ')}`);
+    const lines = async () => Number(await lossChart.getAttribute('data-lines'));
+    assert.equal(await lines(), 4, 'smoothing is on by default: raw, smoothed, per epoch and validation');
+    await dashboard.locator('[data-testid="smoothing"]').fill('0');
+    await waitUntil('smoothing off to leave three lines', async () => (await lines()) === 3, { timeoutMs: 10_000 });
+    await dashboard.locator('[data-testid="smoothing"]').fill('0.8');
+    await dashboard.locator('[data-testid="log-y"]').check();
+    await waitUntil('a logarithmic loss axis', async () => (await lossChart.getAttribute('data-y-scale')) === 'logarithmic', { timeoutMs: 10_000 });
+    await dashboard.locator('[data-testid="x-mode"]').selectOption('epoch');
+    await vscode.screenshot('dashboard-controls');
+    await dashboard.locator('[data-testid="log-y"]').uncheck();
+    await dashboard.locator('[data-testid="x-mode"]').selectOption('step');
     await vscode.screenshot('dashboard');
+
+    // Export CSV: the extension asks where (VS Code's save dialog, here the simple one) and writes every shown run's points.
+    await dashboard.locator('[data-testid="export-csv"]').click();
+    const saveInput = page.locator('.quick-input-widget .quick-input-box input');
+    await saveInput.waitFor({ state: 'visible', timeout: 30_000 });
+    const csvFile = path.join(vscode.workspace, 'seqlab-metrics.csv');
+    await saveInput.fill(csvFile);
+    await page.keyboard.press('Enter');
+    const csv = await waitUntil('the exported CSV file', () => (fs.existsSync(csvFile) ? fs.readFileSync(csvFile, 'utf8') : undefined), { timeoutMs: 30_000 });
+    const csvLines = csv.trim().split(/\r?\n/);
+    assert.match(csvLines[0], /^run_id,run,cell,text,kind,step,epoch,seconds,loss,accuracy,val_loss,val_accuracy,val_perplexity$/);
+    assert.ok(csvLines.some((l) => l.startsWith(`${runId},LSTM `) && l.includes(',epoch,')), 'the export has the run\'s epochs');
+    assert.ok(csvLines.filter((l) => l.includes(',batch,')).length > 0, 'and its per-batch points');
+    step(t, started, `exported ${csvLines.length - 1} rows of metrics`);
+    await vscode.runCommand('Notifications: Clear All Notifications');
 
     const models = await vscode.webviewFrame(MODELS);
     assert.match(
@@ -237,9 +314,12 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     // What suggests for the run, beside the network alone, in lines that wrap in the narrow side bar.
     const suggests = models.locator(`[data-testid="suggestion-${runId}"]`);
     const suggestsText = await suggests.innerText();
-    assert.match(suggestsText, /LSTM \d\d:\d\d suggests: network \d+% · KN3 \d+% · cache \d+%/, 'the Models view says what suggests');
+    assert.match(suggestsText, /LSTM \d\d:\d\d(:\d\d)?( #\d+)? suggests: network \d+% · KN3 \d+% · cache \d+%/, 'the Models view says what suggests');
     assert.match(suggestsText, /[\d.]+ nats\/char \(network alone [\d.]+\) · [\d.]+% of keystrokes saved/, 'and scores it apart from the network');
     assert.ok(await suggests.evaluate((e) => e.scrollWidth <= e.clientWidth), 'the suggestion lines fit the side bar without scrolling');
+    const sideBar = await sideBarWidth(page);
+    const viewWidth = await assertModelsFit(models);
+    step(t, started, `the Models view fits the ${sideBar} px side bar (${viewWidth} px of page)`);
     await vscode.screenshot('models');
 
     // 4. The finished run gives the suggestions (activated automatically, or with Use).
@@ -307,16 +387,29 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
       compared = rows.map((r) => r.id).filter((id) => id !== runId);
       return rows.length === 4 && compared.length === 3;
     }, { timeoutMs: 30_000 });
+    // While they train, their cards show live figures, not just dashes.
+    const live = await waitUntil('a training card to show its epoch and loss', async () => {
+      const texts = await (await vscode.webviewFrame(MODELS)).locator('[data-testid^="live-"]').allInnerTexts();
+      return texts.find((text) => /^epoch \d+\/\d+ · loss [\d.]+/.test(text));
+    }, { timeoutMs: TRAINING_MS, intervalMs: 100 });
+    step(t, started, `live figures in the Models view: "${live}"`);
     const rows = await waitForDoneRows(vscode, 4, 'the three compared runs to be done', () => compared);
     step(t, started, `comparison done: ${rows.map((r) => `${r.id}=${r.state}`).join(', ')}`);
     const frame = await vscode.webviewFrame(MODELS);
-    const cells = await Promise.all(compared.map((id) => frame.locator(`[data-testid="run-row-${id}"] th`).innerText()));
+    const cells = await Promise.all(compared.map((id) => frame.locator(`[data-testid="name-${id}"]`).innerText()));
     assert.deepEqual(cells.map((c) => /^(RNN|GRU|LSTM)/.exec(c.trim())?.[1]).sort(), ['GRU', 'LSTM', 'RNN'], 'one new run per cell');
+    const names = await frame.locator('[data-testid^="name-"]').allInnerTexts();
+    assert.equal(new Set(names).size, names.length, `every run has its own name: ${names.join(', ')}`);
+    await assertModelsFit(frame);
     dashboard = await vscode.webviewFrame(DASHBOARD);
     for (const id of compared) {
-      const drawn = Number(await dashboard.locator(`[data-testid="points-${id}"]`).textContent());
+      const drawn = Number(await dashboard.locator(`[data-testid="run-card-${id}"]`).getAttribute('data-points'));
       assert.ok(drawn > 0, `the dashboard drew loss points for ${id}`);
     }
+    // The settings table, differences only: the cells differ, the rest is the same.
+    const differing = await dashboard.locator('[data-testid="settings-table"] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-setting') ?? ''));
+    assert.ok(differing.includes('cell'), `the settings that differ include the cell: ${differing.join(', ')}`);
+    assert.ok(!differing.includes('seed'), 'the same seed is left out');
     assert.match(
       await vscode.waitForNotification(/Comparison ended/),
       /RNN [\d.,]+, GRU [\d.,]+, LSTM [\d.,]+/,
@@ -325,6 +418,28 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     await vscode.runCommand('Notifications: Clear All Notifications');
     await dashboard.locator('[data-testid="chart-loss"]').scrollIntoViewIfNeeded();
     await vscode.screenshot('compare');
+
+    // 6. High contrast: the three cells keep clearly different colours, and the Models view still fits.
+    for (const [theme, bodyClass, shot] of [
+      ['Default High Contrast Light', 'vscode-high-contrast-light', 'hc-light'],
+      ['Default High Contrast', 'vscode-high-contrast', 'hc-dark'],
+    ] as const) {
+      await setTheme(vscode, theme, bodyClass);
+      await vscode.runCommand('SeqLab: Show Dashboard');
+      await vscode.runCommand('SeqLab: Focus on Models View');
+      dashboard = await vscode.webviewFrame(DASHBOARD);
+      const hues = await waitUntil(`three run colours in ${theme}`, async () => {
+        const found = await swatchHues(await vscode.webviewFrame(DASHBOARD), compared);
+        return found.length === 3 && found.every((h) => typeof h === 'number') ? (found as number[]) : undefined;
+      }, { timeoutMs: 30_000 });
+      for (let i = 0; i < hues.length; i++) {
+        for (let j = i + 1; j < hues.length; j++) {
+          assert.ok(hueGap(hues[i], hues[j]) >= 60, `${theme}: run colours ${i} and ${j} are too alike (hues ${hues.map(Math.round).join(', ')})`);
+        }
+      }
+      await assertModelsFit(await vscode.webviewFrame(MODELS));
+      await vscode.screenshot(`models-${shot}`);
+    }
     step(t, started, 'done');
   });
 });
