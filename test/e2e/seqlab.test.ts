@@ -268,7 +268,7 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     await vscode.runCommand('Notifications: Clear All Notifications');
 
     // The chart controls: tick labels tell values apart, smoothing adds a smoothed line over
-    // the raw one, log scale switches the y axis, and each stays across a reload of the page.
+    // the raw one, log scale switches the y axis, a drag zooms in and Reset zoom undoes it.
     const lossChart = dashboard.locator('[data-testid="chart-loss"]');
     const ticks = ((await lossChart.getAttribute('data-y-ticks')) ?? '').split('|');
     assert.ok(ticks.length >= 2 && new Set(ticks).size === ticks.length, `distinct loss ticks: ${ticks.join(' ')}`);
@@ -282,7 +282,19 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     await dashboard.locator('[data-testid="log-y"]').check();
     await waitUntil('a logarithmic loss axis', async () => (await lossChart.getAttribute('data-y-scale')) === 'logarithmic', { timeoutMs: 10_000 });
     await dashboard.locator('[data-testid="x-mode"]').selectOption('epoch');
+    const chartBox = await lossChart.boundingBox();
+    assert.ok(chartBox, 'the loss chart is on screen');
+    const middle = chartBox.y + chartBox.height / 2;
+    await page.mouse.move(chartBox.x + chartBox.width * 0.45, middle);
+    await page.mouse.down();
+    await page.mouse.move(chartBox.x + chartBox.width * 0.7, middle, { steps: 5 });
+    await page.mouse.move(chartBox.x + chartBox.width * 0.9, middle, { steps: 5 });
+    await page.mouse.up();
+    const resetZoom = dashboard.locator('[data-testid="reset-zoom"]');
+    await resetZoom.waitFor({ state: 'visible', timeout: 10_000 });
     await vscode.screenshot('dashboard-controls');
+    await resetZoom.click();
+    await resetZoom.waitFor({ state: 'hidden', timeout: 10_000 });
     await dashboard.locator('[data-testid="log-y"]').uncheck();
     await dashboard.locator('[data-testid="x-mode"]').selectOption('step');
     await vscode.screenshot('dashboard');
