@@ -25,7 +25,7 @@ export class ProgressReporter {
   start(info: RunStart): void {
     this.line(
       `${this.label}: ${info.trainTokens.toLocaleString('en')} training tokens, ${info.validationTokens.toLocaleString('en')} validation, ` +
-        `vocabulary ${info.vocabSize.toLocaleString('en')}, window ${info.seqLen}, ${info.params.toLocaleString('en')} parameters, backend ${info.backend}`,
+        `vocabulary ${info.vocabSize.toLocaleString('en')}, window ${info.seqLen}, ${info.params.toLocaleString('en')} parameters, backend ${info.backend} (${info.backendReason})`,
     );
   }
 

@@ -1,12 +1,16 @@
 /**
- * Chooses and initialises the TensorFlow.js backend: native `tensorflow` when the
- * optional `@tensorflow/tfjs-node` package loads, else `wasm` (its binaries ship in the
- * npm package, so it always works), else the pure-JS `cpu` backend.
+ * Starts TensorFlow.js backends: native `tensorflow` when the optional
+ * `@tensorflow/tfjs-node` package loads (from this package's node_modules or from a folder
+ * the person installed it in), `wasm` (its binaries ship in the npm package, so it always
+ * works), and the slow pure-JS `cpu`. Under `auto` training picks between them by
+ * measurement (backendChoice.ts); elsewhere `auto` takes the first that loads.
  */
 import * as fs from 'node:fs';
+import Module from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
+import { setNativePackageRequire } from './native/ops';
 import { BACKEND_NAMES, type BackendName, type BackendPreference } from '../protocol/types';
 
 export { BACKEND_NAMES };
@@ -43,15 +47,11 @@ export function activeBackend(): BackendName | undefined {
 /** Starts a backend; returns why it could not, or undefined when it runs. */
 async function tryBackend(name: BackendName): Promise<string | undefined> {
   switch (name) {
-    case 'tensorflow':
-      try {
-        // Registers the `tensorflow` backend as a side effect. Optional dependency: its
-        // install script needs a download that is not possible everywhere.
-        require('@tensorflow/tfjs-node');
-      } catch {
-        return 'needs @tensorflow/tfjs-node, which is not installed (npm install @tensorflow/tfjs-node)';
-      }
+    case 'tensorflow': {
+      const failure = loadTfjsNode();
+      if (failure) return failure;
       break;
+    }
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       wasm.setWasmPaths(wasmFolder());
@@ -64,6 +64,67 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
   if (!(await tf.setBackend(name))) return 'failed to start';
   await tf.ready();
   return tf.getBackend() === name ? undefined : 'failed to start';
+}
+
+/** A folder that holds node_modules/@tensorflow/tfjs-node, searched before this package's own. */
+let nativeFolder: string | undefined;
+
+/** Where the engine looks for tfjs-node first (the extension's setting or its storage). */
+export function setNativeFolder(folder: string | undefined): void {
+  nativeFolder = folder || undefined;
+}
+
+let tfjsNode: { folder: string } | undefined;
+
+/** The TensorFlow version the native backend runs, once tfjs-node has loaded. */
+export function nativeVersion(): string | undefined {
+  if (!tfjsNode) return undefined;
+  return (tf.findBackend('tensorflow') as unknown as { binding?: { TF_Version?: string } } | undefined)?.binding?.TF_Version;
+}
+
+/**
+ * Loads tfjs-node, which registers the `tensorflow` backend; returns why it could not.
+ * It is an optional dependency: its install script downloads TensorFlow, which is not
+ * possible everywhere.
+ */
+function loadTfjsNode(): string | undefined {
+  if (tfjsNode) return undefined;
+  // TensorFlow's C++ logging would print a line for every odd-sized LSTM batch.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const folderPackage = nativeFolder && path.join(nativeFolder, 'node_modules', '@tensorflow', 'tfjs-node');
+  const fromFolder = folderPackage && fs.existsSync(path.join(folderPackage, 'package.json'));
+  try {
+    const packageDir = fromFolder ? folderPackage : path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
+    withThisTfjs(packageDir, () => require(packageDir));
+    setNativePackageRequire((file) => withThisTfjs(packageDir, () => require(path.join(packageDir, file))));
+    tfjsNode = { folder: packageDir };
+    return undefined;
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0];
+    if (!fromFolder && /Cannot find module '@tensorflow\/tfjs-node/.test(reason)) {
+      return `needs @tensorflow/tfjs-node, which is not installed${nativeFolder ? ` (nor in ${nativeFolder})` : ''}`;
+    }
+    return `could not load @tensorflow/tfjs-node (${reason})`;
+  }
+}
+
+/**
+ * Runs `load` with every `require('@tensorflow/tfjs')` made from inside `packageDir`
+ * answered with this engine's own TF.js: a tfjs-node installed elsewhere must register its
+ * backend with the TF.js that trains, not with a second copy (the extension bundles TF.js).
+ */
+function withThisTfjs<T>(packageDir: string, load: () => T): T {
+  const loader = Module as unknown as { _load(request: string, parent: { filename?: string } | undefined, isMain: boolean): unknown };
+  const original = loader._load;
+  loader._load = function (request, parent, isMain) {
+    if (request === '@tensorflow/tfjs' && parent?.filename?.startsWith(packageDir)) return tf;
+    return original.call(this, request, parent, isMain);
+  };
+  try {
+    return load();
+  } finally {
+    loader._load = original;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from './backend';
+import { chooseTrainingBackend } from './backendChoice';
 import { CountingBaselines } from './baselines';
 import { splitStream, splitText, type Split } from './dataset';
 import { textHash } from './input';
@@ -43,6 +43,8 @@ export interface RunRequest {
 export interface RunStart {
   dir: string;
   backend: BackendName;
+  /** Why this backend: as set, the only one that loads, or measured faster. */
+  backendReason: string;
   vocabSize: number;
   params: number;
   seqLen: number;
@@ -124,6 +126,9 @@ export function runFolderName(name: string, cell: CellType, now = new Date()): s
   return `${slug}-${cell}-${stamp}`;
 }
 
+/** Beside the run folders: what `auto` measured, per model shape (backendChoice.ts). */
+const BACKEND_CHOICE_FILE = '.backend-choice.json';
+
 /** Trains one model and saves it as a run folder; returns the summary of `seqlab train`. */
 export async function trainRun(
   request: RunRequest,
@@ -132,8 +137,12 @@ export async function trainRun(
   prepared: PreparedText = prepareText(request.text, request.config, request.name),
 ): Promise<TrainSummary> {
   const { config } = request;
-  const backend = await initBackend(config.backend);
   const { tokenizer, split, ngrams, spelling, heldOut, baselines } = prepared;
+  const { backend, reason: backendReason } = await chooseTrainingBackend(
+    config.backend,
+    { ...config, vocabSize: tokenizer.vocabSize, seqLen: split.seqLen },
+    nodePath.join(request.dir ? nodePath.dirname(request.dir) : request.runsDir, BACKEND_CHOICE_FILE),
+  );
   const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
   startAtUnigram(model, split.train);
   const writer = request.dir ? await RunWriter.create(request.dir) : await RunWriter.createNew(request.runsDir, request.runName);
@@ -158,6 +167,7 @@ export async function trainRun(
     callbacks.onStart?.({
       dir: writer.dir,
       backend,
+      backendReason,
       vocabSize: tokenizer.vocabSize,
       params: record.params,
       seqLen: split.seqLen,
@@ -203,6 +213,7 @@ export async function trainRun(
       tokensPerSecond: result.tokensPerSecond,
       seconds: result.seconds,
       backend,
+      backendReason,
       modelDir: writer.dir,
       suggestion,
       baselines,

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { evaluationBatches, type Batch } from './dataset';
 import { resolveEngine, type Engine } from './fast/engine';
-import { FastNetwork } from './fast/network';
+import { makeNetwork } from './network';
 import type { LayerState } from './fast/recurrence';
 import { modelParts } from './model';
 
@@ -94,7 +94,7 @@ export async function scoreBatches(model: tf.LayersModel, batches: Batch[], with
  * continues the one before starts from the state that one ended in.
  */
 function scoreFast(model: tf.LayersModel, batches: Batch[], withTop5: boolean): StreamScore {
-  const network = new FastNetwork(modelParts(model));
+  const network = makeNetwork(modelParts(model));
   let tokens = 0;
   let lossSum = 0;
   let top1 = 0;
@@ -118,7 +118,7 @@ function scoreFast(model: tf.LayersModel, batches: Batch[], withTop5: boolean): 
  * with the state carried as validation reads (fast path).
  */
 export function targetProbabilities(model: tf.LayersModel, stream: Int32Array, seqLen: number, batch: number): Float64Array {
-  const network = new FastNetwork(modelParts(model));
+  const network = makeNetwork(modelParts(model));
   const out = new Float64Array(Math.max(stream.length - 1, 0));
   let state: LayerState[] | undefined;
   for (const b of evaluationBatches(stream, seqLen, batch)) {

@@ -12,6 +12,8 @@ import { UserError } from './errors';
 import type { TokenizerOptions } from '../protocol/types';
 
 export const UNKNOWN_TOKEN = '<unk>';
+/** The id of UNKNOWN_TOKEN in every vocabulary. */
+export const UNKNOWN_ID = 0;
 export const NEWLINE_TOKEN = '\n';
 /** Keep every word: training passes its own choice (src/core/config.ts); this is the neutral default of the primitive. */
 export const DEFAULT_TOKENIZER_OPTIONS: TokenizerOptions = Object.freeze({ maxVocab: 10000, minCount: 1, lowercase: false });
@@ -442,7 +444,7 @@ function learnPairs(spacing: Spacing, vocab: readonly string[], ids: Int32Array,
 const CONTINUATION_CONTEXT = 1000;
 
 export class Tokenizer {
-  readonly unknownId = 0;
+  readonly unknownId = UNKNOWN_ID;
   private readonly ids: Map<string, number>;
   private readonly spacing: Spacing;
   /** Ids in code-unit order of their token, built on the first `idsWithPrefix` call. */

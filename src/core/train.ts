@@ -17,9 +17,10 @@ import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../pr
 export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> &
   Partial<Pick<TrainConfig, 'tieWeights' | 'lrDecay' | 'averageDecay'>> & {
   /**
-   * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass on
-   * wasm and cpu; 'stock' runs the tf.layers layers under the gradient tape. Both train
-   * the same variables of the same model; backends without the fast kernels use 'stock'.
+   * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass (its
+   * own kernels on wasm and cpu, TensorFlow's fused ops on tensorflow); 'stock' runs the
+   * tf.layers layers under the gradient tape. Both train the same variables of the same
+   * model; backends without a fast path use 'stock'.
    */
   engine?: Engine;
 };

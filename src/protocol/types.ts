@@ -119,6 +119,8 @@ export interface TrainSummary {
   tokensPerSecond: number;
   seconds: number;
   backend: BackendName;
+  /** Why this backend: as set, the only one that loads, or measured faster (and by how much). */
+  backendReason: string;
   modelDir: string;
   /** The suggestion model fitted after training; null without a validation part to fit it on. */
   suggestion: SuggestionReport | null;

@@ -1,21 +1,22 @@
 /**
  * The fast path computes the same function as the stock tf.layers model: forward outputs
  * on random weights and inputs, gradients against TF.js' autodiff of the stock layers and
- * against finite differences, dropout included. On wasm (the tests' backend) and cpu.
+ * against finite differences, dropout included. On wasm (the tests' backend) and cpu with
+ * SeqLab's kernels, and on native TensorFlow with its own ops where tfjs-node is built.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import type { Batch } from '../../src/core/dataset';
-import { FastNetwork } from '../../src/core/fast/network';
 import { stackTrainingSteps } from '../../src/core/fast/layout';
 import { simdActive } from '../../src/core/fast/wasm/simd';
 import { buildModel, modelParts, type ModelShape } from '../../src/core/model';
+import { makeNetwork } from '../../src/core/network';
 import { Random } from '../../src/core/random';
 import { meanCrossEntropy, scoreBatches, windowLogits } from '../../src/core/scoring';
 import { CELL_TYPES, type CellType } from '../../src/protocol/types';
-import { useWasm } from './helpers';
+import { NATIVE_SKIP, useWasm } from './helpers';
 
 /** A model with its weights replaced by large random ones, so every gate matters. */
 function randomModel(shape: ModelShape, seed: number): tf.LayersModel {
@@ -45,15 +46,18 @@ function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
-/** The stock model's logits for a batch, reordered time-major like the fast path's. */
-function stockTimeMajorLogits(model: tf.LayersModel, batch: Batch): Float32Array {
-  const logits = tf.tidy(() => windowLogits(model, tf.tensor2d(batch.inputs, [batch.rows, batch.seqLen], 'int32'), false));
-  const values = logits.dataSync() as Float32Array;
-  const vocab = logits.shape[1];
-  logits.dispose();
-  const out = new Float32Array(values.length);
+/** The stock model's log-probability of every target of a batch, time-major like the networks'. */
+function stockTargetLogProbabilities(model: tf.LayersModel, batch: Batch): Float32Array {
+  const logProbabilities = tf.tidy(() => tf.logSoftmax(windowLogits(model, tf.tensor2d(batch.inputs, [batch.rows, batch.seqLen], 'int32'), false)));
+  const values = logProbabilities.dataSync() as Float32Array;
+  const vocab = logProbabilities.shape[1];
+  logProbabilities.dispose();
+  const out = new Float32Array(batch.targets.length);
   for (let r = 0; r < batch.rows; r++) {
-    for (let t = 0; t < batch.seqLen; t++) out.set(values.subarray((r * batch.seqLen + t) * vocab, (r * batch.seqLen + t + 1) * vocab), (t * batch.rows + r) * vocab);
+    for (let t = 0; t < batch.seqLen; t++) {
+      const row = r * batch.seqLen + t;
+      out[t * batch.rows + r] = values[row * vocab + batch.targets[row]];
+    }
   }
   return out;
 }
@@ -72,8 +76,15 @@ const shapeOf = (cell: CellType, overrides: Partial<ModelShape> = {}): ModelShap
   ...overrides,
 });
 
-for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`fast path on ${backend}`, () => {
+/** Every backend with a fast path, and why one is skipped here. */
+const BACKENDS = [
+  { backend: 'wasm', skip: false },
+  { backend: 'cpu', skip: false },
+  { backend: 'tensorflow', skip: NATIVE_SKIP },
+] as const;
+
+for (const { backend, skip } of BACKENDS) {
+  describe(`fast path on ${backend}`, { skip }, () => {
     before(() => initBackend(backend));
     after(useWasm);
 
@@ -82,13 +93,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
     }
 
     for (const [cell, units] of CELL_TYPES.flatMap((c) => [9, 8].map((u) => [c, u] as const))) {
-      it(`${cell}, ${units} units: forward outputs match the tf.layers model on random weights`, () => {
+      it(`${cell}, ${units} units: every target's log-probability matches the tf.layers model on random weights`, () => {
         const model = randomModel(shapeOf(cell, { units }), 1);
         const batch = randomBatch(37, 3, 6, 2);
-        const expected = stockTimeMajorLogits(model, batch);
-        const logits = new FastNetwork(modelParts(model)).timeMajorLogits(batch);
-        const difference = maxAbsDifference(logits.dataSync(), expected);
-        logits.dispose();
+        const expected = stockTargetLogProbabilities(model, batch);
+        const result = makeNetwork(modelParts(model)).targetLogProbabilities(batch);
+        const difference = maxAbsDifference(result.logProbabilities, expected);
+        tf.dispose(result.state.flat());
         model.dispose();
         assert.ok(difference < 1e-4, `max abs difference ${difference}`);
       });
@@ -101,7 +112,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
           () => meanCrossEntropy(windowLogits(model, tf.tensor2d(batch.inputs, [3, 6], 'int32'), true), batch.targets),
           variables,
         );
-        const fast = new FastNetwork(modelParts(model)).trainingStep(batch, 1);
+        const fast = makeNetwork(modelParts(model)).trainingStep(batch, 1);
         assert.ok(Math.abs(fast.lossSum / batch.targets.length - stock.value.dataSync()[0]) < 1e-5);
         for (const v of variables) {
           const difference = maxAbsDifference(fast.gradients[v.name].dataSync(), stock.grads[v.name].dataSync());
@@ -126,17 +137,18 @@ for (const backend of ['wasm', 'cpu'] as const) {
 }
 
 describe('fast path gradients against finite differences', () => {
-  before(useWasm);
+  after(useWasm);
 
   /**
    * Central differences of the training loss (dropout on, its mask fixed by the seed) for
    * every weight of a tiny model, against the hand-written backward pass.
    */
-  for (const cell of CELL_TYPES) {
-    it(`${cell}: every weight's gradient, with dropout between the layers`, () => {
-      const model = randomModel(shapeOf(cell, { vocabSize: 6, embedding: 3, units: 4, dropout: 0.3 }), 7);
+  for (const [cell, { backend, skip }] of CELL_TYPES.flatMap((c) => [BACKENDS[0], BACKENDS[2]].map((b) => [c, b] as const))) {
+    it(`${cell} on ${backend}: every weight's gradient, with dropout on the inputs and between the layers`, { skip }, async () => {
+      await initBackend(backend);
+      const model = randomModel(shapeOf(cell, { vocabSize: 6, embedding: 3, units: 4, dropout: 0.3, inputDropout: 0.2 }), 7);
       const batch = randomBatch(6, 2, 4, 8);
-      const network = new FastNetwork(modelParts(model));
+      const network = makeNetwork(modelParts(model));
       const seed = 11;
       const loss = () => {
         const step = network.trainingStep(batch, seed);
@@ -172,6 +184,7 @@ describe('fast path gradients against finite differences', () => {
 
 describe('fast path dropout', () => {
   before(useWasm);
+  after(useWasm);
 
   it('drops about `rate` of the outputs, scales the rest by 1/(1 − rate), and repeats for a seed', () => {
     const steps = Array.from({ length: 20 }, (_, t) => tf.fill([10, 50], t + 1) as tf.Tensor2D);
@@ -192,19 +205,22 @@ describe('fast path dropout', () => {
     tf.dispose([...steps, input, initial, ...[a, b, c].flatMap((s) => [s.output, s.mask!, s.gradientInputs!])]);
   });
 
-  it('applies in training only: the training loss differs from the inference loss, and varies with the seed', () => {
-    const model = randomModel(shapeOf('gru', { dropout: 0.5 }), 9);
-    const batch = randomBatch(37, 4, 6, 10);
-    const network = new FastNetwork(modelParts(model));
-    const trainingLoss = (seed: number) => {
-      const step = network.trainingStep(batch, seed);
-      tf.dispose(Object.values(step.gradients));
-      return step.lossSum;
-    };
-    const inference = network.score(batch, false).lossSum;
-    assert.equal(trainingLoss(1), trainingLoss(1));
-    assert.notEqual(trainingLoss(1), trainingLoss(2));
-    assert.notEqual(trainingLoss(1), inference);
-    model.dispose();
-  });
+  for (const { backend, skip } of [BACKENDS[0], BACKENDS[2]]) {
+    it(`applies in training only on ${backend}: the training loss differs from the inference loss, and varies with the seed`, { skip }, async () => {
+      await initBackend(backend);
+      const model = randomModel(shapeOf('gru', { dropout: 0.5 }), 9);
+      const batch = randomBatch(37, 4, 6, 10);
+      const network = makeNetwork(modelParts(model));
+      const trainingLoss = (seed: number) => {
+        const step = network.trainingStep(batch, seed);
+        tf.dispose(Object.values(step.gradients));
+        return step.lossSum;
+      };
+      const inference = network.score(batch, false).lossSum;
+      assert.equal(trainingLoss(1), trainingLoss(1));
+      assert.notEqual(trainingLoss(1), trainingLoss(2));
+      assert.notEqual(trainingLoss(1), inference);
+      model.dispose();
+    });
+  }
 });

@@ -34,6 +34,20 @@ export function useWasm(): Promise<string> {
   return initBackend('wasm');
 }
 
+/**
+ * Why the native TensorFlow backend's tests are skipped here, or false when it loads:
+ * @tensorflow/tfjs-node is an optional dependency whose addon must be built on machines
+ * without the internet (scripts/native/build-tfjs-node.sh; CI builds it).
+ */
+export const NATIVE_SKIP: string | false = (() => {
+  try {
+    require('@tensorflow/tfjs-node');
+    return false;
+  } catch {
+    return '@tensorflow/tfjs-node is not built here: scripts/native/build-tfjs-node.sh builds it';
+  }
+})();
+
 export async function makeTempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `seqlab-${prefix}-`));
 }

@@ -8,6 +8,8 @@
  * here it is one pass per variable, reading the norm from a tensor so nothing syncs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adamUpdate, sumOfSquares as nativeSumOfSquares, type AdamStep } from '../native/adam';
+import { nativeBackendActive } from '../native/ops';
 import { defineKernel } from './kernel';
 import { simdFor } from './wasm/simd';
 
@@ -27,17 +29,7 @@ const sumOfSquaresKernel = defineKernel<Record<string, never>>({
   },
 });
 
-interface AdamAttrs {
-  [key: string]: number;
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  clipNorm: number;
-  /** 1 − β₁ᵗ and 1 − β₂ᵗ: the bias corrections of step t. */
-  correction1: number;
-  correction2: number;
-}
+type AdamAttrs = AdamStep & { [key: string]: number };
 
 /** Inputs: weights, gradient, m, v, Σg² over all gradients [1]. Outputs: new weights, m, v. */
 const adamKernel = defineKernel<AdamAttrs>({
@@ -102,12 +94,16 @@ export class ClippedAdam {
       correction1: 1 - Math.pow(this.beta1, this.step),
       correction2: 1 - Math.pow(this.beta2, this.step),
     };
-    const [sumOfSquares] = sumOfSquaresKernel(Object.values(gradients), {});
+    // On native TensorFlow the same step as its own ops: the kernels would copy every weight.
+    const native = nativeBackendActive();
+    const [sumOfSquares] = native ? [nativeSumOfSquares(Object.values(gradients))] : sumOfSquaresKernel(Object.values(gradients), {});
     for (const variable of variables) {
       const gradient = gradients[variable.name];
       if (!gradient) continue;
       const moments = this.moments.get(variable.name) ?? { m: tf.zerosLike(variable), v: tf.zerosLike(variable) };
-      const [w, m, v] = adamKernel([variable, gradient, moments.m, moments.v, sumOfSquares], attrs);
+      const [w, m, v] = native
+        ? adamUpdate(variable, gradient, moments.m, moments.v, sumOfSquares as tf.Tensor1D, attrs)
+        : adamKernel([variable, gradient, moments.m, moments.v, sumOfSquares], attrs);
       variable.assign(w);
       tf.dispose([w, moments.m, moments.v]);
       this.moments.set(variable.name, { m, v });

@@ -9,13 +9,13 @@ export type Engine = 'fast' | 'stock';
 export const ENGINES: readonly Engine[] = ['fast', 'stock'];
 
 /**
- * The fast path's kernels work on the tensors' memory in place on wasm and cpu. On other
- * backends (native TensorFlow through tfjs-node) they would copy every tensor in and out,
- * and the stock ops run natively there anyway, so those keep the stock path.
+ * The fast path runs SeqLab's in-place kernels on wasm and cpu and TensorFlow's own fused
+ * ops on native TensorFlow (src/core/network.ts). Other backends (webgl, webgpu) keep the
+ * stock path.
  */
-const IN_PLACE_BACKENDS = ['wasm', 'cpu'];
+const FAST_BACKENDS = ['wasm', 'cpu', 'tensorflow'];
 
 /** The engine that will run for a request on the active backend. */
 export function resolveEngine(requested: Engine = 'fast'): Engine {
-  return requested === 'fast' && IN_PLACE_BACKENDS.includes(tf.getBackend()) ? 'fast' : 'stock';
+  return requested === 'fast' && FAST_BACKENDS.includes(tf.getBackend()) ? 'fast' : 'stock';
 }

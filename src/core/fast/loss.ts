@@ -4,12 +4,10 @@
  * on the same (logSumExp, gather, and their gradients), each a pass over [N, vocab].
  */
 import * as tf from '@tensorflow/tfjs';
+import { UNKNOWN_ID } from '../tokenizer';
 import { defineKernel, type View } from './kernel';
 import { transposeInto } from './layout';
 import { simdFor } from './wasm/simd';
-
-/** The tokenizer's id of <unk> (src/core/tokenizer.ts). */
-const UNKNOWN_ID = 0;
 
 export interface LossStats {
   /** Sum of the cross-entropy of every row, in nats. */

@@ -10,23 +10,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
+import { timeMajorTensors, variableName } from '../networkInputs';
+import { inputMaskSeed, layerMaskSeed } from '../dropoutSeeds';
 import type { ModelParts } from '../model';
 import { makeRecurrence } from './cells';
 import { crop, dropout, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
-import { lossGradient, readStats, scoreLogits, type LossStats } from './loss';
+import type { LanguageNetwork, ScoredBatch, TrainingStep } from '../network';
+import { lossGradient, readStats, scoreLogits } from './loss';
 import type { LayerState, Recurrence } from './recurrence';
-
-export interface TrainingStep extends LossStats {
-  /** Gradient of the mean loss for every trainable variable, by variable name. */
-  gradients: tf.NamedTensorMap;
-  /** Every layer's recurrent state after the batch, for a batch that continues it. Owned by the caller. */
-  state: LayerState[];
-}
-
-/** Figures of a scored batch and the state it ended in (owned by the caller). */
-export interface ScoredBatch extends LossStats {
-  state: LayerState[];
-}
 
 /** What the backward pass needs from one layer's forward pass. */
 interface LayerTape {
@@ -37,10 +28,7 @@ interface LayerTape {
   gradientInputs: tf.Tensor2D;
 }
 
-/** Mixed into the batch's seed so that the input mask is not the first layer's mask. */
-const INPUT_DROPOUT_STREAM = 0x5bd1e995;
-
-export class FastNetwork {
+export class FastNetwork implements LanguageNetwork {
   /**
    * With `tiedWeights` the output kernel is the embedding matrix transposed (Press & Wolf
    * 2017): the gradient of both uses goes to the embeddings, and the caller copies them
@@ -51,10 +39,6 @@ export class FastNetwork {
     readonly tiedWeights = false,
   ) {}
 
-  /**
-   * Loss and accuracy figures of a batch in inference mode (no dropout), starting from
-   * `initial` (every layer's state; zero when not given).
-   */
   score(batch: Batch, withTop5: boolean, initial?: LayerState[]): ScoredBatch {
     const { stats, state } = tf.tidy(() => {
       const { ids, targets } = timeMajorTensors(batch);
@@ -66,10 +50,6 @@ export class FastNetwork {
     return { ...result, state };
   }
 
-  /**
-   * Log-probability of every target of the batch (time-major, row t·rows + r), starting
-   * from `initial`; the state it ends in belongs to the caller.
-   */
   targetLogProbabilities(batch: Batch, initial?: LayerState[]): { logProbabilities: Float32Array; state: LayerState[] } {
     const { values, state } = tf.tidy(() => {
       const { ids } = timeMajorTensors(batch);
@@ -84,11 +64,6 @@ export class FastNetwork {
     return { logProbabilities, state };
   }
 
-  /** Logits [N, V] of every position in inference mode, time-major (row t·rows + r). */
-  timeMajorLogits(batch: Batch): tf.Tensor2D {
-    return tf.tidy(() => this.logits(this.inferenceRun(timeMajorTensors(batch).ids, batch.rows).top));
-  }
-
   private inferenceRun(ids: tf.Tensor1D, rows: number, initial?: LayerState[]): { top: tf.Tensor2D; state: LayerState[] } {
     let x = gatherRows(this.parts.embeddings, ids);
     const state: LayerState[] = [];
@@ -101,12 +76,6 @@ export class FastNetwork {
     return { top: x, state };
   }
 
-  /**
-   * Forward and backward pass of a training batch. `seed` drives the dropout masks.
-   * `initial` is every layer's state to start from (zero when not given); it is a constant
-   * to the backward pass, which is where truncated backpropagation through time truncates.
-   * The returned gradients and state belong to the caller.
-   */
   trainingStep(batch: Batch, seed: number, initial?: LayerState[]): TrainingStep {
     const { stats, gradients, state } = tf.tidy(() => {
       const { parts } = this;
@@ -115,7 +84,7 @@ export class FastNetwork {
       const tapes: LayerTape[] = [];
       const finalState: LayerState[] = [];
       let x = gatherRows(parts.embeddings, ids);
-      const inputMask = parts.inputDropout > 0 ? dropout(x, parts.inputDropout, (seed ^ INPUT_DROPOUT_STREAM) >>> 0) : undefined;
+      const inputMask = parts.inputDropout > 0 ? dropout(x, parts.inputDropout, inputMaskSeed(seed)) : undefined;
       if (inputMask) x = inputMask.output;
       let topWithOnes: tf.Tensor2D | undefined;
       for (let l = 0; l < layers; l++) {
@@ -125,7 +94,7 @@ export class FastNetwork {
         finalState.push(run.state);
         const stacked = stackTrainingSteps(x, run.outputs, start[0], {
           rate: parts.dropout[l],
-          seed: (seed + l * 0x9e3779b9) >>> 0,
+          seed: layerMaskSeed(seed, l),
           withOnes: l === layers - 1,
         });
         tapes.push({ recurrence, input: x, saved: run.saved, mask: stacked.mask, gradientInputs: stacked.gradientInputs! });
@@ -136,8 +105,8 @@ export class FastNetwork {
       // dL/dlogitsᵀ·[h ones] is the output kernel's gradient transposed, and the bias's in the last column.
       const outputProduct: tf.Tensor2D = tf.matMul(dLogitsTransposed, topWithOnes!);
       const grads: tf.NamedTensorMap = {
-        [nameOf(parts.outputKernel)]: transpose(crop(outputProduct, 0, 0, parts.vocabSize, parts.units)),
-        [nameOf(parts.outputBias)]: tf.reshape(crop(outputProduct, 0, parts.units, parts.vocabSize, 1), [-1]),
+        [variableName(parts.outputKernel)]: transpose(crop(outputProduct, 0, 0, parts.vocabSize, parts.units)),
+        [variableName(parts.outputBias)]: tf.reshape(crop(outputProduct, 0, parts.units, parts.vocabSize, 1), [-1]),
       };
       let dOut: tf.Tensor2D = tf.matMul(dLogits, transpose(parts.outputKernel));
       for (let l = layers - 1; l >= 0; l--) {
@@ -148,9 +117,9 @@ export class FastNetwork {
         // [input; h₋₁…; ones]ᵀ·dZ: the kernel's, the recurrent kernel's and the bias's gradients.
         const product: tf.Tensor2D = tf.matMul(tape.gradientInputs, dZ);
         const inputSize = tape.input.shape[1];
-        grads[nameOf(weights.kernel)] = crop(product, 0, 0, inputSize, product.shape[1]);
-        grads[nameOf(weights.recurrentKernel)] = tape.recurrence.recurrentGradient(product, inputSize, tape.saved);
-        grads[nameOf(weights.bias)] = lastRow(product);
+        grads[variableName(weights.kernel)] = crop(product, 0, 0, inputSize, product.shape[1]);
+        grads[variableName(weights.recurrentKernel)] = tape.recurrence.recurrentGradient(product, inputSize, tape.saved);
+        grads[variableName(weights.bias)] = lastRow(product);
         dOut = tf.matMul(dZ, transpose(weights.kernel));
       }
       if (inputMask) dOut = tf.mul(dOut, inputMask.mask);
@@ -159,14 +128,19 @@ export class FastNetwork {
         // One matrix serves as both: its gradient is the sum of both uses. The output
         // kernel [units, V] is its transpose, so its gradient is the product's block as it is.
         embeddingGradient = tf.add(embeddingGradient, crop(outputProduct, 0, 0, parts.vocabSize, parts.units));
-        delete grads[nameOf(parts.outputKernel)];
+        delete grads[variableName(parts.outputKernel)];
       }
-      grads[nameOf(parts.embeddings)] = embeddingGradient;
+      grads[variableName(parts.embeddings)] = embeddingGradient;
       return { stats, gradients: grads, state: finalState };
     });
     const result = readStats(stats);
     stats.dispose();
     return { ...result, gradients, state };
+  }
+
+  tieOutputKernel(): void {
+    if (!this.tiedWeights) return;
+    tf.tidy(() => (this.parts.outputKernel as tf.Variable).assign(transpose(this.parts.embeddings)));
   }
 
   /** A layer's recurrence, made per batch: the forms of the weights it prepares (splits, transposes) change with every update. */
@@ -188,17 +162,3 @@ export class FastNetwork {
 function lastRow(matrix: tf.Tensor2D): tf.Tensor1D {
   return tf.reshape(crop(matrix, matrix.shape[0] - 1, 0, 1, matrix.shape[1]), [-1]);
 }
-
-/** ModelParts holds the model's live variables; gradients are keyed by their names. */
-function nameOf(weight: tf.Tensor): string {
-  if (!(weight instanceof tf.Variable)) throw new Error('The fast path needs the model\'s variables, not copies.');
-  return weight.name;
-}
-
-function timeMajorTensors(batch: Batch): { ids: tf.Tensor1D; targets: tf.Tensor1D } {
-  return {
-    ids: tf.tensor1d(toTimeMajor(batch.inputs, batch.rows, batch.seqLen), 'int32'),
-    targets: tf.tensor1d(toTimeMajor(batch.targets, batch.rows, batch.seqLen), 'int32'),
-  };
-}
-

@@ -5,9 +5,7 @@ import { modelParts } from '../model';
 import { Random } from '../random';
 import type { StepResult, Trainer } from '../train';
 import { ClippedAdam } from './adam';
-import { transpose } from './layout';
-import { FastNetwork } from './network';
-import type { LayerState } from './recurrence';
+import { makeNetwork, type LanguageNetwork, type LayerState } from '../network';
 
 export interface TrainerSettings {
   learningRate: number;
@@ -21,7 +19,7 @@ const DROPOUT_STREAM = 0x2545f491;
 
 export class FastTrainer implements Trainer {
   readonly engine = 'fast';
-  private readonly network: FastNetwork;
+  private readonly network: LanguageNetwork;
   private readonly optimizer: ClippedAdam;
   /** Seeds of the dropout masks: a fresh mask every batch, the same ones for the same seed. */
   private readonly dropoutSeeds: Random;
@@ -33,9 +31,9 @@ export class FastTrainer implements Trainer {
     readonly variables: tf.Variable[],
     settings: TrainerSettings,
   ) {
-    this.network = new FastNetwork(modelParts(model), settings.tieWeights);
+    this.network = makeNetwork(modelParts(model), settings.tieWeights);
     this.optimizer = new ClippedAdam({ ...settings });
-    this.tieOutputKernel();
+    this.network.tieOutputKernel();
     this.dropoutSeeds = new Random((settings.seed ^ DROPOUT_STREAM) >>> 0);
   }
 
@@ -44,7 +42,7 @@ export class FastTrainer implements Trainer {
     const { lossSum, top1, gradients, state } = this.network.trainingStep(batch, seed, batch.continues ? this.carried : undefined);
     this.optimizer.apply(this.variables, gradients);
     for (const gradient of Object.values(gradients)) gradient.dispose();
-    this.tieOutputKernel();
+    this.network.tieOutputKernel();
     tf.dispose(this.carried?.flat());
     this.carried = state;
     return { loss: lossSum / batch.targets.length, correct: top1 };
@@ -52,13 +50,6 @@ export class FastTrainer implements Trainer {
 
   scaleLearningRate(factor: number): void {
     this.optimizer.learningRate *= factor;
-  }
-
-  /** With tied weights the output kernel follows the embeddings it is the transpose of. */
-  private tieOutputKernel(): void {
-    if (!this.network.tiedWeights) return;
-    const { embeddings, outputKernel } = this.network.parts;
-    tf.tidy(() => (outputKernel as tf.Variable).assign(transpose(embeddings)));
   }
 
   dispose(): void {
