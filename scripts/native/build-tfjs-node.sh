@@ -60,7 +60,13 @@ ln -s "$TF_DIR/include" "$PACKAGE/deps/include"
 NODE_PREFIX="$(dirname "$(dirname "$(node -p process.execPath)")")"
 [[ -f "$NODE_PREFIX/include/node/node_api.h" ]] || { log "no Node headers under $NODE_PREFIX/include/node" >&2; exit 1; }
 PRE_GYP="$(cd "$PACKAGE" && node -p "require.resolve('@mapbox/node-pre-gyp/bin/node-pre-gyp')")"
-(cd "$PACKAGE" && npm_config_nodedir="$NODE_PREFIX" node "$PRE_GYP" install --build-from-source >/dev/null)
+BUILD_LOG="$(mktemp)"
+if ! (cd "$PACKAGE" && npm_config_nodedir="$NODE_PREFIX" node "$PRE_GYP" install --build-from-source) >"$BUILD_LOG" 2>&1; then
+  tail -30 "$BUILD_LOG" >&2
+  log "building the addon failed (log above)" >&2
+  exit 1
+fi
+rm -f "$BUILD_LOG"
 
 loads || { log "the addon built but does not load" >&2; exit 1; }
 log "built tfjs-node $(cd "$PACKAGE" && node -p "require('./package.json').version") against TensorFlow $("$VENV/bin/python" -c 'import tensorflow; print(tensorflow.__version__)' 2>/dev/null | tail -1) in $((SECONDS - start)) s"

@@ -1,7 +1,8 @@
-/** `seqlab bench [--json] [--quick] [--quality] [--backend B]`. */
+/** `seqlab bench [--json] [--quick] [--quality | --backends [--python PY]] [--backend B]`. */
 import type { ParsedArgs } from '../cli/args';
 import type { CommandIO } from '../cli/commands';
 import { resolveTrainConfig } from '../core/config';
+import { formatBackendsReport, runBackendsBench } from './backends';
 import { runQualityBench } from './heldout';
 import { runBench } from './index';
 import { formatQualityReport } from './qualityReport';
@@ -17,6 +18,12 @@ export async function benchCommand(args: ParsedArgs, io: CommandIO): Promise<voi
   if (args.flags.quality) {
     const report = await runQualityBench(options);
     io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatQualityReport(report)) + '\n');
+    return;
+  }
+  if (args.flags.backends) {
+    const python = typeof args.flags.python === 'string' ? args.flags.python : undefined;
+    const report = await runBackendsBench({ ...options, python });
+    io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatBackendsReport(report)) + '\n');
     return;
   }
   const report = await runBench(options);

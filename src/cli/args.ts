@@ -51,6 +51,8 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   temperature: 'number',
   quick: 'boolean',
   quality: 'boolean',
+  backends: 'boolean',
+  python: 'string',
   help: 'boolean',
 };
 
@@ -151,6 +153,8 @@ Usage:
   seqlab demo [--json]
   seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
   seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)
+  seqlab bench --backends [--python PY] [--quick] [--json]
+                                                  (fast path per backend vs Keras and PyTorch, ms per step)
 
 Training options (defaults in brackets):
   --cell rnn|gru|lstm [lstm]   --epochs N [20]        --units N [128]      --layers N [1]

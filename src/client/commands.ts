@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { hasModel, isActiveState, runLabel } from '../protocol/format';
 import { Methods, type RunInfo } from '../protocol/lsp';
 import { reportError, UserFacingError } from './errors';
+import { installNativeTensorflow } from './nativeInstall';
 import { pickRun } from './pickers';
 import type { Services } from './services';
 import { compareModels, trainModel } from './training';
@@ -24,6 +25,7 @@ const COMMANDS = {
   'seqlab.generateText': generateText,
   'seqlab.exportModel': exportModel,
   'seqlab.deleteRun': deleteRun,
+  'seqlab.installNativeTensorflow': installNativeTensorflow,
   'seqlab.restartEngine': restartEngine,
   'seqlab.showLog': (s) => s.log.show(),
 } satisfies Record<string, Handler>;

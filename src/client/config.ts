@@ -107,6 +107,11 @@ export class Config implements vscode.Disposable {
     return value > 0 ? value : Math.max(1, os.availableParallelism());
   }
 
+  /** The folder the person set for native TensorFlow (seqlab.nativeTensorflow.folder); undefined: the default. */
+  get nativeFolder(): string | undefined {
+    return this.read<string>('nativeTensorflow.folder', (v) => typeof v === 'string', 'a folder path') || undefined;
+  }
+
   /** What the engine is told at start and after every change. */
   engineSettings(): EngineSettings {
     const { enabled, maxWords, minConfidence } = this.suggestions;

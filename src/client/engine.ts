@@ -42,6 +42,11 @@ interface Requests {
   [Methods.deleteRun]: [{ runId: string }, null];
 }
 
+/** Where "Install Native TensorFlow" installs @tensorflow/tfjs-node: the extension's storage. */
+export function defaultNativeFolder(context: vscode.ExtensionContext): string {
+  return path.join(context.globalStorageUri.fsPath, 'native');
+}
+
 /** The language client's own default: restarts allowed within 3 minutes before giving up. */
 const MAX_RESTARTS = 4;
 
@@ -74,6 +79,7 @@ export class Engine implements vscode.Disposable {
       initializationOptions: (): EngineInitOptions => ({
         runsDir: this.runsDir,
         settings: this.config.engineSettings(),
+        nativeFolder: this.nativeFolder,
       }),
       outputChannel: log,
       // People see our one-sentence messages; the client's own go to the log only.
@@ -100,6 +106,11 @@ export class Engine implements vscode.Disposable {
   /** Where run folders live: the extension's global storage, so they outlive any workspace. */
   get runsDir(): string {
     return path.join(this.context.globalStorageUri.fsPath, 'runs');
+  }
+
+  /** Where the engine looks for native TensorFlow: the setting, else where the install command puts it. */
+  get nativeFolder(): string {
+    return this.config.nativeFolder ?? defaultNativeFolder(this.context);
   }
 
   async start(): Promise<void> {

@@ -66,13 +66,12 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
   return tf.getBackend() === name ? undefined : 'failed to start';
 }
 
-/** A folder that holds node_modules/@tensorflow/tfjs-node, searched before this package's own. */
-let nativeFolder: string | undefined;
-
-/** Where the engine looks for tfjs-node first (the extension's setting or its storage). */
-export function setNativeFolder(folder: string | undefined): void {
-  nativeFolder = folder || undefined;
-}
+/**
+ * The environment variable naming a folder that holds node_modules/@tensorflow/tfjs-node,
+ * searched before this package's own: the extension sets it from its setting (or its
+ * storage), and it reaches the training workers with the rest of the environment.
+ */
+export const NATIVE_FOLDER_VARIABLE = 'SEQLAB_NATIVE_FOLDER';
 
 let tfjsNode: { folder: string } | undefined;
 
@@ -91,6 +90,7 @@ function loadTfjsNode(): string | undefined {
   if (tfjsNode) return undefined;
   // TensorFlow's C++ logging would print a line for every odd-sized LSTM batch.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const nativeFolder = process.env[NATIVE_FOLDER_VARIABLE] || undefined;
   const folderPackage = nativeFolder && path.join(nativeFolder, 'node_modules', '@tensorflow', 'tfjs-node');
   const fromFolder = folderPackage && fs.existsSync(path.join(folderPackage, 'package.json'));
   try {

@@ -154,6 +154,7 @@ export async function trainRun(
     config,
     corpus: { sha256: textHash(request.text), tokens: split.train.length + split.validation.length, sources: request.sources },
     backend,
+    backendReason,
     versions: { seqlab: SEQLAB_VERSION, tfjs: tf.version.tfjs },
     vocabSize: tokenizer.vocabSize,
     params: countParams(model),

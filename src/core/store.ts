@@ -52,6 +52,8 @@ export interface RunRecord {
   config: TrainConfig;
   corpus: { sha256: string; tokens: number; sources: string[] };
   backend: BackendName;
+  /** Why that backend (backendChoice.ts); absent in runs from before it was recorded. */
+  backendReason?: string;
   versions: { seqlab: string; tfjs: string };
   vocabSize: number;
   params: number;

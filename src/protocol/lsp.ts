@@ -11,6 +11,8 @@ export interface EngineInitOptions {
   /** Folder where run folders live (the extension's global storage), so runs survive reloads. */
   runsDir: string;
   settings: EngineSettings;
+  /** A folder holding node_modules/@tensorflow/tfjs-node, for the native backend; none: only the engine's own. */
+  nativeFolder?: string;
 }
 
 /** The settings the engine needs; the client sends them again on every change. */

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { initBackend } from '../core/backend';
+import { initBackend, NATIVE_FOLDER_VARIABLE } from '../core/backend';
 import { UserError } from '../core/errors';
 import type {
   EngineInitOptions,
@@ -59,8 +59,11 @@ export class Engine {
   }
 
   static async start(options: EngineInitOptions, notify: EngineNotifications, log: Log): Promise<Engine> {
-    // Suggestions run on this thread; training workers choose their backend themselves.
-    const backend = await initBackend('auto').catch((error: Error) => {
+    // Training workers load native TensorFlow from here too (they read the environment).
+    if (options.nativeFolder) process.env[NATIVE_FOLDER_VARIABLE] = options.nativeFolder;
+    // Suggestions run on this thread, a batch of one per keystroke: there wasm's in-place
+    // kernels beat native TensorFlow's per-op cost. Training workers choose their own backend.
+    const backend = await initBackend('wasm').catch(() => initBackend('auto')).catch((error: Error) => {
       log.error(`No TensorFlow.js backend for suggestions: ${error.message}`);
       return undefined;
     });

@@ -19,7 +19,8 @@ export function parseInitOptions(value: unknown): EngineInitOptions {
   if (typeof options.runsDir !== 'string' || options.runsDir === '') {
     throw new UserError('The SeqLab engine was started without a folder for runs (initializationOptions.runsDir).');
   }
-  return { runsDir: options.runsDir, settings: parseSettings(options.settings) };
+  const nativeFolder = typeof options.nativeFolder === 'string' && options.nativeFolder !== '' ? options.nativeFolder : undefined;
+  return { runsDir: options.runsDir, settings: parseSettings(options.settings), nativeFolder };
 }
 
 export function parseSettings(value: unknown): EngineSettings {

@@ -7,8 +7,9 @@
 // three new runs finish.
 //
 // The extension is the repository folder itself (linked into the extensions dir), run
-// from the dist/ bundles that `npm run test:e2e` builds just before; the engine then
-// trains with the wasm backend, as from the .vsix. SEQLAB_E2E_VSIX=path/to/seqlab-*.vsix
+// from the dist/ bundles that `npm run test:e2e` builds just before. Where tfjs-node is
+// built (CI builds it), the setting points the engine at it and the first run must have
+// timed both backends; otherwise it trains on wasm. SEQLAB_E2E_VSIX=path/to/seqlab-*.vsix
 // runs the same flow against a packaged extension instead.
 //
 // The Models view is checked at the side bar's default width (300 px): no sideways
@@ -37,7 +38,15 @@ function mobyDick(): string {
 }
 
 const EPOCHS = 3;
+/**
+ * Native TensorFlow, where scripts/native/build-tfjs-node.sh built it (CI does): the engine
+ * loads tfjs-node from the folder the setting names, as it would from the extension's
+ * storage after "Install Native TensorFlow", and training measures it against wasm.
+ */
+const NATIVE_BUILT = fs.existsSync(path.join(REPO_ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'lib'));
+
 const SETTINGS = {
+  ...(NATIVE_BUILT ? { 'seqlab.nativeTensorflow.folder': REPO_ROOT } : {}),
   // Small and quick: the size comes from the Tiny preset picked below.
   'seqlab.model.epochs': EPOCHS,
   // Tiny models are never confident; suggest whatever they think most likely.
@@ -248,6 +257,14 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     const [row] = await waitForDoneRows(vscode, 1, `the LSTM run ${runId} to be done in the Models view`);
     assert.equal(row?.id, runId, 'the Models view lists the run the dashboard shows');
     step(t, started, 'the LSTM run is done');
+    const record = JSON.parse(fs.readFileSync(path.join(vscode.userDataDir, 'User', 'globalStorage', 'seqlab.seqlab', 'runs', runId, 'config.json'), 'utf8'));
+    if (NATIVE_BUILT) {
+      // Under `auto` both backends loaded in the extension's engine and were timed on this model.
+      assert.match(record.backendReason, /faster than (wasm|tensorflow) on this model/, `backend ${record.backend}: ${record.backendReason}`);
+    } else {
+      assert.equal(record.backend, 'wasm');
+    }
+    step(t, started, `trained on ${record.backend}: ${record.backendReason}`);
     dashboard = await vscode.webviewFrame(DASHBOARD);
     await waitUntil('the dashboard card to say done', async () => (await dashboard.locator(`[data-testid="run-card-${runId}"]`).getAttribute('data-state')) === 'done', {
       timeoutMs: 30_000,
