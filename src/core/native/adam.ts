@@ -4,6 +4,7 @@
  * Same formula, same order of operations up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
+import { add, div, mul, sqrt, square, sub } from './ops';
 
 export interface AdamStep {
   learningRate: number;
@@ -18,19 +19,19 @@ export interface AdamStep {
 
 /** Σ g² over every gradient, [1]. */
 export function sumOfSquares(gradients: tf.Tensor[]): tf.Tensor1D {
-  return tf.tidy(() => tf.reshape(tf.addN(gradients.map((g) => tf.sum(tf.square(g)))), [1]));
+  return tf.tidy(() => tf.reshape(tf.addN(gradients.map((g) => tf.sum(square(g)))), [1]));
 }
 
 /** New weights and moments of one variable: [w, m, v]. */
 export function adamUpdate(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, squares: tf.Tensor1D, step: AdamStep): tf.Tensor[] {
   return tf.tidy(() => {
-    const norm = tf.sqrt(squares);
-    const scale = tf.div(step.clipNorm, tf.maximum(norm, step.clipNorm));
-    const clipped = tf.mul(g, scale);
-    const mNew = tf.add(tf.mul(m, step.beta1), tf.mul(clipped, 1 - step.beta1));
-    const vNew = tf.add(tf.mul(v, step.beta2), tf.mul(tf.square(clipped), 1 - step.beta2));
-    const denominator = tf.add(tf.mul(tf.sqrt(vNew), 1 / Math.sqrt(step.correction2)), step.epsilon);
-    const wNew = tf.sub(w, tf.div(tf.mul(mNew, step.learningRate / step.correction1), denominator));
+    const scalar = (value: number) => tf.scalar(value);
+    const scale = div(scalar(step.clipNorm), tf.maximum(sqrt(squares), step.clipNorm));
+    const clipped = mul(g, scale);
+    const mNew = add(mul(m, scalar(step.beta1)), mul(clipped, scalar(1 - step.beta1)));
+    const vNew = add(mul(v, scalar(step.beta2)), mul(square(clipped), scalar(1 - step.beta2)));
+    const denominator = add(mul(sqrt(vNew), scalar(1 / Math.sqrt(step.correction2))), scalar(step.epsilon));
+    const wNew = sub(w, div(mul(mNew, scalar(step.learningRate / step.correction1)), denominator));
     return [wNew, mNew, vNew];
   });
 }

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CellType } from '../../protocol/types';
 import type { LayerState } from '../fast/recurrence';
 import type { RecurrentWeights } from '../model';
-import { FLOAT, int64, matMul, runOp } from './ops';
+import { add, FLOAT, int64, matMul, runOp, tanh, unstack } from './ops';
 
 
 export interface NativeRun {
@@ -59,10 +59,9 @@ function gateBlocks(x: tf.Tensor, gates: number): tf.Tensor[] {
   return tf.split(x, gates, x.rank - 1);
 }
 
-/** The step `step` rows of a time-major [N, U] matrix. */
-function stepRows(x: tf.Tensor2D, steps: number, step: number): tf.Tensor2D {
-  const batch = x.shape[0] / steps;
-  return tf.slice(x, [step * batch, 0], [batch, x.shape[1]]);
+/** The rows of every step of a time-major [N, U] matrix, [B, U] each, in one op. */
+function stepRows(x: tf.Tensor2D, steps: number): tf.Tensor2D[] {
+  return unstack(tf.reshape(x, [steps, x.shape[0] / steps, x.shape[1]]), steps) as tf.Tensor2D[];
 }
 
 /** Stacks per-step [B, U] matrices into time-major [N, U]. */
@@ -98,10 +97,11 @@ class NativeRnn implements NativeCell {
   forward(input: tf.Tensor2D, steps: number, [h0]: LayerState): NativeRun {
     const { kernel, recurrentKernel, bias } = this.weights;
     const projection = tf.add(matMul(input, kernel), bias) as tf.Tensor2D;
+    const projections = stepRows(projection, steps);
     const hs: tf.Tensor2D[] = [];
     let h = h0;
     for (let t = 0; t < steps; t++) {
-      h = tf.tanh(tf.add(stepRows(projection, steps, t), matMul(h, recurrentKernel))) as tf.Tensor2D;
+      h = tanh(add(projections[t], matMul(h, recurrentKernel))) as tf.Tensor2D;
       hs.push(h);
     }
     const outputs = stackSteps(hs);
@@ -113,10 +113,10 @@ class NativeRnn implements NativeCell {
     const { kernel, recurrentKernel } = this.weights;
     const recurrentTransposed = tf.transpose(recurrentKernel);
     const dZ: tf.Tensor2D[] = new Array(steps);
+    const dhs = stepRows(outputGradient, steps);
     let carried: tf.Tensor2D | undefined;
     for (let t = steps - 1; t >= 0; t--) {
-      const dh = stepRows(outputGradient, steps, t);
-      const total = (carried ? tf.add(dh, carried) : dh) as tf.Tensor2D;
+      const total = carried ? add(dhs[t], carried) : dhs[t];
       // d tanh(z) = (1 − h²)·dh, as TensorFlow's TanhGrad computes it from the output.
       dZ[t] = runOp('TanhGrad', [hs[t], total], FLOAT, 1)[0] as tf.Tensor2D;
       if (t > 0) carried = matMul(dZ[t], recurrentTransposed);
@@ -161,9 +161,10 @@ class NativeGru implements NativeCell {
     const xs: tf.Tensor2D[] = [];
     const gates: tf.Tensor2D[][] = [];
     const hs: tf.Tensor2D[] = [];
+    const inputs = stepRows(input, steps);
     let h = h0;
     for (let t = 0; t < steps; t++) {
-      const x = stepRows(input, steps, t);
+      const x = inputs[t];
       const [r, u, c, hNew] = runOp('GRUBlockCell', [x, h, this.wRu, this.wC, this.bRu, this.bC], FLOAT, 4) as tf.Tensor2D[];
       xs.push(x);
       gates.push([r, u, c]);
@@ -187,10 +188,10 @@ class NativeGru implements NativeCell {
     const dX: tf.Tensor2D[] = new Array(steps);
     const dRu: tf.Tensor2D[] = new Array(steps);
     const dC: tf.Tensor2D[] = new Array(steps);
+    const dhs = stepRows(outputGradient, steps);
     let carried: tf.Tensor2D | undefined;
     for (let t = steps - 1; t >= 0; t--) {
-      const dh = stepRows(outputGradient, steps, t);
-      const total = (carried ? tf.add(dh, carried) : dh) as tf.Tensor2D;
+      const total = carried ? add(dhs[t], carried) : dhs[t];
       const [r, u, c] = gates[t];
       const hPrevious = t > 0 ? hs[t - 1] : h0;
       const [dx, dhPrevious, dcBar, druBar] = runOp('GRUBlockCellGrad', [xs[t], hPrevious, this.wRu, this.wC, this.bRu, this.bC, r, u, c, total], FLOAT, 4) as tf.Tensor2D[];
@@ -264,15 +265,15 @@ class NativeLstm implements NativeCell {
     const [batch, units] = h0.shape;
     const inputSize = x.shape[2];
     const p = this.noPeephole;
-    const [i, cs, f, o, ci, co, h] = forward.map((sequence) => tf.unstack(sequence));
-    const xs = tf.unstack(x);
-    const dhs = tf.unstack(tf.reshape(outputGradient, [steps, batch, units]));
+    const [i, cs, f, o, ci, co, h] = forward.map((sequence) => unstack(sequence, steps));
+    const xs = unstack(x, steps);
+    const dhs = stepRows(outputGradient, steps);
     const recurrentRowsTransposed = tf.transpose(tf.slice(this.w, [inputSize, 0], [units, 4 * units]));
     const dGates: tf.Tensor[] = new Array(steps);
     let dhCarried: tf.Tensor | undefined;
     let dcsCarried: tf.Tensor = tf.zeros([batch, units]);
     for (let t = steps - 1; t >= 0; t--) {
-      const dh = dhCarried ? tf.add(dhs[t], dhCarried) : dhs[t];
+      const dh = dhCarried ? add(dhs[t], dhCarried) : dhs[t];
       const csPrevious = t > 0 ? cs[t - 1] : c0;
       const hPrevious = t > 0 ? h[t - 1] : h0;
       const [dcsPrevious, dicfo] = runOp('LSTMBlockCellGrad', [xs[t], csPrevious, hPrevious, this.w, p, p, p, this.b, i[t], cs[t], f[t], o[t], ci[t], co[t], dcsCarried, dh], { use_peephole: false, ...FLOAT }, 5);

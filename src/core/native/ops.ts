@@ -100,3 +100,21 @@ function requireFromNativePackage(path: string): unknown {
 export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor2D {
   return runOp('MatMul', [a, b], { ...FLOAT, transpose_a: transposeA, transpose_b: transposeB }, 1)[0] as tf.Tensor2D;
 }
+
+/*
+ * The few elementwise and layout ops the per-step loops and the optimizer run hundreds of
+ * times a batch, called by name: TF.js' own ops add ~50 µs of dispatch each on this
+ * backend, which at these sizes is more than the work.
+ */
+export const add = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => runOp('AddV2', [a, b], FLOAT, 1)[0];
+export const sub = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => runOp('Sub', [a, b], FLOAT, 1)[0];
+export const mul = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => runOp('Mul', [a, b], FLOAT, 1)[0];
+export const div = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => runOp('RealDiv', [a, b], FLOAT, 1)[0];
+export const tanh = (x: tf.Tensor): tf.Tensor => runOp('Tanh', [x], FLOAT, 1)[0];
+export const sqrt = (x: tf.Tensor): tf.Tensor => runOp('Sqrt', [x], FLOAT, 1)[0];
+export const square = (x: tf.Tensor): tf.Tensor => runOp('Square', [x], FLOAT, 1)[0];
+
+/** The `count` slices of `x` along its first axis. */
+export function unstack(x: tf.Tensor, count: number): tf.Tensor[] {
+  return runOp('Unpack', [x], { ...FLOAT, num: { int: count }, axis: { int: 0 } }, count);
+}
