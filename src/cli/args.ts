@@ -3,6 +3,7 @@
  * value is checked before any work starts, so a typo costs one sentence, not a run.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_TRAIN_CONFIG } from '../core/config';
 import { UserError } from '../core/errors';
 import { CELL_TYPES, type CellType, type TrainConfig } from '../protocol/types';
 
@@ -143,6 +144,9 @@ export function parseCells(value: string | number | boolean | undefined): CellTy
   return [...new Set(cells)] as CellType[];
 }
 
+/** The defaults the usage text shows, from the one place they are set. */
+const D = DEFAULT_TRAIN_CONFIG;
+
 export const USAGE = `seqlab — train and compare RNN, GRU and LSTM word-level language models on your text
 
 Usage:
@@ -157,11 +161,13 @@ Usage:
                                                   (fast path per backend vs Keras and PyTorch, ms per step)
 
 Training options (defaults in brackets):
-  --cell rnn|gru|lstm [lstm]   --epochs N [20]        --units N [128]      --layers N [1]
-  --embedding N [64]           --seq-len N [32]       --batch N [32]       --lr X [0.003]
-  --dropout X [0.1]            --clip-norm X [5]      --val-split F [0.1]  --patience N [3]
-  --seed N [42]                --max-vocab N [10000]  --min-count N [1]    --lowercase
-  --backend auto|tensorflow|wasm|cpu [auto]
+  --cell rnn|gru|lstm [${D.cell}]   --epochs N [${D.epochs}]        --units N [${D.units}]      --layers N [${D.layers}]
+  --embedding N [${D.embedding}]          --seq-len N [${D.seqLen}]       --batch N [${D.batch}]        --lr X [${D.learningRate}]
+  --dropout X [${D.dropout}]            --input-dropout X [${D.inputDropout}]  --clip-norm X [${D.clipNorm}]    --patience N [${D.patience}]
+  --lr-decay X [${D.lrDecay}]           --average-decay X [${D.averageDecay}]  --val-split F [${D.valSplit}]
+  --tie-weights | --no-tie-weights [${D.tieWeights ? 'tied' : 'untied'} when embedding = units]
+  --seed N [${D.seed}]                --max-vocab N [${D.maxVocab}]  --min-count N [${D.minCount}]    --lowercase
+  --backend auto|tensorflow|wasm|cpu [${D.backend}: the faster of tensorflow and wasm, measured per model]
 
 Runs are saved under --out [runs], one folder per run. Ctrl+C stops training and keeps the
 best epoch so far.`;

@@ -26,7 +26,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   maxVocab: 10000, //       covers ~95% of running words of a typical English novel
   minCount: 2, //           words seen once become <unk>, so the model learns how often new words come
   lowercase: false, //      suggestions should come out with the person's capitalisation
-  backend: 'auto', //       tensorflow (native) → wasm → cpu
+  backend: 'auto', //       the faster of tensorflow (native) and wasm, measured per model (backendChoice.ts)
 };
 
 export type ModelSize = Pick<TrainConfig, 'embedding' | 'units' | 'layers'>;
