@@ -7,7 +7,7 @@
 #
 # Usage: scripts/native/build-tfjs-node.sh [PACKAGE_FOLDER]
 #   PACKAGE_FOLDER  an installed @tensorflow/tfjs-node (default: this repo's
-#                   node_modules/@tensorflow/tfjs-node, as `npm ci` leaves it)
+#                   node_modules/@tensorflow/tfjs-node, installed here when missing)
 # Env: SEQLAB_TF_VENV  the Python venv that holds tensorflow-cpu (default
 #                      .cache/tf-venv in the repo, git-ignored; made when missing)
 #
@@ -20,7 +20,16 @@ VENV="${SEQLAB_TF_VENV:-$REPO_ROOT/.cache/tf-venv}"
 
 log() { echo "[native] $*"; }
 
-[[ -f "$PACKAGE/package.json" ]] || { log "no @tensorflow/tfjs-node in $PACKAGE: run npm ci first" >&2; exit 1; }
+DEFAULT_PACKAGE="$REPO_ROOT/node_modules/@tensorflow/tfjs-node"
+if [[ ! -f "$PACKAGE/package.json" && "$PACKAGE" == "$DEFAULT_PACKAGE" ]]; then
+  # npm ci drops the optional package when its install script cannot download TensorFlow;
+  # fetch it again (from the registry, which is reachable) without running that script.
+  [[ -d "$REPO_ROOT/node_modules" ]] || { log "no node_modules: run npm ci first" >&2; exit 1; }
+  VERSION="$(cd "$REPO_ROOT" && node -p "require('./package-lock.json').packages['node_modules/@tensorflow/tfjs-node'].version")"
+  log "installing @tensorflow/tfjs-node@$VERSION without its install script ..."
+  (cd "$REPO_ROOT" && npm install --no-save --ignore-scripts --no-audit --no-fund "@tensorflow/tfjs-node@$VERSION" >/dev/null)
+fi
+[[ -f "$PACKAGE/package.json" ]] || { log "no @tensorflow/tfjs-node in $PACKAGE" >&2; exit 1; }
 PACKAGE="$(cd "$PACKAGE" && pwd)"
 
 loads() { (cd "$PACKAGE" && node -e "require('./dist/index.js')" >/dev/null 2>&1); }
