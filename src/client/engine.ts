@@ -90,6 +90,12 @@ export class Engine implements vscode.Disposable {
     this.client = new LanguageClient('seqlab', 'SeqLab engine', serverOptions, clientOptions);
     this.client.onNotification(Methods.progress, (progress: RunProgress) => this.progressEmitter.fire(progress));
     this.client.onNotification(Methods.runsChanged, (result: RunsResult) => this.runs.update(result));
+    this.client.onNotification(Methods.runsInterrupted, ({ messages }: { messages: string[] }) => {
+      for (const message of messages) {
+        log.warn(message);
+        void vscode.window.showWarningMessage(message);
+      }
+    });
     this.client.onNotification(Methods.suggestionLatency, (latency: SuggestionLatency) => this.latencyEmitter.fire(latency));
     this.subscriptions.push(
       this.client.onDidChangeState((e) => {

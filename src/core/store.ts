@@ -63,6 +63,8 @@ export interface RunRecord {
   summary?: TrainSummary;
   /** Why a 'failed' run failed. */
   error?: string;
+  /** Set when the run's engine stopped while it trained: what happened, one sentence for a person. */
+  interruption?: string;
 }
 
 /**

@@ -64,6 +64,8 @@ export interface RunInfo {
   suggestion?: SuggestionReport | null;
   /** Why a failed run failed, one sentence. */
   error?: string;
+  /** Set when the engine stopped while the run trained (a window reload, a crash): what happened and what was kept. */
+  interruption?: string;
   /** Runs started together by one Compare command share a group id. */
   group?: string;
 }
@@ -130,6 +132,8 @@ export const Methods = {
   progress: 'seqlab/progress',
   /** server → client notification: the registry changed (a run was added, finished, deleted, or the active model changed). Params `{ runs: RunInfo[]; activeRunId: string | null }`. */
   runsChanged: 'seqlab/runsChanged',
+  /** server → client notification, once after start: runs found interrupted (their engine stopped while they trained). Params `{ messages: string[] }`, one sentence per run. */
+  runsInterrupted: 'seqlab/runsInterrupted',
   /** server → client notification: after each inline completion the engine answered with the active model, the time it took on the engine's side (for the status bar). Params SuggestionLatency. */
   suggestionLatency: 'seqlab/suggestionLatency',
 } as const;

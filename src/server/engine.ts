@@ -73,6 +73,11 @@ export class Engine {
     return new Engine(options.settings, registry, new JobQueue(options.settings.maxConcurrentRuns), notify, log);
   }
 
+  /** Runs found interrupted when the engine started (their engine stopped while they trained), one sentence each. */
+  get interruptedAtStart(): readonly string[] {
+    return this.registry.interrupted;
+  }
+
   train(params: TrainParams, text: TrainText): Promise<{ runIds: string[] }> {
     return this.trainer.train(params, text);
   }

@@ -58,6 +58,13 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   };
 });
 
+// Told once the client listens: a window reload ends the runs that train, and a person
+// must hear about it rather than find them "stopped" as if they had stopped them.
+connection.onInitialized(() => {
+  const messages = engine?.interruptedAtStart ?? [];
+  if (messages.length > 0) void connection.sendNotification(Methods.runsInterrupted, { messages });
+});
+
 connection.onRequest(
   Methods.train,
   guarded(log, (params: TrainParams) => ready().train(params, trainText(params))),

@@ -120,6 +120,9 @@ export class Registry {
     }
   }
 
+  /** What happened to the runs found interrupted when this registry opened, one sentence each. */
+  readonly interrupted: string[] = [];
+
   private async load(): Promise<void> {
     await this.removeUnstartedFolders();
     for (const record of await listRuns(this.runsDir)) {
@@ -146,9 +149,12 @@ export class Registry {
       .then(() => true)
       .catch(() => false);
     const finishedAt = new Date().toISOString();
+    const bestEpoch = [...metrics].reverse().find((m) => m.best)?.epoch;
+    const interruption = interruptionSentence(record, metrics.length, hasModel ? bestEpoch : undefined);
     const recovered: RunRecord = hasModel
-      ? { ...record, status: 'stopped', finishedAt, bestEpoch: [...metrics].reverse().find((m) => m.best)?.epoch }
-      : { ...record, status: 'failed', finishedAt, error: 'The run was interrupted before it saved a model.' };
+      ? { ...record, status: 'stopped', finishedAt, bestEpoch, interruption }
+      : { ...record, status: 'failed', finishedAt, interruption, error: 'The run was interrupted before it saved a model.' };
+    this.interrupted.push(interruption);
     try {
       await (await RunWriter.open(dir)).writeRecord(recovered);
       this.log.info(`Run ${record.id} was interrupted; it is now marked ${recovered.status}.`);
@@ -174,4 +180,15 @@ export class Registry {
 /** Another engine that is still running (another VS Code window) owns this run: leave it be. */
 function trainedElsewhere(origin: RunOrigin | undefined): boolean {
   return origin !== undefined && origin.enginePid !== process.pid && processAlive(origin.enginePid);
+}
+
+/**
+ * What a person is told about a run whose engine stopped under it: when, what usually
+ * causes that, and what was kept.
+ */
+export function interruptionSentence(record: RunRecord, epochsDone: number, bestEpoch: number | undefined): string {
+  const cell = record.config.cell.toUpperCase();
+  const where = `${cell} run ${record.id} was interrupted ${epochsDone > 0 ? `after epoch ${epochsDone}/${record.config.epochs}` : 'in its first epoch'}`;
+  const kept = bestEpoch !== undefined ? `its best epoch so far (${bestEpoch}) is kept` : 'no epoch had finished, so it has no model';
+  return `The ${where} when the SeqLab engine stopped (a window reload, VS Code closing or a crash); ${kept}.`;
 }

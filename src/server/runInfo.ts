@@ -25,6 +25,7 @@ export function infoFromRecord(record: RunRecord, dir: string, metrics: EpochMet
     tokensPerSecond: last?.tokensPerSecond,
     seconds: last?.elapsedSeconds,
     error: record.error,
+    interruption: record.interruption,
     group: origin?.group,
   };
   return record.summary ? { ...info, ...summaryFields(record.summary) } : info;

@@ -130,7 +130,11 @@ function card(run: RunInfo, label: string, active: boolean, baselines: Baselines
   const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
   if (colour >= 0) swatch.style.setProperty('background-color', runColourVar(colour));
 
-  const state = h('span', { class: `state state-${run.state}`, 'data-testid': `state-${run.id}`, title: run.error ?? undefined }, STATE_LABELS[run.state]);
+  const state = h(
+    'span',
+    { class: `state state-${run.state}`, 'data-testid': `state-${run.id}`, title: run.error ?? run.interruption ?? undefined },
+    run.interruption && run.state === 'stopped' ? 'interrupted' : STATE_LABELS[run.state],
+  );
   const lower = (value: number | null | undefined, than: number | null | undefined) => value != null && than != null && value < than;
   const figures: Figure[] = [
     {
@@ -180,6 +184,7 @@ function card(run: RunInfo, label: string, active: boolean, baselines: Baselines
     h('dl', { class: 'figures' }, ...figures.map(figure)),
     training ? h('p', { class: 'live', 'data-testid': `live-${run.id}`, 'aria-live': 'off' }, liveLine(run, live.get(run.id))) : null,
     run.error ? h('p', { class: 'error', 'data-testid': `error-${run.id}` }, run.error) : null,
+    run.interruption ? h('p', { class: 'note', 'data-testid': `interruption-${run.id}` }, run.interruption) : null,
     h(
       'div',
       { class: 'card-foot' },

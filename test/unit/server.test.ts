@@ -42,6 +42,7 @@ class Engine {
   readonly progress: RunProgress[] = [];
   readonly latencies: SuggestionLatency[] = [];
   readonly logs: string[] = [];
+  readonly interruptions: string[] = [];
   private readonly listeners = new Set<() => void>();
   private exited: Promise<void>;
 
@@ -52,6 +53,7 @@ class Engine {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     rpc.onNotification(Methods.progress, (p: RunProgress) => this.record(() => this.progress.push(p)));
     rpc.onNotification(Methods.suggestionLatency, (l: SuggestionLatency) => this.record(() => this.latencies.push(l)));
+    rpc.onNotification(Methods.runsInterrupted, (m: { messages: string[] }) => this.record(() => this.interruptions.push(...m.messages)));
     rpc.onNotification('window/logMessage', (m: { message: string }) => this.record(() => this.logs.push(m.message)));
     rpc.listen();
   }
@@ -425,9 +427,14 @@ describe('the engine over LSP', () => {
     assert.equal(stopped.state, 'stopped');
     assert.ok(stopped.bestEpoch! >= 1);
     assert.equal(JSON.parse(await fsp.readFile(path.join(stopped.dir, 'config.json'), 'utf8')).status, 'stopped');
+    // It says what happened, in the Models view and once in a notification.
+    assert.match(stopped.interruption!, new RegExp(`GRU run ${interrupted} was interrupted after epoch \\d+/200 when the SeqLab engine stopped .*; its best epoch so far \\(${stopped.bestEpoch}\\) is kept\\.`));
     const failed = await engine.run('no-model');
     assert.equal(failed.state, 'failed');
     assert.match(failed.error!, /interrupted/);
+    assert.match(failed.interruption!, /no epoch had finished, so it has no model\.$/);
+    await engine.until(() => engine.interruptions.length === 2 || undefined, 'the interruption notice');
+    assert.deepEqual([...engine.interruptions].sort(), [stopped.interruption, failed.interruption].sort());
     assert.ok(!fs.existsSync(unstarted), 'the folder of a run that never started is removed');
     await engine.request(Methods.setActiveModel, { runId: interrupted }); // its best epoch loads
   });
