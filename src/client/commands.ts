@@ -5,7 +5,7 @@
  * for the person and details in the log.
  */
 import * as vscode from 'vscode';
-import { hasModel, isActiveState, runLabel } from '../protocol/format';
+import { hasModel, isActiveState } from '../protocol/format';
 import { Methods, type RunInfo } from '../protocol/lsp';
 import { reportError, UserFacingError } from './errors';
 import { installNativeTensorflow } from './nativeInstall';
@@ -54,7 +54,7 @@ async function runFrom(s: Services, arg: unknown, candidates: readonly RunInfo[]
     if (!run) throw new UserFacingError('That run no longer exists; it may have been deleted.');
     return run;
   }
-  return pickRun(candidates, title, s.runs.activeRunId);
+  return pickRun(candidates, title, s.runs.activeRunId, (run) => s.runs.label(run));
 }
 
 /** Runs that can suggest, generate or be exported, or a sentence saying there are none. */
@@ -66,9 +66,9 @@ function modelsOrExplain(s: Services): RunInfo[] {
   return runs;
 }
 
-function requireModel(run: RunInfo): void {
+function requireModel(s: Services, run: RunInfo): void {
   if (!hasModel(run)) {
-    throw new UserFacingError(`${runLabel(run)} has no finished epoch yet, so it has no model to use.`);
+    throw new UserFacingError(`${s.runs.label(run)} has no finished epoch yet, so it has no model to use.`);
   }
 }
 
@@ -88,11 +88,11 @@ async function stopTraining(s: Services, runId?: unknown): Promise<void> {
 async function useModel(s: Services, runId?: unknown): Promise<void> {
   const run = await runFrom(s, runId, modelsOrExplain(s), 'Use Model for Suggestions');
   if (!run) return;
-  requireModel(run);
+  requireModel(s, run);
   await s.engine.request(Methods.setActiveModel, { runId: run.id });
   if (s.config.suggestions.enabled) {
-    void vscode.window.showInformationMessage(`${runLabel(run)} now suggests your next words.`);
-  } else if ((await vscode.window.showInformationMessage(`${runLabel(run)} is chosen, but suggestions are off.`, 'Turn On')) === 'Turn On') {
+    void vscode.window.showInformationMessage(`${s.runs.label(run)} now suggests your next words.`);
+  } else if ((await vscode.window.showInformationMessage(`${s.runs.label(run)} is chosen, but suggestions are off.`, 'Turn On')) === 'Turn On') {
     await s.config.setSuggestionsEnabled(true);
   }
 }
@@ -100,11 +100,11 @@ async function useModel(s: Services, runId?: unknown): Promise<void> {
 async function generateText(s: Services, runId?: unknown): Promise<void> {
   const run = await runFrom(s, runId, modelsOrExplain(s), 'Generate Text from Model');
   if (!run) return;
-  requireModel(run);
+  requireModel(s, run);
   const editor = vscode.window.activeTextEditor;
   const currentLine = editor ? editor.document.lineAt(editor.selection.active.line).text.trim() : '';
   const prompt = await vscode.window.showInputBox({
-    title: `Generate Text from ${runLabel(run)}`,
+    title: `Generate Text from ${s.runs.label(run)}`,
     prompt: 'The words the model continues',
     value: currentLine,
     ignoreFocusOut: true,
@@ -133,9 +133,9 @@ async function exportModel(s: Services, runId?: unknown): Promise<void> {
   }
   const run = await runFrom(s, runId, finished, 'Export Model');
   if (!run) return;
-  requireModel(run);
+  requireModel(s, run);
   const folders = await vscode.window.showOpenDialog({
-    title: `Export ${runLabel(run)}`,
+    title: `Export ${s.runs.label(run)}`,
     canSelectFiles: false,
     canSelectFolders: true,
     canSelectMany: false,
@@ -144,7 +144,7 @@ async function exportModel(s: Services, runId?: unknown): Promise<void> {
   if (!folders?.[0]) return;
   const { dir } = await s.engine.request(Methods.exportRun, { runId: run.id, target: folders[0].fsPath });
   s.log.info(`Exported ${run.id} to ${dir}`);
-  const choice = await vscode.window.showInformationMessage(`${runLabel(run)} is exported to ${dir}.`, 'Reveal');
+  const choice = await vscode.window.showInformationMessage(`${s.runs.label(run)} is exported to ${dir}.`, 'Reveal');
   if (choice) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
 }
 
@@ -153,7 +153,7 @@ async function deleteRun(s: Services, runId?: unknown): Promise<void> {
   const run = await runFrom(s, runId, s.runs.all, 'Delete Run');
   if (!run) return;
   const answer = await vscode.window.showWarningMessage(
-    `Delete ${runLabel(run)}?`,
+    `Delete ${s.runs.label(run)}?`,
     { modal: true, detail: 'Its folder, model and curves are removed from disk; this cannot be undone.' },
     'Delete',
   );

@@ -11,7 +11,6 @@ import type { Engine } from './engine';
 import { reportError } from './errors';
 import type { Log } from './log';
 import { metricsCsv, metricsJson, type ExportFormat } from './metricsExport';
-import { runLabels } from './runLabels';
 import type { Runs } from './runs';
 import type { Selection } from './selection';
 import { renderHtml, webviewOptions } from './webviewHtml';
@@ -128,7 +127,7 @@ export class Dashboard implements vscode.Disposable {
       });
       if (!target) return;
       const { histories } = await this.engine.request(Methods.history, { runIds: runs.map((run) => run.id) });
-      const labels = runLabels(this.runs.all);
+      const labels = this.runs.labels;
       const exported = runs.map((info) => ({ info, label: labels[info.id], history: histories.find((h) => h.runId === info.id) }));
       const text = format === 'csv' ? metricsCsv(exported) : metricsJson(exported, new Date());
       await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
@@ -151,7 +150,7 @@ export class Dashboard implements vscode.Disposable {
       if (generation !== this.generation) return;
       // Posted without awaiting anything else: progress sent after the history reply must arrive after it.
       this.shown = runIds;
-      this.post({ type: 'show', runs: this.selectedRuns(), histories, labels: runLabels(this.runs.all) });
+      this.post({ type: 'show', runs: this.selectedRuns(), histories, labels: this.runs.labels });
     } catch (error) {
       reportError(this.log, 'Loading the dashboard curves', error);
     }
@@ -161,7 +160,7 @@ export class Dashboard implements vscode.Disposable {
     const ids = this.selectedRuns().map((run) => run.id);
     const sameRuns = ids.length === this.shown.length && ids.every((id, i) => id === this.shown[i]);
     // Names may change without the shown runs changing: a new run can make two read alike.
-    if (sameRuns) this.post({ type: 'runs', runs: this.selectedRuns(), labels: runLabels(this.runs.all) });
+    if (sameRuns) this.post({ type: 'runs', runs: this.selectedRuns(), labels: this.runs.labels });
     else void this.sendShow();
   }
 

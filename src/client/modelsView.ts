@@ -9,7 +9,6 @@ import type { Config } from './config';
 import type { Dashboard } from './dashboardPanel';
 import type { Engine } from './engine';
 import type { Log } from './log';
-import { runLabels } from './runLabels';
 import type { Runs } from './runs';
 import type { Selection } from './selection';
 import { renderHtml, webviewOptions } from './webviewHtml';
@@ -97,7 +96,7 @@ export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable
     this.post({
       type: 'update',
       runs: [...this.runs.all],
-      labels: runLabels(this.runs.all),
+      labels: this.runs.labels,
       activeRunId: this.runs.activeRunId,
       selected: [...this.selection.runIds],
       suggestionsEnabled: this.config.suggestions.enabled,

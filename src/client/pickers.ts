@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { SIZE_PRESETS, type ModelSize } from '../core/config';
-import { cellName, formatNumber, formatPercent, plural, runLabel, sizeLabel, STATE_LABELS } from '../protocol/format';
+import { cellName, formatNumber, formatPercent, plural, sizeLabel, STATE_LABELS } from '../protocol/format';
 import type { RunInfo } from '../protocol/lsp';
 import type { CellType } from '../protocol/types';
 
@@ -76,7 +76,7 @@ export async function pickSize(title: string, fromSettings: Size): Promise<Size 
   return (await pickOne(items, `${title}: Size`, 'How large a model?', active))?.size;
 }
 
-export async function pickRun(runs: readonly RunInfo[], title: string, activeRunId: string | null): Promise<RunInfo | undefined> {
+export async function pickRun(runs: readonly RunInfo[], title: string, activeRunId: string | null, runLabel: (run: RunInfo) => string): Promise<RunInfo | undefined> {
   // Newest first: the run just trained is the one people usually mean.
   const sorted = [...runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   const items = sorted.map((run) => ({

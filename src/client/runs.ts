@@ -7,14 +7,26 @@
 import * as vscode from 'vscode';
 import { hasModel, isActiveState } from '../protocol/format';
 import type { RunInfo, RunsResult } from '../protocol/lsp';
+import { runLabels } from './runLabels';
 
 export class Runs implements vscode.Disposable {
   private result: RunsResult = { runs: [], activeRunId: null };
+  private names: Record<string, string> = {};
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
   get all(): readonly RunInfo[] {
     return this.result.runs;
+  }
+
+  /** Every run's unique name ("GRU 19:41", "GRU 19:41:07"), the same in every view and message. */
+  get labels(): Readonly<Record<string, string>> {
+    return this.names;
+  }
+
+  /** A run as messages and quick picks name it: its unique name and its text, "GRU 19:41 on notes.md". */
+  label(run: RunInfo): string {
+    return `${this.names[run.id] ?? runLabels([run])[run.id]} on ${run.corpusName}`;
   }
 
   get activeRunId(): string | null {
@@ -40,6 +52,7 @@ export class Runs implements vscode.Disposable {
 
   update(result: RunsResult): void {
     this.result = { runs: [...result.runs], activeRunId: result.activeRunId };
+    this.names = runLabels(this.result.runs);
     // Context keys drive the command palette's when-clauses in package.json.
     void vscode.commands.executeCommand('setContext', 'seqlab.hasRuns', this.result.runs.length > 0);
     void vscode.commands.executeCommand('setContext', 'seqlab.hasModels', this.withModel.length > 0);

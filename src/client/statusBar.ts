@@ -3,7 +3,7 @@
  * how many runs are training. Clicking it turns suggestions on or off.
  */
 import * as vscode from 'vscode';
-import { cellName, plural, runLabel } from '../protocol/format';
+import { cellName, plural } from '../protocol/format';
 import type { Config } from './config';
 import type { Runs } from './runs';
 
@@ -50,7 +50,7 @@ export class StatusBar implements vscode.Disposable {
     const lines = [
       enabled
         ? active
-          ? `Suggestions from ${runLabel(active)}.`
+          ? `Suggestions from ${this.runs.label(active)}.`
           : 'Suggestions are on, but no model is chosen: run "SeqLab: Use Model for Suggestions".'
         : 'Suggestions are off.',
       ...(latency

@@ -4,7 +4,7 @@
  * sentence with the result when every run has ended.
  */
 import * as vscode from 'vscode';
-import { cellName, formatCount, formatDuration, formatNumber, formatPercent, hasModel, isActiveState, plural, runLabel } from '../protocol/format';
+import { cellName, formatCount, formatDuration, formatNumber, formatPercent, hasModel, isActiveState, plural } from '../protocol/format';
 import { Methods, type RunInfo } from '../protocol/lsp';
 import type { BatchProgress } from '../protocol/types';
 import type { Services } from './services';
@@ -105,7 +105,7 @@ async function announce(s: Services, runIds: readonly string[]): Promise<void> {
   const runs = runIds.map((id) => s.runs.get(id)).filter((run): run is RunInfo => run !== undefined);
   if (runs.length === 0) return;
   for (const run of runs.filter((r) => r.state === 'failed')) {
-    s.log.error(`${runLabel(run)} failed: ${run.error ?? 'no reason given'}`);
+    s.log.error(`${s.runs.label(run)} failed: ${run.error ?? 'no reason given'}`);
   }
   const usable = runs.filter((r) => hasModel(r) && r.state !== 'failed').sort((a, b) => (a.bestValLoss ?? Infinity) - (b.bestValLoss ?? Infinity));
   let activated = false;
@@ -117,7 +117,7 @@ async function announce(s: Services, runIds: readonly string[]): Promise<void> {
       s.log.error(`Choosing ${usable[0].id} for suggestions failed: ${String(error)}`);
     }
   }
-  const sentence = resultSentence(runs, activated ? usable[0] : undefined, s.config.suggestions.enabled);
+  const sentence = resultSentence(runs, activated ? usable[0] : undefined, s.config.suggestions.enabled, (run) => s.runs.label(run));
   const failed = runs.some((r) => r.state === 'failed');
   const show = failed ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
   const actions = failed ? ['Show Log'] : usable.length > 0 && !activated ? ['Use for Suggestions'] : [];
@@ -126,7 +126,7 @@ async function announce(s: Services, runIds: readonly string[]): Promise<void> {
   if (choice === 'Use for Suggestions') await vscode.commands.executeCommand('seqlab.useModel', usable[0].id);
 }
 
-function resultSentence(runs: RunInfo[], activated: RunInfo | undefined, suggestionsOn: boolean): string {
+function resultSentence(runs: RunInfo[], activated: RunInfo | undefined, suggestionsOn: boolean, runLabel: (run: RunInfo) => string): string {
   const suffix = !activated
     ? ''
     : suggestionsOn

@@ -19,12 +19,6 @@ export function clockTime(iso: string): string {
   return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
 }
 
-/** "LSTM on notes.md (14:03)": the time tells apart runs of the same cell on the same text. */
-export function runLabel(run: Pick<RunInfo, 'cell' | 'corpusName' | 'createdAt'>): string {
-  const time = clockTime(run.createdAt);
-  return `${cellName(run.cell)} on ${run.corpusName}${time ? ` (${time})` : ''}`;
-}
-
 /** "64·128×1": embedding · units × layers. */
 export function sizeLabel(run: Pick<RunInfo, 'config'>): string {
   return `${run.config.embedding}·${run.config.units}×${run.config.layers}`;

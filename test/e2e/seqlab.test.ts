@@ -277,7 +277,7 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
       'the dashboard shows a sample continuation after an epoch',
     );
     assert.match(
-      await vscode.waitForNotification(/LSTM on notes\.txt .* finished/),
+      await vscode.waitForNotification(/LSTM \d\d:\d\d(:\d\d)?( #\d+)? on notes\.txt finished/),
       /validation perplexity .*suggestions saved [\d.]+% of keystrokes/,
       'a notification says the run finished, how well, and what its suggestions save',
     );

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/config';
 import { DEFAULT_SUGGEST_OPTIONS } from '../../src/core/predictor';
-import { formatDuration, hasModel, mixtureShares, runLabel } from '../../src/protocol/format';
+import { formatDuration, hasModel, mixtureShares } from '../../src/protocol/format';
 import type { RunInfo } from '../../src/protocol/lsp';
 import { isDashboardState, isDashboardToHost, isHostToDashboard, isHostToModels, isModelsToHost } from '../../src/protocol/webview';
 
@@ -137,10 +137,6 @@ describe('webview messages', () => {
 });
 
 describe('run formatting', () => {
-  it('names a run by cell, text and start time', () => {
-    assert.equal(runLabel(run), 'LSTM on notes.md (09:05)');
-  });
-
   it('writes durations for people', () => {
     assert.equal(formatDuration(45), '45s');
     assert.equal(formatDuration(185), '3m 05s');
