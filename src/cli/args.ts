@@ -53,6 +53,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   quick: 'boolean',
   quality: 'boolean',
   backends: 'boolean',
+  resume: 'string',
   python: 'string',
   help: 'boolean',
 };
@@ -151,6 +152,7 @@ export const USAGE = `seqlab — train and compare RNN, GRU and LSTM word-level 
 
 Usage:
   seqlab train FILE... [--cell rnn|gru|lstm] [training options] [--out DIR] [--json]
+  seqlab train --resume RUN [FILE...] [--json]   (a stopped or interrupted run, from its last epoch)
   seqlab compare FILE... [--cells rnn,gru,lstm] [training options] [--prompt TEXT] [--out DIR] [--json]
   seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)

@@ -15,8 +15,8 @@ import { readCorpus, textHash } from '../core/input';
 import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
-import { prepareText, runFolderName, samplePrompt, trainRun, type PreparedText } from '../core/run';
-import { loadNgrams, loadRun, loadSpelling, type LoadedRun } from '../core/store';
+import { prepareText, resumeRun, runFolderName, samplePrompt, trainRun, type PreparedText } from '../core/run';
+import { loadNgrams, loadRun, loadSpelling, readRunRecord, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
 import { mixtureShares } from '../protocol/format';
 import type { Baselines, CellType, SuggestionReport, TrainConfig, TrainSummary } from '../protocol/types';
@@ -32,6 +32,7 @@ export interface CommandIO {
 const SAMPLE = { words: 15, temperature: 0.7, seed: 1 };
 
 export async function trainCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  if (typeof args.flags.resume === 'string') return resumeCommand(args.flags.resume, args, io);
   const config = resolveTrainConfig(args.train, flagOf);
   const { text, name, sources } = await readInputs(args.positionals);
   const prepared = prepareText(text, config, name);
@@ -193,6 +194,40 @@ export async function demoCommand(args: ParsedArgs, io: CommandIO): Promise<void
       results.map((r) => [r.cell, percent(r.accuracy), r.loss.toFixed(4), duration(r.seconds), oneLine(DEMO_PROMPT + r.continuation)]),
     ) + '\n',
   );
+}
+
+/**
+ * `seqlab train --resume RUN [FILE...]`: goes on from the run's last completed epoch, on
+ * the files named or else the ones it trained on (both checked against the text's hash).
+ */
+async function resumeCommand(dir: string, args: ParsedArgs, io: CommandIO): Promise<void> {
+  if (Object.keys(args.train).length > 0) {
+    throw new UserError('A resumed run keeps the settings it started with; leave out the training options.');
+  }
+  const record = await readRunRecord(dir);
+  const files = args.positionals.length > 0 ? args.positionals : record.corpus.sources;
+  if (files.length === 0) throw new UserError('This run was trained on text that is not in a file; name the file to resume on.');
+  const { text } = await readCorpus(files);
+  const progress = new ProgressReporter(io.stderr, record.config.cell);
+  const summary = await resumeRun(
+    dir,
+    text,
+    {
+      onStart: (info) => {
+        progress.line(`${record.config.cell}: resuming ${dir}`);
+        progress.start(info);
+      },
+      onBatch: (p) => progress.batch(p),
+      onEpoch: (m) => progress.epoch(m),
+    },
+    io.signal,
+  );
+  progress.line(`${record.config.cell}: ${summary.stopReason}, best epoch ${summary.bestEpoch}, saved to ${summary.modelDir}`);
+  if (args.flags.json) {
+    io.stdout.write(JSON.stringify(summary) + '\n');
+    return;
+  }
+  printSummaries(io, [summary], summary.baselines);
 }
 
 async function trainOne(

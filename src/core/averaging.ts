@@ -39,6 +39,16 @@ export class WeightAverage {
     }
   }
 
+  /** What a resumed run needs to go on averaging where this one was. */
+  checkpoint(): { updates: number; weights: Float32Array[] } {
+    return { updates: this.updates, weights: this.averages.map((a) => a.dataSync().slice() as Float32Array) };
+  }
+
+  restore(state: { updates: number; weights: Float32Array[] }): void {
+    this.updates = state.updates;
+    this.averages.forEach((a, i) => assignValues(a, state.weights[i]));
+  }
+
   /** Copies of the averaged weights (the caller owns them). */
   snapshot(): tf.Tensor[] {
     return this.averages.map((a) => tf.clone(a));
@@ -47,4 +57,11 @@ export class WeightAverage {
   dispose(): void {
     tf.dispose(this.averages);
   }
+}
+
+/** Sets a variable to `values` (same size), as read back from a checkpoint. */
+export function assignValues(variable: tf.Variable, values: Float32Array): void {
+  const tensor = tf.tensor(values, variable.shape);
+  variable.assign(tensor);
+  tensor.dispose();
 }

@@ -9,6 +9,16 @@ export class Random {
     this.state = seed >>> 0;
   }
 
+  /** Where the stream is, to continue it later (a resumed run) with `Random.at`. */
+  get position(): number {
+    return this.state;
+  }
+
+  /** A generator that continues from `position`. */
+  static at(position: number): Random {
+    return new Random(position);
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

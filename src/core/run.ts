@@ -7,13 +7,15 @@ import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { chooseTrainingBackend } from './backendChoice';
 import { CountingBaselines } from './baselines';
+import { encodeCheckpoint, type TrainingCheckpoint } from './checkpoint';
 import { splitStream, splitText, type Split } from './dataset';
+import { UserError } from './errors';
 import { textHash } from './input';
 import { buildModel, countParams, startAtUnigram } from './model';
 import { describeHeldOut, natsPerCharacter, targetCount, type HeldOutText } from './perCharacter';
 import { DEFAULT_SUGGEST_OPTIONS } from './predictor';
 import { SpellingModel } from './spelling';
-import { NGRAMS_FILE, RunWriter, SPELLING_FILE, SUGGESTION_FILE, type RunRecord } from './store';
+import { NGRAMS_FILE, readCheckpoint, readRunRecord, RunWriter, SPELLING_FILE, SUGGESTION_FILE, type RunRecord } from './store';
 import { fitSuggestionModel, suggestionReport, TUNING_CHARACTERS } from './suggestionModel';
 import { NEWLINE_TOKEN, Tokenizer } from './tokenizer';
 import { trainModel, type TrainCallbacks } from './train';
@@ -137,12 +139,8 @@ export async function trainRun(
   prepared: PreparedText = prepareText(request.text, request.config, request.name),
 ): Promise<TrainSummary> {
   const { config } = request;
-  const { tokenizer, split, ngrams, spelling, heldOut, baselines } = prepared;
-  const { backend, reason: backendReason } = await chooseTrainingBackend(
-    config.backend,
-    { ...config, vocabSize: tokenizer.vocabSize, seqLen: split.seqLen },
-    nodePath.join(request.dir ? nodePath.dirname(request.dir) : request.runsDir, BACKEND_CHOICE_FILE),
-  );
+  const { tokenizer, split, ngrams, spelling } = prepared;
+  const choice = await chooseBackend(config, prepared, request.dir ? nodePath.dirname(request.dir) : request.runsDir);
   const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
   startAtUnigram(model, split.train);
   const writer = request.dir ? await RunWriter.create(request.dir) : await RunWriter.createNew(request.runsDir, request.runName);
@@ -153,22 +151,82 @@ export async function trainRun(
     status: 'training',
     config,
     corpus: { sha256: textHash(request.text), tokens: split.train.length + split.validation.length, sources: request.sources },
-    backend,
-    backendReason,
+    backend: choice.backend,
+    backendReason: choice.reason,
     versions: { seqlab: SEQLAB_VERSION, tfjs: tf.version.tfjs },
     vocabSize: tokenizer.vocabSize,
     params: countParams(model),
     createdAt: new Date().toISOString(),
   };
-  try {
+  const writeTextFiles = async () => {
     await writer.writeTokenizer(tokenizer.toJSON());
     await writer.writeJson(NGRAMS_FILE, ngrams.toJSON());
     await writer.writeJson(SPELLING_FILE, spelling.toJSON());
+  };
+  return runTraining({ writer, record, prepared, model, callbacks, signal, beforeStart: writeTextFiles });
+}
+
+/**
+ * Goes on training a stopped or interrupted run from the checkpoint of its last completed
+ * epoch, on the same text (checked by its hash), to the epochs it was set to: the same
+ * result as if it had never stopped. Its curves go on from there.
+ */
+export async function resumeRun(dir: string, text: string, callbacks: RunCallbacks = {}, signal?: AbortSignal): Promise<TrainSummary> {
+  const record = await readRunRecord(dir);
+  if (record.status === 'done') throw new UserError(`The run in "${dir}" finished, so there is nothing to resume.`);
+  if (record.status === 'training') throw new UserError(`The run in "${dir}" is training now.`);
+  const checkpoint = await readCheckpoint(dir);
+  if (!checkpoint) {
+    throw new UserError(`The run in "${dir}" has no checkpoint to resume from: it ended before its first epoch did, or an older SeqLab trained it.`);
+  }
+  if (textHash(text) !== record.corpus.sha256) {
+    throw new UserError(`That is not the text the run in "${dir}" trained on (it has changed since), so the run cannot go on with it.`);
+  }
+  const prepared = prepareText(text, record.config, record.corpus.sources[0] ? nodePath.basename(record.corpus.sources[0]) : record.id);
+  const choice = await chooseBackend(record.config, prepared, nodePath.dirname(nodePath.resolve(dir)));
+  const model = buildModel({ ...record.config, vocabSize: prepared.tokenizer.vocabSize }, record.config.seed);
+  const writer = await RunWriter.open(dir);
+  // The epoch it was interrupted in starts again from the checkpoint before it.
+  await writer.rewriteMetrics(checkpoint.history);
+  const { interruption: _interruption, error: _error, finishedAt: _finishedAt, summary: _summary, ...kept } = record;
+  const resumed: RunRecord = { ...kept, status: 'training', backend: choice.backend, backendReason: choice.reason };
+  return runTraining({ writer, record: resumed, prepared, model, callbacks, signal, checkpoint });
+}
+
+/** Picks the backend for a run's model (measured under `auto`, remembered beside the runs). */
+function chooseBackend(config: TrainConfig, prepared: PreparedText, runsDir: string) {
+  return chooseTrainingBackend(
+    config.backend,
+    { ...config, vocabSize: prepared.tokenizer.vocabSize, seqLen: prepared.split.seqLen },
+    nodePath.join(runsDir, BACKEND_CHOICE_FILE),
+  );
+}
+
+interface RunTraining {
+  writer: RunWriter;
+  record: RunRecord;
+  prepared: PreparedText;
+  /** Owned: disposed at the end. */
+  model: tf.LayersModel;
+  callbacks: RunCallbacks;
+  signal?: AbortSignal;
+  /** Writes what a new run's folder holds besides the record (tokenizer, counts). */
+  beforeStart?: () => Promise<void>;
+  /** Where a resumed run goes on from. */
+  checkpoint?: TrainingCheckpoint;
+}
+
+/** Trains a run's model, saving as it goes, then fits its suggestions and writes its summary. */
+async function runTraining({ writer, record, prepared, model, callbacks, signal, beforeStart, checkpoint }: RunTraining): Promise<TrainSummary> {
+  const { config } = record;
+  const { tokenizer, split, heldOut, baselines } = prepared;
+  try {
+    await beforeStart?.();
     await writer.writeRecord(record);
     callbacks.onStart?.({
       dir: writer.dir,
-      backend,
-      backendReason,
+      backend: record.backend,
+      backendReason: record.backendReason ?? 'as recorded',
       vocabSize: tokenizer.vocabSize,
       params: record.params,
       seqLen: split.seqLen,
@@ -189,8 +247,11 @@ export async function trainRun(
           if (metrics.best) await writer.saveModel(model);
           await callbacks.onEpoch?.(metrics);
         },
+        // And the state after each epoch, so a run that stops can go on from there.
+        onCheckpoint: (state) => writer.writeCheckpoint(encodeCheckpoint(state)),
       },
       signal,
+      checkpoint,
     );
     // The model now holds the best epoch's weights; this save is usually a repeat but
     // makes the folder right even if the last best-epoch save was interrupted.
@@ -209,17 +270,18 @@ export async function trainRun(
       valLoss: result.best.valLoss,
       valAccuracy: result.best.valAccuracy,
       valPerplexity: result.best.valPerplexity,
-      // The validation loss is the mean over every validation target, the targets heldOut describes.
       natsPerChar: result.best.valLoss === null ? null : natsPerCharacter(result.best.valLoss * targetCount(heldOut), heldOut),
       tokensPerSecond: result.tokensPerSecond,
       seconds: result.seconds,
-      backend,
-      backendReason,
+      backend: record.backend,
+      backendReason: record.backendReason ?? 'as recorded',
       modelDir: writer.dir,
       suggestion,
       baselines,
     };
     const status = result.stopReason === 'cancelled' ? 'stopped' : 'done';
+    // A run that completed cannot go on; one that was stopped keeps its checkpoint to resume.
+    if (status === 'done') await writer.removeCheckpoint();
     await writer.writeRecord({ ...record, status, finishedAt: new Date().toISOString(), bestEpoch: result.best.epoch, summary });
     return summary;
   } catch (error) {

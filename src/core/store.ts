@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CountingBaselines } from './baselines';
 import { UserError } from './errors';
 import { SpellingModel } from './spelling';
+import { decodeCheckpoint, type TrainingCheckpoint } from './checkpoint';
 import { Tokenizer } from './tokenizer';
 import type { BackendName, EpochMetrics, TrainConfig, TrainSummary } from '../protocol/types';
 
@@ -27,6 +28,8 @@ export const RUN_FILES = {
   tokenizer: 'tokenizer.json',
   model: 'model.json',
   metrics: 'metrics.jsonl',
+  /** The state to resume from (checkpoint.ts), after each epoch of a run that may go on. */
+  checkpoint: 'checkpoint.bin',
 } as const;
 
 /** The counting baselines' table, written by the trainer with `writeJson`. */
@@ -147,6 +150,20 @@ export class RunWriter {
     const save = this.saving.then(() => model.save(tf.io.withSaveHandler((artifacts) => this.writeModel(artifacts))));
     this.saving = save.catch(() => undefined);
     await save;
+  }
+
+  writeCheckpoint(bytes: Uint8Array): Promise<void> {
+    return writeFileAtomic(this.dir, RUN_FILES.checkpoint, bytes);
+  }
+
+  /** A run that completed cannot go on: its checkpoint only takes room. */
+  async removeCheckpoint(): Promise<void> {
+    await fs.rm(nodePath.join(this.dir, RUN_FILES.checkpoint), { force: true });
+  }
+
+  /** Replaces the metrics with `history` (a resumed run drops the epoch it was interrupted in). */
+  rewriteMetrics(history: EpochMetrics[]): Promise<void> {
+    return writeFileAtomic(this.dir, RUN_FILES.metrics, history.map((m) => JSON.stringify(m) + '\n').join(''));
   }
 
   /** Appends one line; a crash mid-write leaves at most a truncated last line, which loadRun skips. */
@@ -272,6 +289,18 @@ export function fileHandler(dir: string): tf.io.IOHandler {
 
 /** config.json of one run folder, checked; a UserError says what is wrong with it. */
 export const readRunRecord: (dir: string) => Promise<RunRecord> = readRecord;
+
+/** The run's checkpoint, or undefined when it has none (it never finished an epoch, or it completed). */
+export async function readCheckpoint(dir: string): Promise<TrainingCheckpoint | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(nodePath.join(dir, RUN_FILES.checkpoint));
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw new UserError(`The checkpoint of the run in "${dir}" could not be read (${errorCode(error)}).`, { cause: error });
+  }
+  return decodeCheckpoint(bytes);
+}
 
 /** metrics.jsonl of one run folder (empty before the first epoch ends). */
 export const readRunMetrics: (dir: string) => Promise<EpochMetrics[]> = readMetrics;

@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
 import { evaluationBatches, trainingBatches, type Batch, type Split } from './dataset';
 import { resolveEngine, type Engine } from './fast/engine';
-import { FastTrainer } from './fast/trainer';
-import { WeightAverage } from './averaging';
+import { FastTrainer, type TrainerCheckpoint } from './fast/trainer';
+import { assignValues, WeightAverage } from './averaging';
+import type { TrainingCheckpoint } from './checkpoint';
 import { Random } from './random';
 import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './scoring';
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
@@ -29,6 +30,11 @@ export interface TrainCallbacks {
   onBatch?(progress: BatchProgress): void;
   /** Awaited before training goes on, so a caller can save the model of a best epoch. */
   onEpoch?(metrics: EpochMetrics): void | Promise<void>;
+  /**
+   * After each completed epoch (and its onEpoch), the state to resume from; awaited. Only
+   * asked for when given, as it copies every weight and moment out of the backend.
+   */
+  onCheckpoint?(checkpoint: TrainingCheckpoint): void | Promise<void>;
 }
 
 export interface TrainResult {
@@ -51,8 +57,10 @@ export async function trainModel(
   settings: TrainSettings,
   callbacks: TrainCallbacks = {},
   signal?: AbortSignal,
+  /** A checkpoint of this model, settings and split to go on from (a resumed run). */
+  resume?: TrainingCheckpoint,
 ): Promise<TrainResult> {
-  const random = new Random(settings.seed);
+  let random = new Random(settings.seed);
   const trainer = makeTrainer(model, settings);
   const variables = trainer.variables;
   const average = settings.averageDecay ? new WeightAverage(variables, settings.averageDecay) : undefined;
@@ -64,10 +72,23 @@ export async function trainModel(
   let batchesDone = 0;
   let tokensTrained = 0;
   let trainingSeconds = 0;
+  let firstEpoch = 1;
   const started = performance.now();
 
   try {
-    for (let epoch = 1; epoch <= settings.epochs && stopReason === 'completed'; epoch++) {
+    if (resume) {
+      if (!trainer.restore) throw new UserError('Only the fast path can resume a run; the stock engine keeps no checkpoint.');
+      variables.forEach((v, i) => assignValues(v, resume.weights[i]));
+      trainer.restore(resume.trainer);
+      if (average && resume.average) average.restore(resume.average);
+      random = Random.at(resume.shuffle);
+      history.push(...resume.history);
+      const bestMetrics = resume.history.find((m) => m.epoch === resume.bestEpoch) ?? resume.history[resume.history.length - 1];
+      best = { metrics: bestMetrics, weights: variables.map((v, i) => tf.tensor(resume.bestWeights[i], v.shape)) };
+      ({ batchesDone, tokensTrained, trainingSeconds } = resume.progress);
+      firstEpoch = resume.epoch + 1;
+    }
+    for (let epoch = firstEpoch; epoch <= settings.epochs && stopReason === 'completed'; epoch++) {
       const batches = trainingBatches(split.train, split.seqLen, settings.batch, random);
       let lossSum = 0;
       let correctSum = 0;
@@ -137,6 +158,19 @@ export async function trainModel(
       if (stopReason === 'completed' && settings.patience > 0 && sinceBest >= settings.patience) {
         stopReason = 'early-stopped';
       }
+      if (stopReason !== 'cancelled' && callbacks.onCheckpoint && trainer.checkpoint) {
+        await callbacks.onCheckpoint({
+          epoch,
+          history: [...history],
+          bestEpoch: best!.metrics.epoch,
+          shuffle: random.position,
+          progress: { batchesDone, tokensTrained, trainingSeconds },
+          trainer: trainer.checkpoint(),
+          average: average?.checkpoint(),
+          weights: variables.map((v) => v.dataSync().slice() as Float32Array),
+          bestWeights: best!.weights.map((w) => w.dataSync().slice() as Float32Array),
+        });
+      }
     }
   } finally {
     trainer.dispose();
@@ -176,6 +210,9 @@ export interface Trainer {
   step(batch: Batch): StepResult;
   /** Multiplies the learning rate of the steps to come. */
   scaleLearningRate(factor: number): void;
+  /** The state to continue from in another process (between epochs); only the fast path has one. */
+  checkpoint?(): TrainerCheckpoint;
+  restore?(state: TrainerCheckpoint): void;
   dispose(): void;
 }
 

@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { resolveTrainConfig } from '../../src/core/config';
+import { trainRun } from '../../src/core/run';
 import { CONFIDENCE_CANDIDATES } from '../../src/core/typing';
 import type { SuggestionReport } from '../../src/protocol/types';
-import { makeTempDir, mobyDickChapter } from './helpers';
+import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
 
 const CLI = path.resolve(__dirname, '../../bin/seqlab.js');
 
@@ -206,5 +208,57 @@ describe('seqlab compare', () => {
     assert.deepEqual(parsed.runs.map((r: { cell: string }) => r.cell), ['lstm', 'rnn']);
     assert.equal(parsed.runs[0].valLoss === parsed.runs[1].valLoss, false);
     assert.deepEqual(Object.keys(parsed.baselines).sort(), ['kn3', 'kn3NatsPerChar', 'uniform', 'unigram', 'unknownShare']);
+  });
+});
+
+describe('seqlab train --resume', () => {
+  const settings = ['--epochs', '4', '--patience', '0', '--units', '24', '--embedding', '24', '--backend', 'wasm'];
+
+  it('goes on from the last epoch a stopped run finished and ends where a run straight through ends', async () => {
+    const straight = seqlab(['train', 'chapter.txt', ...settings, '--out', 'straight', '--json'], cwd);
+    assert.equal(straight.code, 0, straight.stderr);
+
+    // The same run, stopped after its second epoch (as Ctrl+C or a window reload stops it).
+    await useWasm();
+    const config = resolveTrainConfig({ epochs: 4, patience: 0, units: 24, embedding: 24, backend: 'wasm' });
+    const stop = new AbortController();
+    const text = mobyDickChapter(1);
+    const stopped = await trainRun(
+      { text, sources: [path.join(cwd, 'chapter.txt')], name: 'chapter.txt', config, runsDir: path.join(cwd, 'stopped'), runName: 'run' },
+      { onEpoch: (m) => (m.epoch === 2 ? stop.abort() : undefined) },
+      stop.signal,
+    );
+    assert.equal(stopped.stopReason, 'cancelled');
+
+    const resumed = seqlab(['train', '--resume', stopped.modelDir, '--json'], cwd);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming/);
+    const [a, b] = [JSON.parse(straight.stdout), JSON.parse(resumed.stdout)];
+    assert.equal(b.epochs, 4);
+    assert.equal(b.stopReason, 'completed');
+    assert.equal(b.valLoss, a.valLoss, 'the resumed run ends with the straight run\'s validation loss');
+    const metrics = (await fs.readFile(path.join(stopped.modelDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line).epoch);
+    assert.deepEqual(metrics, [1, 2, 3, 4], 'one curve, without the epoch that was cut short');
+
+    // Finished now: nothing to resume. And a run cannot go on with a different text.
+    const again = seqlab(['train', '--resume', stopped.modelDir], cwd);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /finished, so there is nothing to resume/);
+  });
+
+  it('refuses another text with a sentence', async () => {
+    const config = resolveTrainConfig({ epochs: 3, patience: 0, units: 24, embedding: 24, backend: 'wasm' });
+    const stop = new AbortController();
+    const stopped = await trainRun(
+      { text: mobyDickChapter(1), sources: [], name: 'chapter', config, runsDir: path.join(cwd, 'other'), runName: 'run' },
+      { onEpoch: () => stop.abort() },
+      stop.signal,
+    );
+    await fs.writeFile(path.join(cwd, 'chapter2.txt'), mobyDickChapter(2));
+    const result = seqlab(['train', '--resume', stopped.modelDir, 'chapter2.txt'], cwd);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /not the text the run .* trained on/);
+    const noFile = seqlab(['train', '--resume', stopped.modelDir], cwd);
+    assert.match(noFile.stderr, /not in a file; name the file to resume on/);
   });
 });

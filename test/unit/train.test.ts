@@ -2,6 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { runDemo } from '../../src/cli/commands';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/core/checkpoint';
 import { trainModel } from '../../src/core/train';
 import type { TrainConfig } from '../../src/protocol/types';
 import { loomingsSetup, useWasm } from './helpers';
@@ -93,5 +94,50 @@ describe('training', () => {
     const a = await losses(3);
     assert.deepEqual(await losses(3), a);
     assert.notDeepEqual(await losses(4), a);
+  });
+});
+
+describe('resuming from a checkpoint', () => {
+  before(useWasm);
+
+  it('goes on exactly where training stopped: the same weights and history as training straight through', async () => {
+    // Every stateful part on: dropout masks, weight averaging, the rate halving, early-stopping bookkeeping.
+    const settings: Partial<TrainConfig> = { epochs: 4, dropout: 0.3, inputDropout: 0.2, averageDecay: 0.99, lrDecay: 0.5 };
+    const straight = setup(settings);
+    const expected = await trainModel(straight.model, straight.prepared.split, straight.config);
+    const expectedWeights = straight.model.getWeights().map((w) => w.dataSync().slice());
+    straight.model.dispose();
+
+    // The same run, stopped after its second epoch's checkpoint (as a window reload would end it)...
+    const first = setup(settings);
+    const stop = new AbortController();
+    let saved: Uint8Array | undefined;
+    await trainModel(first.model, first.prepared.split, first.config, {
+      onCheckpoint: (checkpoint) => {
+        if (checkpoint.epoch === 2) {
+          saved = encodeCheckpoint(checkpoint);
+          stop.abort();
+        }
+      },
+    }, stop.signal);
+    first.model.dispose();
+    assert.ok(saved, 'no checkpoint after epoch 2');
+
+    // ...and resumed in a fresh model from the file's bytes.
+    const second = setup(settings);
+    // Read back as a file is: a Node Buffer, whose bytes may sit inside a larger shared pool.
+    const pooled = Buffer.concat([Buffer.from('padding'), saved]).subarray('padding'.length);
+    const resumed = await trainModel(second.model, second.prepared.split, second.config, {}, undefined, decodeCheckpoint(pooled));
+    const resumedWeights = second.model.getWeights().map((w) => w.dataSync().slice());
+    second.model.dispose();
+
+    assert.deepEqual(resumed.history.map((m) => m.epoch), [1, 2, 3, 4]);
+    assert.deepEqual(resumed.history.map((m) => [m.loss, m.valLoss, m.best]), expected.history.map((m) => [m.loss, m.valLoss, m.best]));
+    assert.equal(resumed.best.epoch, expected.best.epoch);
+    resumedWeights.forEach((values, i) => assert.deepEqual(values, expectedWeights[i], `weight ${i} differs`));
+  });
+
+  it('refuses a damaged checkpoint with a sentence', () => {
+    assert.throws(() => decodeCheckpoint(new Uint8Array([1, 2, 3, 4, 5, 6])), /checkpoint\.bin is damaged/);
   });
 });

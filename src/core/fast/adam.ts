@@ -58,6 +58,12 @@ const adamKernel = defineKernel<AdamAttrs>({
   },
 });
 
+export interface AdamCheckpoint {
+  step: number;
+  learningRate: number;
+  moments: ({ m: Float32Array; v: Float32Array } | null)[];
+}
+
 export interface AdamSettings {
   learningRate: number;
   clipNorm: number;
@@ -109,6 +115,29 @@ export class ClippedAdam {
       this.moments.set(variable.name, { m, v });
     }
     sumOfSquares.dispose();
+  }
+
+  /** The step count, rate and moments (null where a variable had no gradient yet), in the order of `variables`. */
+  checkpoint(variables: tf.Variable[]): AdamCheckpoint {
+    return {
+      step: this.step,
+      learningRate: this.learningRate,
+      moments: variables.map((variable) => {
+        const moments = this.moments.get(variable.name);
+        return moments ? { m: moments.m.dataSync().slice() as Float32Array, v: moments.v.dataSync().slice() as Float32Array } : null;
+      }),
+    };
+  }
+
+  /** Continues from a checkpoint of the same variables (by position: names differ between processes). */
+  restore(variables: tf.Variable[], state: AdamCheckpoint): void {
+    this.dispose();
+    this.step = state.step;
+    this.learningRate = state.learningRate;
+    variables.forEach((variable, i) => {
+      const moments = state.moments[i];
+      if (moments) this.moments.set(variable.name, { m: tf.tensor(moments.m, variable.shape), v: tf.tensor(moments.v, variable.shape) });
+    });
   }
 
   dispose(): void {

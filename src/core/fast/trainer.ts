@@ -4,8 +4,14 @@ import type { Batch } from '../dataset';
 import { modelParts } from '../model';
 import { Random } from '../random';
 import type { StepResult, Trainer } from '../train';
-import { ClippedAdam } from './adam';
+import { ClippedAdam, type AdamCheckpoint } from './adam';
 import { makeNetwork, type LanguageNetwork, type LayerState } from '../network';
+
+/** What a resumed run needs of the trainer: the optimizer's state and where the dropout seeds were. */
+export interface TrainerCheckpoint {
+  optimizer: AdamCheckpoint;
+  dropout: number;
+}
 
 export interface TrainerSettings {
   learningRate: number;
@@ -22,7 +28,7 @@ export class FastTrainer implements Trainer {
   private readonly network: LanguageNetwork;
   private readonly optimizer: ClippedAdam;
   /** Seeds of the dropout masks: a fresh mask every batch, the same ones for the same seed. */
-  private readonly dropoutSeeds: Random;
+  private dropoutSeeds: Random;
   /** The state the last batch ended in: where a batch that continues it starts. */
   private carried: LayerState[] | undefined;
 
@@ -50,6 +56,17 @@ export class FastTrainer implements Trainer {
 
   scaleLearningRate(factor: number): void {
     this.optimizer.learningRate *= factor;
+  }
+
+  /** Taken between epochs, where no recurrent state is carried into the next batch. */
+  checkpoint(): TrainerCheckpoint {
+    return { optimizer: this.optimizer.checkpoint(this.variables), dropout: this.dropoutSeeds.position };
+  }
+
+  restore(state: TrainerCheckpoint): void {
+    this.optimizer.restore(this.variables, state.optimizer);
+    this.dropoutSeeds = Random.at(state.dropout);
+    this.network.tieOutputKernel();
   }
 
   dispose(): void {
