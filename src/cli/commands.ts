@@ -11,11 +11,11 @@ import { initBackend } from '../core/backend';
 import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { evaluateText } from '../core/evaluate';
-import { readCorpus, textHash } from '../core/input';
+import { readCorpus } from '../core/input';
 import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
-import { prepareText, resumeRun, runFolderName, samplePrompt, trainRun, type PreparedText } from '../core/run';
+import { prepareText, readTrainingText, resumeRun, runFolderName, samplePrompt, trainRun, type PreparedText } from '../core/run';
 import { loadNgrams, loadRun, loadSpelling, readRunRecord, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
 import { mixtureShares } from '../protocol/format';
@@ -205,9 +205,7 @@ async function resumeCommand(dir: string, args: ParsedArgs, io: CommandIO): Prom
     throw new UserError('A resumed run keeps the settings it started with; leave out the training options.');
   }
   const record = await readRunRecord(dir);
-  const files = args.positionals.length > 0 ? args.positionals : record.corpus.sources;
-  if (files.length === 0) throw new UserError('This run was trained on text that is not in a file; name the file to resume on.');
-  const { text } = await readCorpus(files);
+  const text = args.positionals.length > 0 ? (await readCorpus(args.positionals)).text : await readTrainingText(record, 'name the file to resume on');
   const progress = new ProgressReporter(io.stderr, record.config.cell);
   const summary = await resumeRun(
     dir,
@@ -314,20 +312,9 @@ async function readInputs(paths: string[]): Promise<{ text: string; name: string
 
 /** The run's own validation text, from its training files if they are still as they were. */
 async function validationText(run: LoadedRun): Promise<string> {
-  const { corpus, config } = run.record;
-  if (corpus.sources.length === 0) {
-    throw new UserError('This run was trained on text that is not in a file; name a file to evaluate on.');
-  }
+  const { config } = run.record;
   if (config.valSplit === 0) throw new UserError('This run held out no validation text; name a file to evaluate on.');
-  let text: string;
-  try {
-    text = (await readCorpus(corpus.sources)).text;
-  } catch {
-    throw new UserError(`The training text of this run (${corpus.sources.join(', ')}) can no longer be read; name a file to evaluate on.`);
-  }
-  if (textHash(text) !== corpus.sha256) {
-    throw new UserError(`The training text of this run (${corpus.sources.join(', ')}) has changed since training; name a file to evaluate on.`);
-  }
+  const text = await readTrainingText(run.record, 'name a file to evaluate on');
   return splitText(text, config.valSplit).validationText;
 }
 

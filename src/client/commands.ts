@@ -12,6 +12,7 @@ import { installNativeTensorflow } from './nativeInstall';
 import { pickRun } from './pickers';
 import type { Services } from './services';
 import { compareModels, trainModel } from './training';
+import { trackTraining } from './trainingProgress';
 
 type Handler = (s: Services, ...args: unknown[]) => unknown;
 
@@ -25,6 +26,7 @@ const COMMANDS = {
   'seqlab.generateText': generateText,
   'seqlab.exportModel': exportModel,
   'seqlab.deleteRun': deleteRun,
+  'seqlab.resumeRun': resumeRun,
   'seqlab.installNativeTensorflow': installNativeTensorflow,
   'seqlab.restartEngine': restartEngine,
   'seqlab.showLog': (s) => s.log.show(),
@@ -159,6 +161,17 @@ async function deleteRun(s: Services, runId?: unknown): Promise<void> {
   );
   if (answer !== 'Delete') return;
   await s.engine.request(Methods.deleteRun, { runId: run.id });
+}
+
+async function resumeRun(s: Services, runId?: unknown): Promise<void> {
+  const resumable = s.runs.all.filter((run) => run.resumable);
+  if (resumable.length === 0 && typeof runId !== 'string') {
+    throw new UserFacingError('No run can be resumed: only a run that was stopped or interrupted after its first epoch can go on.');
+  }
+  const run = await runFrom(s, runId, resumable, 'Resume Training');
+  if (!run) return;
+  await s.engine.request(Methods.resumeRun, { runId: run.id });
+  await trackTraining(s, [run.id], `Resuming ${s.runs.label(run)}`);
 }
 
 async function restartEngine(s: Services): Promise<void> {

@@ -20,6 +20,7 @@ import {
 import {
   Methods,
   type EngineInitOptions,
+  type InterruptedRun,
   type RunHistory,
   type RunProgress,
   type RunsResult,
@@ -40,6 +41,7 @@ interface Requests {
   [Methods.generate]: [{ runId: string; prompt: string; words: number; temperature: number }, { text: string }];
   [Methods.exportRun]: [{ runId: string; target: string }, { dir: string }];
   [Methods.deleteRun]: [{ runId: string }, null];
+  [Methods.resumeRun]: [{ runId: string }, null];
 }
 
 /** Where "Install Native TensorFlow" installs @tensorflow/tfjs-node: the extension's storage. */
@@ -90,10 +92,12 @@ export class Engine implements vscode.Disposable {
     this.client = new LanguageClient('seqlab', 'SeqLab engine', serverOptions, clientOptions);
     this.client.onNotification(Methods.progress, (progress: RunProgress) => this.progressEmitter.fire(progress));
     this.client.onNotification(Methods.runsChanged, (result: RunsResult) => this.runs.update(result));
-    this.client.onNotification(Methods.runsInterrupted, ({ messages }: { messages: string[] }) => {
-      for (const message of messages) {
+    this.client.onNotification(Methods.runsInterrupted, ({ runs }: { runs: InterruptedRun[] }) => {
+      for (const { runId, message, resumable } of runs) {
         log.warn(message);
-        void vscode.window.showWarningMessage(message);
+        void vscode.window.showWarningMessage(message, ...(resumable ? ['Resume'] : [])).then((choice) => {
+          if (choice === 'Resume') void vscode.commands.executeCommand('seqlab.resumeRun', runId);
+        });
       }
     });
     this.client.onNotification(Methods.suggestionLatency, (latency: SuggestionLatency) => this.latencyEmitter.fire(latency));

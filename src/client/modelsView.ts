@@ -80,6 +80,9 @@ export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable
       case 'deleteRun':
         run('seqlab.deleteRun', message.runId);
         break;
+      case 'resumeRun':
+        run('seqlab.resumeRun', message.runId);
+        break;
       case 'stopRun':
         run('seqlab.stopTraining', message.runId);
         break;

@@ -10,7 +10,7 @@ import { CountingBaselines } from './baselines';
 import { encodeCheckpoint, type TrainingCheckpoint } from './checkpoint';
 import { splitStream, splitText, type Split } from './dataset';
 import { UserError } from './errors';
-import { textHash } from './input';
+import { readCorpus, textHash } from './input';
 import { buildModel, countParams, startAtUnigram } from './model';
 import { describeHeldOut, natsPerCharacter, targetCount, type HeldOutText } from './perCharacter';
 import { DEFAULT_SUGGEST_OPTIONS } from './predictor';
@@ -171,7 +171,7 @@ export async function trainRun(
  * epoch, on the same text (checked by its hash), to the epochs it was set to: the same
  * result as if it had never stopped. Its curves go on from there.
  */
-export async function resumeRun(dir: string, text: string, callbacks: RunCallbacks = {}, signal?: AbortSignal): Promise<TrainSummary> {
+export async function resumeRun(dir: string, text: string, callbacks: RunCallbacks = {}, signal?: AbortSignal, prepared?: PreparedText): Promise<TrainSummary> {
   const record = await readRunRecord(dir);
   if (record.status === 'done') throw new UserError(`The run in "${dir}" finished, so there is nothing to resume.`);
   if (record.status === 'training') throw new UserError(`The run in "${dir}" is training now.`);
@@ -182,7 +182,7 @@ export async function resumeRun(dir: string, text: string, callbacks: RunCallbac
   if (textHash(text) !== record.corpus.sha256) {
     throw new UserError(`That is not the text the run in "${dir}" trained on (it has changed since), so the run cannot go on with it.`);
   }
-  const prepared = prepareText(text, record.config, record.corpus.sources[0] ? nodePath.basename(record.corpus.sources[0]) : record.id);
+  prepared ??= prepareText(text, record.config, record.corpus.sources[0] ? nodePath.basename(record.corpus.sources[0]) : record.id);
   const choice = await chooseBackend(record.config, prepared, nodePath.dirname(nodePath.resolve(dir)));
   const model = buildModel({ ...record.config, vocabSize: prepared.tokenizer.vocabSize }, record.config.seed);
   const writer = await RunWriter.open(dir);
@@ -191,6 +191,23 @@ export async function resumeRun(dir: string, text: string, callbacks: RunCallbac
   const { interruption: _interruption, error: _error, finishedAt: _finishedAt, summary: _summary, ...kept } = record;
   const resumed: RunRecord = { ...kept, status: 'training', backend: choice.backend, backendReason: choice.reason };
   return runTraining({ writer, record: resumed, prepared, model, callbacks, signal, checkpoint });
+}
+
+/**
+ * The text a run trained on, read again from its files and checked against its hash;
+ * otherwise one sentence ending in `remedy` (what the person can do instead).
+ */
+export async function readTrainingText(record: RunRecord, remedy: string): Promise<string> {
+  const { sources, sha256 } = record.corpus;
+  if (sources.length === 0) throw new UserError(`This run was trained on text that is not in a file (a selection or an unsaved document); ${remedy}.`);
+  let text: string;
+  try {
+    text = (await readCorpus(sources)).text;
+  } catch {
+    throw new UserError(`The training text of this run (${sources.join(', ')}) can no longer be read; ${remedy}.`);
+  }
+  if (textHash(text) !== sha256) throw new UserError(`The training text of this run (${sources.join(', ')}) has changed since training; ${remedy}.`);
+  return text;
 }
 
 /** Picks the backend for a run's model (measured under `auto`, remembered beside the runs). */

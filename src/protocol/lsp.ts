@@ -35,6 +35,13 @@ export interface SuggestionSettings {
 
 export type RunState = 'queued' | 'training' | 'done' | 'stopped' | 'failed';
 
+/** A run found interrupted when the engine started: what happened, and whether it can go on. */
+export interface InterruptedRun {
+  runId: string;
+  message: string;
+  resumable: boolean;
+}
+
 /** One row of the Models panel: what the registry knows about a run. */
 export interface RunInfo {
   id: string;
@@ -66,6 +73,8 @@ export interface RunInfo {
   error?: string;
   /** Set when the engine stopped while the run trained (a window reload, a crash): what happened and what was kept. */
   interruption?: string;
+  /** It stopped before its last epoch and has a checkpoint to go on from (Resume). */
+  resumable?: boolean;
   /** Runs started together by one Compare command share a group id. */
   group?: string;
 }
@@ -124,6 +133,8 @@ export const Methods = {
   generate: 'seqlab/generate',
   /** client → server request: copy a finished run folder into `target`. Params `{ runId: string; target: string }`, result `{ dir: string }`. */
   exportRun: 'seqlab/exportRun',
+  /** client → server request: go on training a stopped or interrupted run from its last completed epoch, on its text read again from its files. Params `{ runId: string }`, result null. Fails with a sentence when the run cannot go on (no checkpoint, text changed or not in a file). */
+  resumeRun: 'seqlab/resumeRun',
   /** client → server request: stop (if needed) and delete a run folder. Params `{ runId: string }`, result null. */
   deleteRun: 'seqlab/deleteRun',
   /** client → server notification: settings changed. Params EngineSettings. */
@@ -132,7 +143,7 @@ export const Methods = {
   progress: 'seqlab/progress',
   /** server → client notification: the registry changed (a run was added, finished, deleted, or the active model changed). Params `{ runs: RunInfo[]; activeRunId: string | null }`. */
   runsChanged: 'seqlab/runsChanged',
-  /** server → client notification, once after start: runs found interrupted (their engine stopped while they trained). Params `{ messages: string[] }`, one sentence per run. */
+  /** server → client notification, once after start: runs found interrupted (their engine stopped while they trained). Params `{ runs: { runId: string; message: string; resumable: boolean }[] }`, one sentence per run. */
   runsInterrupted: 'seqlab/runsInterrupted',
   /** server → client notification: after each inline completion the engine answered with the active model, the time it took on the engine's side (for the status bar). Params SuggestionLatency. */
   suggestionLatency: 'seqlab/suggestionLatency',

@@ -59,6 +59,7 @@ export type ModelsToHost =
   | { type: 'useModel'; runId: string }
   | { type: 'deleteRun'; runId: string }
   | { type: 'stopRun'; runId: string }
+  | { type: 'resumeRun'; runId: string }
   | { type: 'showDashboard' }
   | { type: 'trainModel' };
 
@@ -165,6 +166,7 @@ export function isModelsToHost(value: unknown): value is ModelsToHost {
     case 'useModel':
     case 'deleteRun':
     case 'stopRun':
+    case 'resumeRun':
       return isString(value.runId);
     default:
       return false;

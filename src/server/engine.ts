@@ -9,6 +9,7 @@ import { UserError } from '../core/errors';
 import type {
   EngineInitOptions,
   EngineSettings,
+  InterruptedRun,
   RunHistory,
   RunInfo,
   RunProgress,
@@ -73,9 +74,13 @@ export class Engine {
     return new Engine(options.settings, registry, new JobQueue(options.settings.maxConcurrentRuns), notify, log);
   }
 
-  /** Runs found interrupted when the engine started (their engine stopped while they trained), one sentence each. */
-  get interruptedAtStart(): readonly string[] {
+  /** Runs found interrupted when the engine started (their engine stopped while they trained). */
+  get interruptedAtStart(): readonly InterruptedRun[] {
     return this.registry.interrupted;
+  }
+
+  resume(runId: string): Promise<null> {
+    return this.trainer.resume(runId).then(() => null);
   }
 
   train(params: TrainParams, text: TrainText): Promise<{ runIds: string[] }> {

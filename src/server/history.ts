@@ -17,6 +17,15 @@ export class HistoryRecorder {
 
   constructor(readonly runId: string) {}
 
+  /** A recorder that goes on from a run's saved curves up to `epoch` (a resumed run). */
+  static continuing(history: RunHistory, epoch: number): HistoryRecorder {
+    const recorder = new HistoryRecorder(history.runId);
+    history.batches.filter((b) => b.epoch <= epoch).forEach((b) => recorder.addBatch(b));
+    history.epochs.filter((m) => m.epoch <= epoch && !m.partial).forEach((m) => recorder.addEpoch(m));
+    history.samples.filter((s) => s.epoch <= epoch).forEach((s) => recorder.addSample(s.epoch, s.text));
+    return recorder;
+  }
+
   addBatch(point: BatchPoint): void {
     if (this.seen++ % this.stride !== 0) return;
     this.batches.push(point);

@@ -61,13 +61,17 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
 // Told once the client listens: a window reload ends the runs that train, and a person
 // must hear about it rather than find them "stopped" as if they had stopped them.
 connection.onInitialized(() => {
-  const messages = engine?.interruptedAtStart ?? [];
-  if (messages.length > 0) void connection.sendNotification(Methods.runsInterrupted, { messages });
+  const runs = engine?.interruptedAtStart ?? [];
+  if (runs.length > 0) void connection.sendNotification(Methods.runsInterrupted, { runs });
 });
 
 connection.onRequest(
   Methods.train,
   guarded(log, (params: TrainParams) => ready().train(params, trainText(params))),
+);
+connection.onRequest(
+  Methods.resumeRun,
+  guarded(log, (params: { runId: string }) => ready().resume(params?.runId)),
 );
 connection.onRequest(
   Methods.stop,

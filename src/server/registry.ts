@@ -9,7 +9,7 @@ import * as nodePath from 'node:path';
 import { UserError } from '../core/errors';
 import { listRuns, readRunMetrics, RUN_FILES, RunWriter, type RunRecord } from '../core/store';
 import type { EpochMetrics } from '../protocol/types';
-import type { RunHistory, RunInfo, RunsResult } from '../protocol/lsp';
+import type { InterruptedRun, RunHistory, RunInfo, RunsResult } from '../protocol/lsp';
 import type { Log } from './errors';
 import { HistoryRecorder } from './history';
 import { infoFromRecord } from './runInfo';
@@ -120,8 +120,25 @@ export class Registry {
     }
   }
 
-  /** What happened to the runs found interrupted when this registry opened, one sentence each. */
-  readonly interrupted: string[] = [];
+  /** The runs found interrupted when this registry opened: what happened, one sentence each. */
+  readonly interrupted: InterruptedRun[] = [];
+
+  /** Whether run `id` has a checkpoint to go on from now (after it stopped). */
+  async refreshResumable(id: string): Promise<void> {
+    const info = this.runs.get(id);
+    if (info) this.update(id, { resumable: await canResume(info.state, info.dir) });
+  }
+
+  /**
+   * A resumed run: queued again, its curves kept up to the epoch it goes on from. The
+   * recorder continues them, so the dashboard shows one run, not two.
+   */
+  async reopen(id: string, fromEpoch: number): Promise<HistoryRecorder> {
+    const recorder = HistoryRecorder.continuing(await this.history(id), fromEpoch);
+    this.recorders.set(id, recorder);
+    this.update(id, { state: 'queued', resumable: false, interruption: undefined, error: undefined, epochsDone: fromEpoch });
+    return recorder;
+  }
 
   private async load(): Promise<void> {
     await this.removeUnstartedFolders();
@@ -133,7 +150,7 @@ export class Registry {
         return [];
       });
       const current = record.status === 'training' && !trainedElsewhere(origin) ? await this.recover(record, dir, metrics) : record;
-      this.runs.set(record.id, infoFromRecord(current, dir, metrics, origin));
+      this.runs.set(record.id, { ...infoFromRecord(current, dir, metrics, origin), resumable: await canResume(current.status, dir) });
     }
     const active = await readActiveRunId(this.runsDir);
     this.active = active !== null && this.runs.has(active) ? active : null;
@@ -154,7 +171,7 @@ export class Registry {
     const recovered: RunRecord = hasModel
       ? { ...record, status: 'stopped', finishedAt, bestEpoch, interruption }
       : { ...record, status: 'failed', finishedAt, interruption, error: 'The run was interrupted before it saved a model.' };
-    this.interrupted.push(interruption);
+    this.interrupted.push({ runId: record.id, message: interruption, resumable: await canResume(recovered.status, dir) });
     try {
       await (await RunWriter.open(dir)).writeRecord(recovered);
       this.log.info(`Run ${record.id} was interrupted; it is now marked ${recovered.status}.`);
@@ -191,4 +208,13 @@ export function interruptionSentence(record: RunRecord, epochsDone: number, best
   const where = `${cell} run ${record.id} was interrupted ${epochsDone > 0 ? `after epoch ${epochsDone}/${record.config.epochs}` : 'in its first epoch'}`;
   const kept = bestEpoch !== undefined ? `its best epoch so far (${bestEpoch}) is kept` : 'no epoch had finished, so it has no model';
   return `The ${where} when the SeqLab engine stopped (a window reload, VS Code closing or a crash); ${kept}.`;
+}
+
+/** A stopped (or failed) run with a checkpoint can go on where it stopped. */
+async function canResume(status: RunInfo['state'], dir: string): Promise<boolean> {
+  if (status !== 'stopped' && status !== 'failed') return false;
+  return fs
+    .access(nodePath.join(dir, RUN_FILES.checkpoint))
+    .then(() => true)
+    .catch(() => false);
 }

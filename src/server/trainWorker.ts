@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import { isUserError } from '../core/errors';
 import { Predictor } from '../core/predictor';
-import { prepareText, samplePrompt, trainRun } from '../core/run';
+import { prepareText, resumeRun, samplePrompt, trainRun, type RunCallbacks } from '../core/run';
 import type { Tokenizer } from '../core/tokenizer';
 import type { EngineMessage, TrainJobData, WorkerMessage } from './workerProtocol';
 
@@ -29,24 +29,22 @@ async function main(port: NonNullable<typeof parentPort>, data: TrainJobData): P
     const prepared = prepareText(request.text, request.config, request.name);
     const prompt = samplePrompt(prepared);
     let trained: { model: tf.LayersModel; tokenizer: Tokenizer } | undefined;
-    const summary = await trainRun(
-      request,
-      {
-        onStart: (start) => post({ type: 'start', start }),
-        onModel: (model, tokenizer) => (trained = { model, tokenizer }),
-        onBatch: (progress) => {
-          post({ type: 'batch', progress });
-          if (crash) process.exit(70);
-        },
-        onEpoch: (metrics) => {
-          post({ type: 'epoch', metrics });
-          const text = trained && sample(trained.model, trained.tokenizer, prompt, data);
-          if (text !== undefined) post({ type: 'sample', epoch: metrics.epoch, text: prompt + text });
-        },
+    const callbacks: RunCallbacks = {
+      onStart: (start) => post({ type: 'start', start }),
+      onModel: (model, tokenizer) => (trained = { model, tokenizer }),
+      onBatch: (progress) => {
+        post({ type: 'batch', progress });
+        if (crash) process.exit(70);
       },
-      stop.signal,
-      prepared,
-    );
+      onEpoch: (metrics) => {
+        post({ type: 'epoch', metrics });
+        const text = trained && sample(trained.model, trained.tokenizer, prompt, data);
+        if (text !== undefined) post({ type: 'sample', epoch: metrics.epoch, text: prompt + text });
+      },
+    };
+    const summary = data.resume
+      ? await resumeRun(request.dir, request.text, callbacks, stop.signal, prepared)
+      : await trainRun(request, callbacks, stop.signal, prepared);
     post({ type: 'done', summary });
   } catch (error) {
     post({

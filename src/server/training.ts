@@ -10,8 +10,9 @@ import * as nodePath from 'node:path';
 import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { checkText } from '../core/input';
-import { prepareText, runFolderName } from '../core/run';
-import { readRunRecord, RunWriter } from '../core/store';
+import { prepareText, readTrainingText, runFolderName } from '../core/run';
+import { readRunMetrics, readRunRecord, RunWriter } from '../core/store';
+import { isActiveState } from '../protocol/format';
 import { CELL_TYPES, type CellType, type TrainConfig } from '../protocol/types';
 import type { RunInfo, RunProgress, RunState, TrainParams } from '../protocol/lsp';
 import type { Log } from './errors';
@@ -73,6 +74,35 @@ export class Trainer {
   }
 
   /**
+   * Queues a stopped or interrupted run to go on from its last completed epoch, on its
+   * text read again from its files: refused with a sentence when that text is gone or changed.
+   */
+  async resume(runId: string): Promise<void> {
+    const info = this.registry.get(runId);
+    if (!info.resumable) {
+      throw new UserError(
+        isActiveState(info.state)
+          ? 'That run is training already.'
+          : 'That run cannot be resumed: it finished, or it ended before its first epoch did (there is no checkpoint to go on from).',
+      );
+    }
+    const record = await readRunRecord(info.dir);
+    const text = await readTrainingText(record, 'train a new run instead');
+    const completed = (await readRunMetrics(info.dir)).filter((m) => !m.partial).length;
+    const recorder = await this.registry.reopen(runId, completed);
+    this.jobs.enqueue(
+      runId,
+      {
+        request: { text, sources: record.corpus.sources, name: info.corpusName, config: record.config, runsDir: this.registry.runsDir, runName: runId, dir: info.dir },
+        sample: EPOCH_SAMPLE,
+        resume: true,
+      },
+      this.jobEvents(runId, recorder),
+    );
+    this.registry.changed();
+  }
+
+  /**
    * Stops one run, or every queued and training run. A training run stops before its next
    * batch and keeps its best epoch; a queued run never started, so it is removed.
    */
@@ -120,6 +150,8 @@ export class Trainer {
     };
     const finish = async (state: RunState, patch: Partial<RunInfo>) => {
       setState(state, patch);
+      await this.registry.refreshResumable(id);
+      this.registry.changed();
       await this.registry.saveHistory(id);
       this.events.finished(id);
     };

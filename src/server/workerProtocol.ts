@@ -12,6 +12,8 @@ export interface TrainJobData {
   request: RunRequest & { dir: string };
   /** How the sample continuation after each epoch is generated. */
   sample: GenerateOptions;
+  /** Go on from the run folder's checkpoint instead of starting it (resumeRun). */
+  resume?: boolean;
 }
 
 /** Worker → engine. */

@@ -211,6 +211,7 @@ function actions(run: RunInfo, label: string, active: boolean): HTMLButtonElemen
   return [
     button('Use', 'use', active ? `${label} gives the suggestions` : `Use ${label} for suggestions`, { type: 'useModel', runId: run.id }, !hasModel(run) || active),
     ...(isActiveState(run.state) ? [button('Stop', 'stop', `Stop training ${label}`, { type: 'stopRun', runId: run.id })] : []),
+    ...(run.resumable ? [button('Resume', 'resume', `Go on training ${label} from its last epoch`, { type: 'resumeRun', runId: run.id })] : []),
     button('Delete', 'delete', `Delete ${label}`, { type: 'deleteRun', runId: run.id }),
   ];
 }

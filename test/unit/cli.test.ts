@@ -259,6 +259,6 @@ describe('seqlab train --resume', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /not the text the run .* trained on/);
     const noFile = seqlab(['train', '--resume', stopped.modelDir], cwd);
-    assert.match(noFile.stderr, /not in a file; name the file to resume on/);
+    assert.match(noFile.stderr, /not in a file .*; name the file to resume on/);
   });
 });

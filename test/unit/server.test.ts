@@ -9,6 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { Predictor } from '../../src/core/predictor';
 import { loadRun } from '../../src/core/store';
@@ -53,7 +54,7 @@ class Engine {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     rpc.onNotification(Methods.progress, (p: RunProgress) => this.record(() => this.progress.push(p)));
     rpc.onNotification(Methods.suggestionLatency, (l: SuggestionLatency) => this.record(() => this.latencies.push(l)));
-    rpc.onNotification(Methods.runsInterrupted, (m: { messages: string[] }) => this.record(() => this.interruptions.push(...m.messages)));
+    rpc.onNotification(Methods.runsInterrupted, (m: { runs: { message: string }[] }) => this.record(() => this.interruptions.push(...m.runs.map((run) => run.message))));
     rpc.onNotification('window/logMessage', (m: { message: string }) => this.record(() => this.logs.push(m.message)));
     rpc.listen();
   }
@@ -300,6 +301,36 @@ describe('the engine over LSP', () => {
     // Its best epoch is a usable model.
     const { text } = await engine.request<{ text: string }>(Methods.generate, { runId: stoppedRun, prompt: 'Call me', words: 5, temperature: 0 });
     assert.ok(text.trim().length > 0, 'a stopped run generates text');
+  });
+
+  it('resumes a stopped run from its last epoch on its file, and its curves go on', async () => {
+    const [run] = await engine.train(LOOMINGS_URI, 'loomings.txt', ['lstm'], { ...TINY, epochs: 6 });
+    await engine.until(() => engine.progress.find((p) => p.runId === run && p.epoch), 'the first epoch');
+    await engine.request(Methods.stop, { runId: run });
+    assert.equal((await engine.finalState(run)).state, 'stopped');
+    // The registry learns that its checkpoint is there just after the run reports its end.
+    let stopped = await engine.run(run);
+    for (let tries = 0; !stopped.resumable && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stopped = await engine.run(run);
+    }
+    assert.equal(stopped.resumable, true, 'a run stopped after an epoch can go on');
+    assert.ok(stopped.epochsDone < 6);
+
+    // Its text is read again from its file: refused while that file is missing...
+    await fsp.rm(fileURLToPath(LOOMINGS_URI), { force: true });
+    await assert.rejects(engine.request(Methods.resumeRun, { runId: run }), /can no longer be read; train a new run instead/);
+    // ...and goes on once it is there as it was.
+    await fsp.mkdir(path.dirname(fileURLToPath(LOOMINGS_URI)), { recursive: true });
+    await fsp.writeFile(fileURLToPath(LOOMINGS_URI), LOOMINGS);
+    await engine.request(Methods.resumeRun, { runId: run });
+    await engine.until(() => engine.progress.find((p) => p.runId === run && p.state === 'done'), 'the resumed run to finish');
+    const done = await engine.run(run);
+    assert.equal(done.epochsDone, 6);
+    assert.equal(done.resumable, false);
+    const { histories } = await engine.request<{ histories: RunHistory[] }>(Methods.history, { runIds: [run] });
+    assert.deepEqual(histories[0].epochs.map((m) => m.epoch), [1, 2, 3, 4, 5, 6], 'one curve, not two');
+    await assert.rejects(engine.request(Methods.resumeRun, { runId: run }), /cannot be resumed: it finished/);
   });
 
   it('marks only a crashed run failed; the other run and the engine go on', async () => {
