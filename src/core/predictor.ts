@@ -98,6 +98,8 @@ interface Checkpoint {
 
 /** Candidates looked at for the first word at a word start, past those that cannot follow a space. */
 const FIRST_WORD_CANDIDATES = 8;
+/** Tokens whose spacing decides how likely a space comes next: beyond them the probabilities are small, and words. */
+const SPACE_CANDIDATES = 20;
 
 export class Predictor {
   private readonly network: FastNetwork;
@@ -158,10 +160,15 @@ export class Predictor {
     const confidences: number[] = [];
     const limit = options.maxWords + (partial ? 1 : 0);
     let joint = 1;
+    /** Set when the words stopped for want of confidence: `probabilities` is then what comes after them. */
+    let unsureOfNext = false;
     try {
       while (tokens.length < limit) {
         const best = tokens.length === 0 && !partial ? this.firstWord(probabilities, textBefore) : this.rank(probabilities, 1, tokens.length === 0 ? partial : '')[0];
-        if (!best || joint * best.probability < options.minConfidence || best.token === NEWLINE_TOKEN) break;
+        if (!best || joint * best.probability < options.minConfidence || best.token === NEWLINE_TOKEN) {
+          unsureOfNext = true;
+          break;
+        }
         joint *= best.probability;
         tokens.push(best.token);
         confidences.push(best.probability);
@@ -176,10 +183,24 @@ export class Predictor {
       if (state !== this.state) state.dispose();
     }
     if (tokens.length === 0) return undefined;
-    const text = partial
+    let text = partial
       ? tokens[0].slice(partial.length) + this.tokenizer.continuation(context + tokens[0], tokens.slice(1))
       : this.tokenizer.continuation(textBefore, tokens);
+    // The next word is unsure but the space before it may not be: taking it with the words
+    // saves the key that would follow almost every accepted word, as phone keyboards do.
+    if (text && unsureOfNext && joint * this.spaceProbability(textBefore + text, probabilities) >= options.minConfidence) text += ' ';
     return text ? { text, tokens, confidences } : undefined;
+  }
+
+  /**
+   * How likely the next token is written after a space, at the end of `text`: one minus the
+   * share of the likeliest tokens that would not be (punctuation glued to the word, a line
+   * break). The tail beyond them is words, which take a space.
+   */
+  private spaceProbability(text: string, probabilities: Float32Array): number {
+    const likeliest = this.rank(probabilities, SPACE_CANDIDATES, '');
+    const spaced = this.tokenizer.spacedAfter(text, likeliest.map((c) => c.token));
+    return likeliest.reduce((p, c, i) => (spaced[i] ? p : p - c.probability), 1);
   }
 
   /** Continues `prompt` by `words` tokens, greedy at temperature 0, else sampled. */

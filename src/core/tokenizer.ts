@@ -204,6 +204,12 @@ class QuoteParity {
 
   constructor(private readonly marks: ReadonlySet<string>) {}
 
+  /** The role `token` would have next, without advancing the state. */
+  peek(token: string): QuoteRole {
+    if (token === NEWLINE_TOKEN || !this.marks.has(token)) return null;
+    return this.open.has(token) ? 'closing' : 'opening';
+  }
+
   /** The role of `token` (null if it is not a tracked quote mark), advancing the state. */
   next(token: string): QuoteRole {
     if (token === NEWLINE_TOKEN) {
@@ -310,16 +316,22 @@ class Joiner {
 
   /** The text for `token`, with the space before it if one belongs there. */
   push(token: string): string {
+    const space = this.spaceBefore(token);
     const role = this.quotes.next(token);
-    const space =
-      token !== NEWLINE_TOKEN &&
-      this.previous !== null &&
-      !this.suppressSpace &&
-      this.spacing.space(this.previous, this.previousRole, token, role);
     this.previous = token === NEWLINE_TOKEN ? null : token;
     this.previousRole = role;
     this.suppressSpace = false;
     return space ? ` ${token}` : token;
+  }
+
+  /** Whether `token`, pushed next, would get a space before it (nothing changes). */
+  spaceBefore(token: string): boolean {
+    return (
+      token !== NEWLINE_TOKEN &&
+      this.previous !== null &&
+      !this.suppressSpace &&
+      this.spacing.space(this.previous, this.previousRole, token, this.quotes.peek(token))
+    );
   }
 }
 
@@ -648,10 +660,22 @@ export class Tokenizer {
    * which straight quotes are open; if it already ends with whitespace no space is added.
    */
   continuation(before: string, tokens: readonly string[]): string {
+    const joiner = this.joinerAfter(before);
+    return tokens.map((token) => joiner.push(token)).join('');
+  }
+
+  /** For each of `tokens`: would it be written with a space before it, right after `before`? */
+  spacedAfter(before: string, tokens: readonly string[]): boolean[] {
+    const joiner = this.joinerAfter(before);
+    return tokens.map((token) => joiner.spaceBefore(token));
+  }
+
+  /** A joiner that has read the end of `before`. */
+  private joinerAfter(before: string): Joiner {
     const joiner = new Joiner(this.spacing);
     scan(before.slice(-CONTINUATION_CONTEXT), this.options.lowercase, (token) => joiner.push(token), this.softWraps);
     joiner.suppressSpace = /\s$/.test(before);
-    return tokens.map((token) => joiner.push(token)).join('');
+    return joiner;
   }
 
   private sortIds(): Int32Array {

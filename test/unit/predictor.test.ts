@@ -106,12 +106,16 @@ for (const cell of CELL_TYPES) {
   });
 }
 
-describe('suggestions and generation from a model that knows its text', () => {
+/**
+ * A GRU trained the demo's way (no regularisers, 100 epochs) on `text`, which it then
+ * knows by heart; disposed after the suite.
+ */
+function predictorThatKnows(text: string, epochs?: number): () => Predictor {
   let predictor: Predictor;
   let model: tf.LayersModel;
   before(async () => {
-    const config = resolveTrainConfig({ ...DEMO_CONFIG, cell: 'gru' });
-    const prepared = prepareText(DEMO_TEXT, config, 'demo');
+    const config = resolveTrainConfig({ ...DEMO_CONFIG, cell: 'gru', ...(epochs ? { epochs } : {}) });
+    const prepared = prepareText(text, config, 'known');
     model = buildModel({ ...config, vocabSize: prepared.tokenizer.vocabSize }, config.seed);
     await trainModel(model, prepared.split, config);
     predictor = new Predictor(model, prepared.tokenizer);
@@ -120,42 +124,47 @@ describe('suggestions and generation from a model that knows its text', () => {
     predictor.dispose();
     model.dispose();
   });
+  return () => predictor;
+}
+
+describe('suggestions and generation from a model that knows its text', () => {
+  const known = predictorThatKnows(DEMO_TEXT);
 
   it('completes the word being typed, then adds whole words', () => {
-    const suggestion = predictor.suggest('This is the first document.\nThis document is the sec', { maxWords: 1, minConfidence: 0.2 });
+    const suggestion = known().suggest('This is the first document.\nThis document is the sec', { maxWords: 1, minConfidence: 0.2 });
     assert.ok(suggestion, 'no suggestion');
     assert.equal(suggestion.tokens[0], 'second');
     assert.equal(suggestion.text, 'ond document');
   });
 
   it('only offers words that start with what was typed', () => {
-    const [best] = predictor.topK('This is the first document.\nAnd this is the th', 3);
+    const [best] = known().topK('This is the first document.\nAnd this is the th', 3);
     assert.ok(best.token.startsWith('th'), best.token);
-    for (const candidate of predictor.topK('This is the first document.\nAnd this is the zq', 3)) {
+    for (const candidate of known().topK('This is the first document.\nAnd this is the zq', 3)) {
       assert.ok(candidate.token.startsWith('zq'));
     }
   });
 
   it('stops adding words where the model is unsure, and at a line end', () => {
-    const suggestion = predictor.suggest('And this is the third one', { maxWords: 5, minConfidence: 0.5 });
+    const suggestion = known().suggest('And this is the third one', { maxWords: 5, minConfidence: 0.5 });
     assert.ok(suggestion);
     assert.equal(suggestion.text, '.');
-    assert.equal(predictor.suggest('Is this the first document', { maxWords: 5, minConfidence: 0.999999 }), undefined);
+    assert.equal(known().suggest('Is this the first document', { maxWords: 5, minConfidence: 0.999999 }), undefined);
   });
 
   it("completes a word outside the vocabulary that the document used before", () => {
     const before = 'This is the Zorblatt document. And this is the first Zorblatt. Is this Zor';
-    assert.equal(predictor.tokenizer.idOf('Zorblatt'), predictor.tokenizer.unknownId, 'the name is new to the model');
-    const suggestion = predictor.suggest(before, { maxWords: 0, minConfidence: 0.5 });
+    assert.equal(known().tokenizer.idOf('Zorblatt'), known().tokenizer.unknownId, 'the name is new to the model');
+    const suggestion = known().suggest(before, { maxWords: 0, minConfidence: 0.5 });
     assert.equal(suggestion?.text, 'blatt');
     // A prefix that no word of the document or the vocabulary has gets nothing.
-    assert.equal(predictor.suggest('This is the first Qx', { maxWords: 0, minConfidence: 0 }), undefined);
+    assert.equal(known().suggest('This is the first Qx', { maxWords: 0, minConfidence: 0 }), undefined);
   });
 
   it('generates the same words greedily every time', () => {
-    const a = predictor.generate('This is', { words: 5, temperature: 0 });
+    const a = known().generate('This is', { words: 5, temperature: 0 });
     assert.equal(a.tokens.length, 5);
-    assert.deepEqual(predictor.generate('This is', { words: 5, temperature: 0 }), a);
+    assert.deepEqual(known().generate('This is', { words: 5, temperature: 0 }), a);
     assert.match(a.text, /^ \S/);
   });
 });
@@ -222,4 +231,26 @@ describe('next-word suggestions at a word start', () => {
       }
     });
   }
+});
+
+describe('the space after a suggested word', () => {
+  /** Lines where "cat" is followed by one of twelve verbs (unsure) but always by a space (sure), and each verb by ".". */
+  const VERBS = ['sat', 'ran', 'ate', 'hid', 'won', 'fled', 'slept', 'purred', 'jumped', 'waited', 'stayed', 'yawned'];
+  const TEXT = Array.from({ length: 6 }, () => VERBS.map((verb) => `the cat ${verb}.`).join('\n')).join('\n');
+  const known = predictorThatKnows(TEXT, 40);
+
+  it('comes with the word when the next word is unsure but a space before it is not', () => {
+    const suggestion = known().suggest(`${TEXT}\nthe ca`, { maxWords: 3, minConfidence: 0.5 });
+    assert.equal(suggestion?.text, 't ');
+    assert.deepEqual(suggestion?.tokens, ['cat']);
+  });
+
+  it('does not come where punctuation follows the word', () => {
+    const suggestion = known().suggest(`${TEXT}\nthe cat purr`, { maxWords: 3, minConfidence: 0.5 });
+    assert.equal(suggestion?.text, 'ed.');
+  });
+
+  it('is not added past the last word allowed', () => {
+    assert.equal(known().suggest(`${TEXT}\nthe ca`, { maxWords: 0, minConfidence: 0.5 })?.text, 't');
+  });
 });
