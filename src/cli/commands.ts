@@ -2,9 +2,11 @@
  * The `seqlab` subcommands. Each reads its inputs, calls the engine and prints either a
  * human summary or, with --json, one JSON line on stdout.
  */
+import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { flagOf, parseCells, type ParsedArgs } from './args';
+import { trainInWorkers } from './parallelRuns';
 import { duration, percent, ProgressReporter } from './progress';
 import { formatTable, oneLine } from './table';
 import { initBackend } from '../core/backend';
@@ -51,10 +53,19 @@ export async function compareCommand(args: ParsedArgs, io: CommandIO): Promise<v
   const { text, name, sources } = await readInputs(args.positionals);
   // One tokenizer, split and seed for all cells, so the only difference is the cell.
   const prepared = prepareText(text, base, name);
-  const runs: TrainSummary[] = [];
-  for (const cell of cells) {
-    if (io.signal.aborted) break;
-    runs.push(await trainOne({ ...base, cell }, prepared, { text, name, sources }, outDir(args), io));
+  const concurrency = Math.min(cells.length, os.availableParallelism());
+  let runs: TrainSummary[] = [];
+  if (concurrency > 1) {
+    // Each cell in its own worker, on its own core; progress as one line per epoch (two
+    // live bars would overwrite each other).
+    const reporters = cells.map((cell) => new ProgressReporter(io.stderr, cell, false));
+    runs = await trainInWorkers(cells.map((cell) => ({ ...base, cell })), { text, name, sources }, outDir(args), concurrency, reporters, io.signal);
+    runs.forEach((summary, i) => reporters[i].line(`${summary.cell}: ${summary.stopReason}, best epoch ${summary.bestEpoch}, saved to ${summary.modelDir}`));
+  } else {
+    for (const cell of cells) {
+      if (io.signal.aborted) break;
+      runs.push(await trainOne({ ...base, cell }, prepared, { text, name, sources }, outDir(args), io));
+    }
   }
   if (args.flags.json) {
     io.stdout.write(JSON.stringify({ runs, baselines: prepared.baselines }) + '\n');

@@ -16,10 +16,12 @@ export class ProgressReporter {
   constructor(
     private readonly out: NodeJS.WriteStream,
     private readonly label: string,
+    /** A live bar on a terminal; off when several runs report at once. */
+    private readonly bar = true,
   ) {}
 
   private get live(): boolean {
-    return Boolean(this.out.isTTY);
+    return this.bar && Boolean(this.out.isTTY);
   }
 
   start(info: RunStart): void {

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import { isUserError } from '../core/errors';
-import { Predictor } from '../core/predictor';
+import { Predictor, type GenerateOptions } from '../core/predictor';
 import { prepareText, resumeRun, samplePrompt, trainRun, type RunCallbacks } from '../core/run';
 import type { Tokenizer } from '../core/tokenizer';
 import type { EngineMessage, TrainJobData, WorkerMessage } from './workerProtocol';
@@ -38,7 +38,7 @@ async function main(port: NonNullable<typeof parentPort>, data: TrainJobData): P
       },
       onEpoch: (metrics) => {
         post({ type: 'epoch', metrics });
-        const text = trained && sample(trained.model, trained.tokenizer, prompt, data);
+        const text = data.sample && trained && sample(trained.model, trained.tokenizer, prompt, data.sample);
         if (text !== undefined) post({ type: 'sample', epoch: metrics.epoch, text: prompt + text });
       },
     };
@@ -57,12 +57,12 @@ async function main(port: NonNullable<typeof parentPort>, data: TrainJobData): P
 }
 
 /** A continuation from the model as it is now; a failure here must not end the training. */
-function sample(model: tf.LayersModel, tokenizer: Tokenizer, prompt: string, data: TrainJobData): string | undefined {
+function sample(model: tf.LayersModel, tokenizer: Tokenizer, prompt: string, options: GenerateOptions): string | undefined {
   let predictor: Predictor | undefined;
   try {
     // A new predictor each time: it reads the weights as they are after this epoch.
     predictor = new Predictor(model, tokenizer);
-    return predictor.generate(prompt, data.sample).text;
+    return predictor.generate(prompt, options).text;
   } catch {
     return undefined;
   } finally {

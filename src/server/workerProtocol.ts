@@ -10,8 +10,8 @@ import type { BatchProgress, EpochMetrics, TrainSummary } from '../protocol/type
 export interface TrainJobData {
   /** Always with `dir`: the engine claims the run folder when it queues the run. */
   request: RunRequest & { dir: string };
-  /** How the sample continuation after each epoch is generated. */
-  sample: GenerateOptions;
+  /** How the sample continuation after each epoch is generated; none: no samples. */
+  sample?: GenerateOptions;
   /** Go on from the run folder's checkpoint instead of starting it (resumeRun). */
   resume?: boolean;
 }

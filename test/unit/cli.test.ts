@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveTrainConfig } from '../../src/core/config';
 import { trainRun } from '../../src/core/run';
@@ -201,13 +202,23 @@ describe('seqlab compare', () => {
     assert.match(result.stdout, /Sample continuations of "/);
   });
 
-  it('ends with one JSON line of runs and baselines', () => {
+  it('ends with one JSON line of runs and baselines', async () => {
     const result = seqlab(['compare', 'chapter.txt', '--cells', 'lstm,rnn', '--epochs', '1', '--units', '16', '--embedding', '8', '--json', '--out', 'compare-json'], cwd);
     assert.equal(result.code, 0, result.stderr);
     const parsed = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
     assert.deepEqual(parsed.runs.map((r: { cell: string }) => r.cell), ['lstm', 'rnn']);
     assert.equal(parsed.runs[0].valLoss === parsed.runs[1].valLoss, false);
     assert.deepEqual(Object.keys(parsed.baselines).sort(), ['kn3', 'kn3NatsPerChar', 'uniform', 'unigram', 'unknownShare']);
+    // With more than one core the cells train at the same time, each in its own worker.
+    if (os.availableParallelism() > 1) {
+      const spans = await Promise.all(
+        parsed.runs.map(async (run: { modelDir: string }) => {
+          const record = JSON.parse(await fs.readFile(path.join(cwd, run.modelDir, 'config.json'), 'utf8'));
+          return [Date.parse(record.createdAt), Date.parse(record.finishedAt)];
+        }),
+      );
+      assert.ok(spans[0][0] < spans[1][1] && spans[1][0] < spans[0][1], `the runs did not overlap: ${JSON.stringify(spans)}`);
+    }
   });
 });
 
