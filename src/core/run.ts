@@ -39,6 +39,11 @@ export interface RunRequest {
    * run id is known before training starts.
    */
   dir?: string;
+  /**
+   * When the run was asked for (ISO time), if not now: the engine queues runs, and a run's
+   * time names it ("GRU 19:41"), so it must not change when its worker starts.
+   */
+  createdAt?: string;
 }
 
 /** What a run knows once its data is prepared, before the first batch. */
@@ -156,7 +161,7 @@ export async function trainRun(
     versions: { seqlab: SEQLAB_VERSION, tfjs: tf.version.tfjs },
     vocabSize: tokenizer.vocabSize,
     params: countParams(model),
-    createdAt: new Date().toISOString(),
+    createdAt: request.createdAt ?? new Date().toISOString(),
   };
   const writeTextFiles = async () => {
     await writer.writeTokenizer(tokenizer.toJSON());

@@ -65,7 +65,7 @@ export class Trainer {
       const recorder = this.registry.add(info);
       this.jobs.enqueue(
         id,
-        { request: { text: input.text, sources: input.sources, name, config, runsDir: this.registry.runsDir, runName: id, dir }, sample: EPOCH_SAMPLE },
+        { request: { text: input.text, sources: input.sources, name, config, runsDir: this.registry.runsDir, runName: id, dir, createdAt }, sample: EPOCH_SAMPLE },
         this.jobEvents(id, recorder),
       );
     }

@@ -305,6 +305,7 @@ describe('the engine over LSP', () => {
 
   it('resumes a stopped run from its last epoch on its file, and its curves go on', async () => {
     const [run] = await engine.train(LOOMINGS_URI, 'loomings.txt', ['lstm'], { ...TINY, epochs: 6 });
+    const queuedAt = (await engine.run(run)).createdAt;
     await engine.until(() => engine.progress.find((p) => p.runId === run && p.epoch), 'the first epoch');
     await engine.request(Methods.stop, { runId: run });
     assert.equal((await engine.finalState(run)).state, 'stopped');
@@ -327,6 +328,9 @@ describe('the engine over LSP', () => {
     await engine.until(() => engine.progress.find((p) => p.runId === run && p.state === 'done'), 'the resumed run to finish');
     const done = await engine.run(run);
     assert.equal(done.epochsDone, 6);
+    // Its time (which names it, "LSTM 19:41") is when it was asked for, in the folder too, so it survives restarts.
+    assert.equal(done.createdAt, queuedAt);
+    assert.equal(JSON.parse(await fsp.readFile(path.join(done.dir, 'config.json'), 'utf8')).createdAt, queuedAt);
     assert.equal(done.resumable, false);
     const { histories } = await engine.request<{ histories: RunHistory[] }>(Methods.history, { runIds: [run] });
     assert.deepEqual(histories[0].epochs.map((m) => m.epoch), [1, 2, 3, 4, 5, 6], 'one curve, not two');
