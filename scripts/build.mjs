@@ -6,7 +6,8 @@
 //   next to them (src/core/backend.ts looks there first).
 // - webviews: browser code for the dashboard and the Models view, chart.js included.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -42,3 +43,10 @@ mkdirSync('dist', { recursive: true });
 for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
   copyFileSync(join(wasmDir, file), join('dist', file));
 }
+
+// h5wasm (HDF5 for the Keras export's weights file) is an ES module with its WebAssembly
+// inside; the bundles import() it from here, as the packaged extension has no node_modules.
+const h5wasmDir = dirname(fileURLToPath(import.meta.resolve('h5wasm/node')));
+mkdirSync(join('dist', 'h5wasm'), { recursive: true });
+for (const file of ['hdf5_hl.js', 'hdf5_util.js']) copyFileSync(join(h5wasmDir, file), join('dist', 'h5wasm', file));
+writeFileSync(join('dist', 'h5wasm', 'package.json'), JSON.stringify({ type: 'module' }));

@@ -54,6 +54,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   quality: 'boolean',
   backends: 'boolean',
   resume: 'string',
+  keras: 'boolean',
   python: 'string',
   help: 'boolean',
 };
@@ -156,6 +157,7 @@ Usage:
   seqlab compare FILE... [--cells rnn,gru,lstm] [training options] [--prompt TEXT] [--out DIR] [--json]
   seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
+  seqlab export --keras --model DIR OUT          (model.keras, tokenizer.json and a README for Keras 3)
   seqlab demo [--json]
   seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
   seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)

@@ -13,6 +13,7 @@ import { initBackend } from '../core/backend';
 import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { evaluateText } from '../core/evaluate';
+import { exportKeras } from '../core/kerasExport';
 import { readCorpus } from '../core/input';
 import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
@@ -90,6 +91,21 @@ export async function generateCommand(args: ParsedArgs, io: CommandIO): Promise<
     else io.stdout.write(prompt + result.text + '\n');
   } finally {
     predictor.dispose();
+    run.model.dispose();
+  }
+}
+
+/** `seqlab export --keras --model DIR OUT`: the run as a Keras 3 model (kerasExport.ts). */
+export async function exportCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  const dir = requireString(args.flags.model, '--model DIR names the run folder to export.');
+  if (!args.flags.keras) throw new UserError('Say what to export to: --keras (a Keras 3 model.keras with its tokenizer).');
+  const [out] = args.positionals;
+  if (!out || args.positionals.length > 1) throw new UserError('Name one folder to export into, e.g. seqlab export --keras --model runs/RUN keras-model.');
+  const run = await loadRunOnBackend(dir, args);
+  try {
+    const files = await exportKeras(run, out);
+    io.stdout.write(files.map((file) => `${file}\n`).join(''));
+  } finally {
     run.model.dispose();
   }
 }

@@ -136,6 +136,14 @@ async function exportModel(s: Services, runId?: unknown): Promise<void> {
   const run = await runFrom(s, runId, finished, 'Export Model');
   if (!run) return;
   requireModel(s, run);
+  const format = await vscode.window.showQuickPick(
+    [
+      { label: 'SeqLab run folder', description: 'TF.js model, tokenizer, curves and counts', format: 'folder' as const },
+      { label: 'Keras 3 model', description: 'model.keras, tokenizer.json and a README for Python', format: 'keras' as const },
+    ],
+    { title: `Export ${s.runs.label(run)}: Format` },
+  );
+  if (!format) return;
   const folders = await vscode.window.showOpenDialog({
     title: `Export ${s.runs.label(run)}`,
     canSelectFiles: false,
@@ -144,7 +152,7 @@ async function exportModel(s: Services, runId?: unknown): Promise<void> {
     openLabel: 'Export Here',
   });
   if (!folders?.[0]) return;
-  const { dir } = await s.engine.request(Methods.exportRun, { runId: run.id, target: folders[0].fsPath });
+  const { dir } = await s.engine.request(Methods.exportRun, { runId: run.id, target: folders[0].fsPath, format: format.format });
   s.log.info(`Exported ${run.id} to ${dir}`);
   const choice = await vscode.window.showInformationMessage(`${s.runs.label(run)} is exported to ${dir}.`, 'Reveal');
   if (choice) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));

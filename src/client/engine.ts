@@ -39,7 +39,7 @@ interface Requests {
   [Methods.history]: [{ runIds: string[] }, { histories: RunHistory[] }];
   [Methods.setActiveModel]: [{ runId: string | null }, null];
   [Methods.generate]: [{ runId: string; prompt: string; words: number; temperature: number }, { text: string }];
-  [Methods.exportRun]: [{ runId: string; target: string }, { dir: string }];
+  [Methods.exportRun]: [{ runId: string; target: string; format?: 'folder' | 'keras' }, { dir: string }];
   [Methods.deleteRun]: [{ runId: string }, null];
   [Methods.resumeRun]: [{ runId: string }, null];
 }

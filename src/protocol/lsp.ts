@@ -131,7 +131,7 @@ export const Methods = {
   setActiveModel: 'seqlab/setActiveModel',
   /** client → server request: continue a prompt. Params `{ runId: string; prompt: string; words: number; temperature: number }`, result `{ text: string }`. */
   generate: 'seqlab/generate',
-  /** client → server request: copy a finished run folder into `target`. Params `{ runId: string; target: string }`, result `{ dir: string }`. */
+  /** client → server request: copy a finished run folder into `target` (format 'folder', the default), or write it there as a Keras 3 model (format 'keras': model.keras, tokenizer.json, README.md). Params `{ runId: string; target: string; format?: 'folder' | 'keras' }`, result `{ dir: string }`. */
   exportRun: 'seqlab/exportRun',
   /** client → server request: go on training a stopped or interrupted run from its last completed epoch, on its text read again from its files. Params `{ runId: string }`, result null. Fails with a sentence when the run cannot go on (no checkpoint, text changed or not in a file). */
   resumeRun: 'seqlab/resumeRun',

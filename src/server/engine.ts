@@ -6,6 +6,8 @@ import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { initBackend, NATIVE_FOLDER_VARIABLE } from '../core/backend';
 import { UserError } from '../core/errors';
+import { exportKeras } from '../core/kerasExport';
+import { loadRun } from '../core/store';
 import type {
   EngineInitOptions,
   EngineSettings,
@@ -148,10 +150,20 @@ export class Engine {
     return dir;
   }
 
-  async exportRun(params: { runId: string; target: string }): Promise<{ dir: string }> {
+  async exportRun(params: { runId: string; target: string; format?: 'folder' | 'keras' }): Promise<{ dir: string }> {
     const info = this.registry.get(params.runId);
     if (info.state === 'queued' || info.state === 'training') {
       throw new UserError(`The run ${info.id} is still ${info.state}; export it when it has finished.`);
+    }
+    if (params.format === 'keras') {
+      const dir = await this.claimExportFolder(params.target, `${info.id}-keras`);
+      const run = await loadRun(info.dir);
+      try {
+        await exportKeras(run, dir);
+      } finally {
+        run.model.dispose();
+      }
+      return { dir };
     }
     const dir = await this.claimExportFolder(params.target, info.id);
     try {

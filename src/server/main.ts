@@ -95,7 +95,7 @@ connection.onRequest(
 );
 connection.onRequest(
   Methods.exportRun,
-  guarded(log, (params: { runId: string; target: string }) => ready().exportRun(params)),
+  guarded(log, (params: { runId: string; target: string; format?: 'folder' | 'keras' }) => ready().exportRun(params)),
 );
 connection.onRequest(
   Methods.deleteRun,

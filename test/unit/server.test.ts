@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unzipSync } from 'fflate';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { Predictor } from '../../src/core/predictor';
 import { loadRun } from '../../src/core/store';
@@ -408,6 +409,13 @@ describe('the engine over LSP', () => {
     for (const file of ['model.json', 'tokenizer.json', 'config.json', 'metrics.jsonl']) assert.ok(fs.existsSync(path.join(dir, file)), file);
     await loadRun(dir).then((run) => run.model.dispose());
     assert.match(await requestError(engine.request(Methods.exportRun, { runId: firstRun, target })), /already exists/);
+    // As a Keras 3 model: the bundled engine writes the .keras zip with HDF5 weights (Keras loads it: kerasExport.test.ts).
+    const keras = await engine.request<{ dir: string }>(Methods.exportRun, { runId: firstRun, target, format: 'keras' });
+    assert.equal(keras.dir, path.join(target, `${firstRun}-keras`));
+    assert.deepEqual(fs.readdirSync(keras.dir).sort(), ['README.md', 'model.keras', 'tokenizer.json']);
+    const archive = unzipSync(fs.readFileSync(path.join(keras.dir, 'model.keras')));
+    assert.deepEqual(Object.keys(archive).sort(), ['config.json', 'metadata.json', 'model.weights.h5']);
+    assert.equal(Buffer.from(archive['model.weights.h5'].subarray(0, 8)).toString('latin1'), '\x89HDF\r\n\x1a\n', 'an HDF5 file');
     await fsp.rm(target, { recursive: true, force: true });
   });
 

@@ -1,0 +1,93 @@
+/**
+ * Keras export against the real Keras: a run's model.keras must open with
+ * keras.saving.load_model and no custom objects, and predict what the run predicts. Keras
+ * comes from a Python that has it: SEQLAB_PYTHON, or the venv that
+ * scripts/native/build-tfjs-node.sh makes (CI makes it); elsewhere the test says it skipped.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { resolveTrainConfig } from '../../src/core/config';
+import { exportKeras } from '../../src/core/kerasExport';
+import { trainRun } from '../../src/core/run';
+import { loadRun } from '../../src/core/store';
+import type { CellType } from '../../src/protocol/types';
+import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
+
+/** A Python whose `import keras` works, or why there is none. */
+function findKeras(): { python: string } | { skip: string } {
+  const candidates = [process.env.SEQLAB_PYTHON, path.resolve(__dirname, '../../.cache/tf-venv/bin/python')].filter((p): p is string => Boolean(p));
+  for (const python of candidates) {
+    if (!fs.existsSync(python)) continue;
+    const probe = spawnSync(python, ['-c', 'import keras'], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    if (probe.status === 0) return { python };
+  }
+  return { skip: 'no Python with Keras here (set SEQLAB_PYTHON, or run scripts/native/build-tfjs-node.sh, which makes one)' };
+}
+
+/** Loads a .keras file in Keras and prints its layers and its predictions for the ids given. */
+const PREDICT = `
+import json, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import keras, numpy as np
+model = keras.saving.load_model(sys.argv[1])
+ids = np.array(json.loads(sys.argv[2]), dtype="int32")
+print(json.dumps({"layers": [layer.__class__.__name__ for layer in model.layers], "probabilities": model.predict(ids, verbose=0).reshape(-1).tolist()}))
+`;
+
+const keras = findKeras();
+
+describe('export to Keras', { skip: 'skip' in keras ? keras.skip : false }, () => {
+  let root: string;
+  before(async () => {
+    await useWasm();
+    root = await makeTempDir('keras');
+  });
+  after(() => fsp.rm(root, { recursive: true, force: true }));
+
+  const cases: { cell: CellType; layers: number; expected: string[] }[] = [
+    { cell: 'rnn', layers: 1, expected: ['Embedding', 'Dropout', 'SimpleRNN', 'Dropout', 'Dense'] },
+    { cell: 'gru', layers: 2, expected: ['Embedding', 'Dropout', 'GRU', 'Dropout', 'GRU', 'Dropout', 'Dense'] },
+    { cell: 'lstm', layers: 1, expected: ['Embedding', 'Dropout', 'LSTM', 'Dropout', 'Dense'] },
+  ];
+  for (const { cell, layers, expected } of cases) {
+    it(`${cell} × ${layers}: Keras loads model.keras and predicts the run's probabilities (max difference 1e-4)`, async () => {
+      const config = resolveTrainConfig({ cell, layers, units: 24, embedding: 24, epochs: 1, backend: 'wasm' });
+      const text = mobyDickChapter(1);
+      const summary = await trainRun({ text, sources: [], name: 'Loomings', config, runsDir: root, runName: `${cell}-${layers}` });
+      const run = await loadRun(summary.modelDir);
+      const out = path.join(root, `${cell}-${layers}-keras`);
+      const files = await exportKeras(run, out);
+      assert.deepEqual(files.map((f) => path.basename(f)), ['model.keras', 'tokenizer.json', 'README.md']);
+
+      // Real text: the ids of the next chapter's opening, in two windows.
+      const ids = Array.from(run.tokenizer.encode(mobyDickChapter(2))).slice(0, 64);
+      const windows = [ids.slice(0, 32), ids.slice(32, 64)];
+      const seqlab = tf.tidy(() => (run.model.predict(tf.tensor2d(windows, undefined, 'int32')) as tf.Tensor).dataSync());
+      run.model.dispose();
+      const result = spawnSync((keras as { python: string }).python, ['-c', PREDICT, path.join(out, 'model.keras'), JSON.stringify(windows)], {
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      assert.equal(result.status, 0, result.stderr.slice(-2000));
+      const answer = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { layers: string[]; probabilities: number[] };
+      assert.deepEqual(answer.layers, expected);
+      assert.equal(answer.probabilities.length, seqlab.length);
+      let worst = 0;
+      for (let i = 0; i < seqlab.length; i++) worst = Math.max(worst, Math.abs(seqlab[i] - answer.probabilities[i]));
+      assert.ok(worst <= 1e-4, `max abs difference ${worst}`);
+    });
+  }
+
+  it('refuses to overwrite a model.keras', async () => {
+    const dir = (await fsp.readdir(root)).find((name) => name.endsWith('-keras'))!;
+    const runDir = path.join(root, dir.replace(/-keras$/, ''));
+    const run = await loadRun(runDir);
+    await assert.rejects(exportKeras(run, path.join(root, dir)), /model\.keras" exists already; choose another folder/);
+    run.model.dispose();
+  });
+});
