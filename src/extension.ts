@@ -20,7 +20,7 @@ let engine: Engine | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = createLog();
   const config = new Config(log);
-  const runs = new Runs();
+  const runs = new Runs(context.globalState);
   const selection = new Selection(context.workspaceState, runs);
   const statusBar = new StatusBar(config, runs);
   engine = new Engine(context, config, log, runs, suggestionsMiddleware(config, (ms) => statusBar.setLatency(ms)));

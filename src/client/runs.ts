@@ -9,11 +9,24 @@ import { hasModel, isActiveState } from '../protocol/format';
 import type { RunInfo, RunsResult } from '../protocol/lsp';
 import { runLabels } from './runLabels';
 
+/** Where the last registry the engine sent is kept, to show at once after a window reload. */
+const LAST_RUNS_KEY = 'seqlab.lastRuns';
+
 export class Runs implements vscode.Disposable {
   private result: RunsResult = { runs: [], activeRunId: null };
   private names: Record<string, string> = {};
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+
+  /**
+   * `memory` keeps the last registry: the engine takes a second or more to start after a
+   * window reload, and until it answers the views show the runs as they last were rather
+   * than "No models yet".
+   */
+  constructor(private readonly memory?: vscode.Memento) {
+    const last = memory?.get<RunsResult>(LAST_RUNS_KEY);
+    if (last && Array.isArray(last.runs)) this.apply(last);
+  }
 
   get all(): readonly RunInfo[] {
     return this.result.runs;
@@ -51,6 +64,11 @@ export class Runs implements vscode.Disposable {
   }
 
   update(result: RunsResult): void {
+    this.apply(result);
+    void this.memory?.update(LAST_RUNS_KEY, this.result);
+  }
+
+  private apply(result: RunsResult): void {
     this.result = { runs: [...result.runs], activeRunId: result.activeRunId };
     this.names = runLabels(this.result.runs);
     // Context keys drive the command palette's when-clauses in package.json.
