@@ -40,7 +40,8 @@ await Promise.all(targets.map((t) => build(t)));
 
 const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 mkdirSync('dist', { recursive: true });
-for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
+// Not the threaded build: TF.js never picks it in Node (its workers start from blob: URLs).
+for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm') && !f.includes('threaded'))) {
   copyFileSync(join(wasmDir, file), join('dist', file));
 }
 

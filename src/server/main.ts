@@ -71,7 +71,7 @@ connection.onRequest(
 );
 connection.onRequest(
   Methods.resumeRun,
-  guarded(log, (params: { runId: string }) => ready().resume(params?.runId)),
+  guarded(log, (params: { runId: string }) => ready().resume(requireStrings(params, Methods.resumeRun, ['runId']).runId)),
 );
 connection.onRequest(
   Methods.stop,
@@ -91,15 +91,19 @@ connection.onRequest(
 );
 connection.onRequest(
   Methods.generate,
-  guarded(log, (params: { runId: string; prompt: string; words: number; temperature: number }) => ready().generate(params)),
+  guarded(log, (params: { runId: string; prompt: string; words: number; temperature: number }) =>
+    ready().generate(requireStrings(params, Methods.generate, ['runId', 'prompt'])),
+  ),
 );
 connection.onRequest(
   Methods.exportRun,
-  guarded(log, (params: { runId: string; target: string; format?: 'folder' | 'keras' }) => ready().exportRun(params)),
+  guarded(log, (params: { runId: string; target: string; format?: 'folder' | 'keras' }) =>
+    ready().exportRun(requireStrings(params, Methods.exportRun, ['runId', 'target'])),
+  ),
 );
 connection.onRequest(
   Methods.deleteRun,
-  guarded(log, (params: { runId: string }) => ready().deleteRun(params?.runId)),
+  guarded(log, (params: { runId: string }) => ready().deleteRun(requireStrings(params, Methods.deleteRun, ['runId']).runId)),
 );
 connection.onNotification(Methods.settingsChanged, (settings: EngineSettings) => engine?.settingsChanged(parseSettings(settings)));
 
@@ -124,6 +128,13 @@ documents.onDidClose((event) => engine?.closeDocument(event.document.uri));
 connection.onShutdown(async () => {
   await engine?.shutdown();
 });
+
+/** A request's parameters with the named string fields, or one sentence naming what is missing. */
+function requireStrings<T>(params: T, method: string, keys: (keyof T & string)[]): T {
+  const missing = keys.filter((key) => typeof (params as Record<string, unknown> | undefined)?.[key] !== 'string');
+  if (missing.length > 0) throw new UserError(`${method} needs ${missing.join(' and ')} (text), which the request did not give.`);
+  return params;
+}
 
 /** The text a train request names: the document (or the selected range of it) from text sync. */
 function trainText(params: TrainParams): TrainText {

@@ -419,6 +419,13 @@ describe('the engine over LSP', () => {
     await fsp.rm(target, { recursive: true, force: true });
   });
 
+  it('answers requests with missing parameters with a sentence, not an internal error', async () => {
+    assert.match(await requestError(engine.request(Methods.generate, { runId: firstRun })), /seqlab\/generate needs prompt \(text\)/);
+    assert.match(await requestError(engine.request(Methods.exportRun, {})), /seqlab\/exportRun needs runId and target \(text\)/);
+    assert.match(await requestError(engine.request(Methods.resumeRun, undefined)), /seqlab\/resumeRun needs runId/);
+    assert.match(await requestError(engine.request(Methods.deleteRun, { runId: 7 })), /seqlab\/deleteRun needs runId/);
+  });
+
   it('refuses export targets that are relative, inside the runs folder or cannot hold a folder, with a sentence', async () => {
     const refused = (target: string) => requestError(engine.request(Methods.exportRun, { runId: firstRun, target }));
     assert.match(await refused('exports'), /by its full path; "exports" is relative/);
