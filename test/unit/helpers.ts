@@ -41,6 +41,8 @@ export function useWasm(): Promise<string> {
  */
 export const NATIVE_SKIP: string | false = (() => {
   try {
+    // As backend.ts does: TensorFlow's C++ log would print a line for every odd-sized LSTM batch.
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     require('@tensorflow/tfjs-node');
     return false;
   } catch {
