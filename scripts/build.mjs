@@ -22,7 +22,7 @@ const targets = [
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', external: ['vscode'] },
   {
     ...node,
-    entryPoints: { server: 'src/server/main.ts', trainWorker: 'src/server/trainWorker.ts' },
+    entryPoints: { server: 'src/server/entry.ts' },
     outdir: 'dist',
     external: ['@tensorflow/tfjs-node'],
     // backend.ts resolves the wasm package only when no .wasm sits next to the bundle,

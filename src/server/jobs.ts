@@ -32,8 +32,8 @@ interface Job {
   markExited: () => void;
 }
 
-/** The bundled worker next to the bundled engine (scripts/build.mjs puts both in dist/). */
-export const TRAIN_WORKER_PATH = nodePath.join(__dirname, 'trainWorker.js');
+/** The engine's bundle, which runs a training job when started as a worker thread (entry.ts). */
+export const TRAIN_WORKER_PATH = nodePath.join(__dirname, 'server.js');
 
 export class JobQueue {
   private readonly queued: Job[] = [];

@@ -70,5 +70,5 @@ function sample(model: tf.LayersModel, tokenizer: Tokenizer, prompt: string, opt
   }
 }
 
-if (!parentPort) throw new Error('trainWorker.js runs only as a worker thread of the SeqLab engine.');
+if (!parentPort) throw new Error('The training worker runs only as a worker thread of the SeqLab engine.');
 void main(parentPort, workerData as TrainJobData);
