@@ -232,6 +232,18 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   return { dir, record, complete, tokenizer, model, metrics, suggestion };
 }
 
+/**
+ * The checks of loadRun without building the model: the files a finished run needs are
+ * there and whole (model.json, its weights at their size, tokenizer.json). Cheap enough
+ * to run on every run when the engine starts, so a damaged folder is listed as such at
+ * once rather than found on first use. Throws the UserError that says what is wrong.
+ */
+export async function checkRunFiles(dir: string): Promise<void> {
+  await readTokenizer(dir);
+  const json = await readJson(dir, RUN_FILES.model, () => new UserError(`The run folder "${dir}" has no ${RUN_FILES.model}, so it holds no model.`));
+  await readWeights(dir, checkModelJson(json, dir).weightsManifest);
+}
+
 /** The suggestion settings fitted after training, with the trigram they mix in; undefined if the run has none. */
 async function loadSuggestion(dir: string): Promise<RunSuggestionModel | undefined> {
   if (!(await exists(nodePath.join(dir, SUGGESTION_FILE)))) return undefined;

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { UserError } from '../core/errors';
-import { listRuns, readRunMetrics, RUN_FILES, RunWriter, type RunRecord } from '../core/store';
+import { checkRunFiles, listRuns, readRunMetrics, readRunRecord, RUN_FILES, RunWriter, type RunRecord } from '../core/store';
 import type { EpochMetrics } from '../protocol/types';
 import type { InterruptedRun, RunHistory, RunInfo, RunsResult } from '../protocol/lsp';
 import type { Log } from './errors';
@@ -142,7 +142,9 @@ export class Registry {
 
   private async load(): Promise<void> {
     await this.removeUnstartedFolders();
-    for (const record of await listRuns(this.runsDir)) {
+    const records = await listRuns(this.runsDir);
+    await this.logFoldersNotListed(records);
+    for (const record of records) {
       const dir = nodePath.join(this.runsDir, record.id);
       const origin = await readOrigin(dir);
       const metrics = await readRunMetrics(dir).catch((error) => {
@@ -150,10 +152,41 @@ export class Registry {
         return [];
       });
       const current = record.status === 'training' && !trainedElsewhere(origin) ? await this.recover(record, dir, metrics) : record;
-      this.runs.set(record.id, { ...infoFromRecord(current, dir, metrics, origin), resumable: await canResume(current.status, dir) });
+      const info: RunInfo = { ...infoFromRecord(current, dir, metrics, origin), resumable: await canResume(current.status, dir) };
+      this.runs.set(record.id, await this.checkFiles(info));
     }
     const active = await readActiveRunId(this.runsDir);
     this.active = active !== null && this.runs.has(active) ? active : null;
+  }
+
+  /**
+   * A finished run whose files are damaged (a weights file cut short, a model.json or
+   * tokenizer.json that does not parse) is listed as failed with the reason, at start,
+   * rather than as done until someone uses it. Its folder is left as it is.
+   */
+  private async checkFiles(info: RunInfo): Promise<RunInfo> {
+    if (info.state !== 'done' && info.state !== 'stopped') return info;
+    try {
+      await checkRunFiles(info.dir);
+      return info;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      this.log.warn(`Run ${info.id} is damaged: ${error.message}`);
+      return { ...info, state: 'failed', error: `The run's folder is damaged: ${error.message}`, resumable: false };
+    }
+  }
+
+  /** Says in the log why a folder among the runs is not listed (no config.json, or one that is not a run's). */
+  private async logFoldersNotListed(records: RunRecord[]): Promise<void> {
+    const listed = new Set(records.map((record) => record.id));
+    const entries = await fs.readdir(this.runsDir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.filter((e) => e.isDirectory() && !listed.has(e.name))) {
+      const reason = await readRunRecord(nodePath.join(this.runsDir, entry.name)).then(
+        () => 'it could not be read',
+        (error: Error) => error.message,
+      );
+      this.log.warn(`Folder ${entry.name} in the runs folder is not listed: ${reason}`);
+    }
   }
 
   /**

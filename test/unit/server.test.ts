@@ -437,6 +437,38 @@ describe('the engine over LSP', () => {
     assert.ok((await engine.runs()).runs.length > 0, 'the engine still answers');
   });
 
+  it('lists damaged run folders as failed with the reason at start, and says why a folder is not listed', async () => {
+    const source = path.join(runsDir, firstRun);
+    const damaged = async (name: string, damage: (dir: string) => Promise<void>) => {
+      const dir = path.join(runsDir, name);
+      await fsp.cp(source, dir, { recursive: true });
+      await damage(dir);
+    };
+    await damaged('cut-weights', async (dir) => {
+      const weights = fs.readdirSync(dir).find((f) => /^weights-\d+\.bin$/.test(f))!;
+      await fsp.truncate(path.join(dir, weights), 100);
+    });
+    await damaged('bad-tokenizer', (dir) => fsp.writeFile(path.join(dir, 'tokenizer.json'), 'garbage'));
+    await damaged('bad-model', (dir) => fsp.writeFile(path.join(dir, 'model.json'), '{"modelTopology": 3'));
+    await fsp.mkdir(path.join(runsDir, 'not-a-run'));
+    await engine.shutdown();
+    engine = await Engine.start(runsDir);
+    for (const [id, reason] of [
+      ['cut-weights', /are 100 bytes but model\.json needs \d+, so the folder is damaged/],
+      ['bad-tokenizer', /tokenizer\.json/],
+      ['bad-model', /model\.json/],
+    ] as const) {
+      const run = await engine.run(id);
+      assert.equal(run.state, 'failed', id);
+      assert.match(run.error!, /^The run's folder is damaged: /);
+      assert.match(run.error!, reason);
+    }
+    assert.equal((await engine.run(firstRun)).state, 'done', 'the intact run stays done');
+    await engine.until(() => engine.logs.find((line) => /Folder not-a-run in the runs folder is not listed: .*no config\.json/.test(line)), 'the log line');
+    for (const id of ['cut-weights', 'bad-tokenizer', 'bad-model']) await engine.request(Methods.deleteRun, { runId: id });
+    await fsp.rm(path.join(runsDir, 'not-a-run'), { recursive: true });
+  });
+
   it('keeps its runs, curves and active model across a restart', async () => {
     const before = await engine.runs();
     await engine.shutdown();
