@@ -4,7 +4,7 @@
  */
 import { benchCommand } from './bench/command';
 import { parseCommandLine, USAGE } from './cli/args';
-import { compareCommand, demoCommand, evalCommand, exportCommand, generateCommand, trainCommand, type CommandIO } from './cli/commands';
+import { compareCommand, demoCommand, evalCommand, exportCommand, generateCommand, importCommand, trainCommand, type CommandIO } from './cli/commands';
 import { isUserError } from './core/errors';
 
 const COMMANDS: Record<string, (args: ReturnType<typeof parseCommandLine>, io: CommandIO) => Promise<void>> = {
@@ -15,6 +15,7 @@ const COMMANDS: Record<string, (args: ReturnType<typeof parseCommandLine>, io: C
   demo: demoCommand,
   bench: benchCommand,
   export: exportCommand,
+  import: importCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

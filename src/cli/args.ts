@@ -55,6 +55,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   backends: 'boolean',
   resume: 'string',
   keras: 'boolean',
+  tokenizer: 'string',
   python: 'string',
   help: 'boolean',
 };
@@ -158,6 +159,7 @@ Usage:
   seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
   seqlab export --keras --model DIR OUT          (model.keras, tokenizer.json and a README for Keras 3)
+  seqlab import MODEL.keras [--tokenizer FILE] [--out DIR]   (a Keras 3 model as a run)
   seqlab demo [--json]
   seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
   seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)

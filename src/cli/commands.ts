@@ -14,6 +14,7 @@ import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { evaluateText } from '../core/evaluate';
 import { exportKeras } from '../core/kerasExport';
+import { importKeras } from '../core/kerasImport';
 import { readCorpus } from '../core/input';
 import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
@@ -108,6 +109,19 @@ export async function exportCommand(args: ParsedArgs, io: CommandIO): Promise<vo
   } finally {
     run.model.dispose();
   }
+}
+
+/**
+ * `seqlab import MODEL.keras [--tokenizer FILE] [--out DIR]`: a Keras 3 model as a run
+ * (kerasImport.ts); the tokenizer defaults to the tokenizer.json beside the model.
+ */
+export async function importCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  const [file] = args.positionals;
+  if (!file || args.positionals.length > 1) throw new UserError('Name one .keras file to import, e.g. seqlab import exported/model.keras.');
+  const tokenizer = typeof args.flags.tokenizer === 'string' ? args.flags.tokenizer : nodePath.join(nodePath.dirname(file), 'tokenizer.json');
+  const backend = await initBackend(resolveTrainConfig(args.train, flagOf).backend);
+  const dir = await importKeras(file, tokenizer, outDir(args), backend);
+  io.stdout.write(`${dir}\n`);
 }
 
 export async function evalCommand(args: ParsedArgs, io: CommandIO): Promise<void> {

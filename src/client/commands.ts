@@ -27,6 +27,7 @@ const COMMANDS = {
   'seqlab.exportModel': exportModel,
   'seqlab.deleteRun': deleteRun,
   'seqlab.resumeRun': resumeRun,
+  'seqlab.importKerasModel': importKerasModel,
   'seqlab.installNativeTensorflow': installNativeTensorflow,
   'seqlab.restartEngine': restartEngine,
   'seqlab.showLog': (s) => s.log.show(),
@@ -180,6 +181,27 @@ async function resumeRun(s: Services, runId?: unknown): Promise<void> {
   if (!run) return;
   await s.engine.request(Methods.resumeRun, { runId: run.id });
   await trackTraining(s, [run.id], `Resuming ${s.runs.label(run)}`);
+}
+
+async function importKerasModel(s: Services): Promise<void> {
+  const [file] =
+    (await vscode.window.showOpenDialog({
+      title: 'Import Keras Model',
+      canSelectMany: false,
+      filters: { 'Keras 3 model': ['keras'] },
+      openLabel: 'Import',
+    })) ?? [];
+  if (!file) return;
+  // SeqLab's tokenizer is needed to read and write text; an export puts it beside the model.
+  const beside = vscode.Uri.joinPath(file, '..', 'tokenizer.json');
+  const hasBeside = await vscode.workspace.fs.stat(beside).then(() => true, () => false);
+  const tokenizer = hasBeside
+    ? beside
+    : (await vscode.window.showOpenDialog({ title: 'Import Keras Model: its tokenizer.json', canSelectMany: false, filters: { 'SeqLab tokenizer': ['json'] } }))?.[0];
+  if (!tokenizer) return;
+  const { runId } = await s.engine.request(Methods.importRun, { file: file.fsPath, tokenizer: tokenizer.fsPath });
+  const run = s.runs.get(runId);
+  void vscode.window.showInformationMessage(`${run ? s.runs.label(run) : runId} is imported; use it for suggestions or compare it with your runs.`);
 }
 
 async function restartEngine(s: Services): Promise<void> {

@@ -42,6 +42,7 @@ interface Requests {
   [Methods.exportRun]: [{ runId: string; target: string; format?: 'folder' | 'keras' }, { dir: string }];
   [Methods.deleteRun]: [{ runId: string }, null];
   [Methods.resumeRun]: [{ runId: string }, null];
+  [Methods.importRun]: [{ file: string; tokenizer?: string }, { runId: string }];
 }
 
 /** Where "Install Native TensorFlow" installs @tensorflow/tfjs-node: the extension's storage. */

@@ -38,7 +38,7 @@ interface KerasLayer {
  * the file by that snake-case name ("simple_rnn", then "simple_rnn_1"), not by the name
  * in its config.
  */
-const RECURRENT: Record<string, { className: string; path: string; config: Record<string, unknown> }> = {
+export const RECURRENT: Record<string, { className: string; path: string; config: Record<string, unknown> }> = {
   SimpleRNN: { className: 'SimpleRNN', path: 'simple_rnn', config: { activation: 'tanh' } },
   GRU: { className: 'GRU', path: 'gru', config: { activation: 'tanh', recurrent_activation: 'sigmoid', reset_after: false } },
   LSTM: { className: 'LSTM', path: 'lstm', config: { activation: 'tanh', recurrent_activation: 'sigmoid', unit_forget_bias: true } },
@@ -46,12 +46,7 @@ const RECURRENT: Record<string, { className: string; path: string; config: Recor
 
 /** The run's layers in Keras terms, refusing a layer Keras' standard set would not mean the same by. */
 export function kerasLayers(model: tf.LayersModel): KerasLayer[] {
-  const counts = new Map<string, number>();
-  const nameFor = (base: string) => {
-    const n = counts.get(base) ?? 0;
-    counts.set(base, n + 1);
-    return n === 0 ? base : `${base}_${n}`;
-  };
+  const nameFor = layerPaths();
   return model.layers.map((layer) => {
     const className = layer.getClassName();
     const config = layer.getConfig() as Record<string, unknown>;
@@ -79,6 +74,19 @@ export function kerasLayers(model: tf.LayersModel): KerasLayer[] {
       }
     }
   });
+}
+
+/**
+ * Names as Keras 3 gives the layers of one model, and finds their weights by in
+ * model.weights.h5: the snake case of the class, then _1, _2 for the next of a kind.
+ */
+export function layerPaths(): (base: string) => string {
+  const counts = new Map<string, number>();
+  return (base) => {
+    const n = counts.get(base) ?? 0;
+    counts.set(base, n + 1);
+    return n === 0 ? base : `${base}_${n}`;
+  };
 }
 
 /** config.json of the .keras zip: a Sequential model of the layers, built for [batch, time] token ids. */
@@ -164,20 +172,21 @@ interface H5Group {
   create_group(name: string): H5Group;
   create_attribute(name: string, value: string): void;
   create_dataset(options: { name: string; data: Float32Array; shape: number[]; dtype: string }): void;
+  get(path: string): { value: unknown; shape: number[] } | H5Group | null;
 }
 interface H5File extends H5Group {
   close(): void;
 }
-interface H5wasm {
+export interface H5wasm {
   ready: Promise<unknown>;
-  File: new (path: string, mode: 'w') => H5File;
+  File: new (path: string, mode: 'w' | 'r') => H5File;
 }
 
 /**
  * h5wasm is an ES module: loaded with import() from the bundle's folder (the build copies
  * it there for the extension) or from node_modules.
  */
-async function loadH5wasm(): Promise<H5wasm> {
+export async function loadH5wasm(): Promise<H5wasm> {
   const bundled = nodePath.join(__dirname, 'h5wasm', 'hdf5_hl.js');
   const entry = (await fs.stat(bundled).then(() => true, () => false)) ? pathToFileURL(bundled).href : 'h5wasm/node';
   const module = (await import(entry)) as { default: H5wasm };

@@ -135,6 +135,8 @@ export const Methods = {
   exportRun: 'seqlab/exportRun',
   /** client → server request: go on training a stopped or interrupted run from its last completed epoch, on its text read again from its files. Params `{ runId: string }`, result null. Fails with a sentence when the run cannot go on (no checkpoint, text changed or not in a file). */
   resumeRun: 'seqlab/resumeRun',
+  /** client → server request: import a Keras 3 model (.keras) with SeqLab's tokenizer JSON (by default the tokenizer.json beside it) as a new run. Params `{ file: string; tokenizer?: string }`, result `{ runId: string }`. Fails with a sentence naming a layer SeqLab cannot run. */
+  importRun: 'seqlab/importRun',
   /** client → server request: stop (if needed) and delete a run folder. Params `{ runId: string }`, result null. */
   deleteRun: 'seqlab/deleteRun',
   /** client → server notification: settings changed. Params EngineSettings. */

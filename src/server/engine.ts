@@ -7,6 +7,7 @@ import * as nodePath from 'node:path';
 import { initBackend, NATIVE_FOLDER_VARIABLE } from '../core/backend';
 import { UserError } from '../core/errors';
 import { exportKeras } from '../core/kerasExport';
+import { importKeras } from '../core/kerasImport';
 import { loadRun } from '../core/store';
 import type {
   EngineInitOptions,
@@ -179,6 +180,13 @@ export class Engine {
       throw new UserError(`The run could not be copied to "${dir}" (${code ?? (error as Error).message}).`, { cause: error });
     }
     return { dir };
+  }
+
+  /** Imports a Keras 3 model with its tokenizer as a new run (kerasImport.ts). */
+  async importRun(params: { file: string; tokenizer?: string }): Promise<{ runId: string }> {
+    const tokenizer = params.tokenizer ?? nodePath.join(nodePath.dirname(params.file), 'tokenizer.json');
+    const dir = await importKeras(params.file, tokenizer, this.registry.runsDir, 'wasm');
+    return { runId: (await this.registry.addFolder(dir)).id };
   }
 
   async deleteRun(runId: string): Promise<null> {

@@ -102,6 +102,10 @@ connection.onRequest(
   ),
 );
 connection.onRequest(
+  Methods.importRun,
+  guarded(log, (params: { file: string; tokenizer?: string }) => ready().importRun(requireStrings(params, Methods.importRun, ['file']))),
+);
+connection.onRequest(
   Methods.deleteRun,
   guarded(log, (params: { runId: string }) => ready().deleteRun(requireStrings(params, Methods.deleteRun, ['runId']).runId)),
 );

@@ -66,6 +66,15 @@ export class Registry {
     this.listeners.push(listener);
   }
 
+  /** A finished run whose folder was just made outside training (an import), listed now. */
+  async addFolder(dir: string): Promise<RunInfo> {
+    const record = await readRunRecord(dir);
+    const info = await this.checkFiles(infoFromRecord(record, dir, await readRunMetrics(dir).catch(() => [])));
+    this.runs.set(info.id, info);
+    this.changed();
+    return info;
+  }
+
   /** A run this engine has just queued. */
   add(info: RunInfo): HistoryRecorder {
     const recorder = new HistoryRecorder(info.id);

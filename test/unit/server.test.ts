@@ -415,6 +415,15 @@ describe('the engine over LSP', () => {
     const keras = await engine.request<{ dir: string }>(Methods.exportRun, { runId: firstRun, target, format: 'keras' });
     assert.equal(keras.dir, path.join(target, `${firstRun}-keras`));
     assert.deepEqual(fs.readdirSync(keras.dir).sort(), ['README.md', 'model.keras', 'tokenizer.json']);
+    // And back: imported as a new run that is listed at once and suggests.
+    const { runId: imported } = await engine.request<{ runId: string }>(Methods.importRun, { file: path.join(keras.dir, 'model.keras') });
+    const importedRun = await engine.run(imported);
+    assert.equal(importedRun.state, 'done');
+    const { text: continued } = await engine.request<{ text: string }>(Methods.generate, { runId: imported, prompt: 'Call me', words: 4, temperature: 0 });
+    const { text: original } = await engine.request<{ text: string }>(Methods.generate, { runId: firstRun, prompt: 'Call me', words: 4, temperature: 0 });
+    assert.equal(continued, original, 'the imported model continues as the run it came from');
+    await engine.request(Methods.deleteRun, { runId: imported });
+    assert.match(await requestError(engine.request(Methods.importRun, { file: path.join(keras.dir, 'README.md') })), /is not a \.keras file/);
     const archive = unzipSync(fs.readFileSync(path.join(keras.dir, 'model.keras')));
     assert.deepEqual(Object.keys(archive).sort(), ['config.json', 'metadata.json', 'model.weights.h5']);
     assert.equal(Buffer.from(archive['model.weights.h5'].subarray(0, 8)).toString('latin1'), '\x89HDF\r\n\x1a\n', 'an HDF5 file');
