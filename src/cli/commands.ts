@@ -13,6 +13,7 @@ import { initBackend } from '../core/backend';
 import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { evaluateText } from '../core/evaluate';
+import { GATE_BLOCKS, parameterParts } from '../core/costs';
 import { exportKeras } from '../core/kerasExport';
 import { importKeras } from '../core/kerasImport';
 import { readCorpus } from '../core/input';
@@ -74,6 +75,7 @@ export async function compareCommand(args: ParsedArgs, io: CommandIO): Promise<v
     return;
   }
   printSummaries(io, runs, prepared.baselines);
+  printCosts(io, runs, base);
   await printSamples(io, runs, typeof args.flags.prompt === 'string' ? args.flags.prompt : samplePrompt(prepared));
 }
 
@@ -318,6 +320,35 @@ function printSummaries(io: CommandIO, runs: TrainSummary[], baselines: Baseline
       `Unknown words: ${percent(baselines.unknownShare)} of the targets.\n` +
       `A network that does not beat KN3, a Kneser-Ney trigram of word counts, has learned no more than counting. Backend: ${runs[0]?.backend}.\n` +
       suggestersLine(runs),
+  );
+}
+
+/**
+ * What each cell costs: its parameters by part, and its recurrent parameters and training
+ * time per token against the SimpleRNN's. The weights stand 1 : 3 : 4 by construction;
+ * the time shows how much of that a step actually pays (the output layer, the same for
+ * all three, takes its share).
+ */
+function printCosts(io: CommandIO, runs: TrainSummary[], base: TrainConfig): void {
+  if (runs.length < 2) return;
+  const parts = runs.map((r) => parameterParts({ ...base, cell: r.cell, vocabSize: r.vocabSize }));
+  const reference = runs.findIndex((r) => r.cell === 'rnn');
+  const against = reference >= 0 ? reference : 0;
+  const ratio = (x: number, y: number) => (y > 0 ? (x / y).toFixed(1) : '–');
+  io.stdout.write(
+    `\nWhat each cell costs (a recurrent layer has ${Object.entries(GATE_BLOCKS).map(([cell, g]) => `${cell} ${g}`).join(', ')} gate block(s) of weights):\n` +
+      formatTable(
+        ['cell', 'embedding', 'recurrent', 'output', `recurrent ÷ ${runs[against].cell}`, `time per token ÷ ${runs[against].cell}`],
+        runs.map((r, i) => [
+          r.cell,
+          parts[i].embedding.toLocaleString('en'),
+          parts[i].recurrent.toLocaleString('en'),
+          parts[i].output.toLocaleString('en'),
+          ratio(parts[i].recurrent, parts[against].recurrent),
+          ratio(runs[against].tokensPerSecond, r.tokensPerSecond),
+        ]),
+      ) +
+      '\n',
   );
 }
 

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { WeightAverage } from '../../src/core/averaging';
 import { resolveTrainConfig } from '../../src/core/config';
 import { evaluationBatches } from '../../src/core/dataset';
-import { modelParts, startAtUnigram } from '../../src/core/model';
+import { parameterParts } from '../../src/core/costs';
+import { buildModel, countParams, modelParts, startAtUnigram } from '../../src/core/model';
 import { scoreBatches } from '../../src/core/scoring';
 import { trainModel } from '../../src/core/train';
 import type { TrainConfig } from '../../src/protocol/types';
@@ -93,5 +94,20 @@ describe('regularisers', () => {
     model.dispose();
     assert.ok(Math.abs(again.loss - result.best.valLoss!) < 1e-4, `kept weights score ${again.loss}, best epoch said ${result.best.valLoss}`);
     assert.ok(result.history.every((m) => Number.isFinite(m.loss)));
+  });
+});
+
+describe('parameters per part', () => {
+  it('add up to the model buildModel makes, and the recurrent ones stand 1 : 3 : 4', () => {
+    const recurrent: number[] = [];
+    for (const cell of ['rnn', 'gru', 'lstm'] as const) {
+      const shape = { cell, vocabSize: 300, embedding: 24, units: 32, layers: 2, dropout: 0 };
+      const model = buildModel(shape, 1);
+      const parts = parameterParts(shape);
+      assert.equal(parts.embedding + parts.recurrent + parts.output, countParams(model));
+      recurrent.push(parts.recurrent);
+      model.dispose();
+    }
+    assert.deepEqual(recurrent.map((r) => r / recurrent[0]), [1, 3, 4]);
   });
 });
