@@ -17,6 +17,9 @@
 // (smoothing, log scale, export) are used as a person would, and the run colours are
 // checked in High Contrast Light and Dark.
 //
+// At the end a long run is interrupted by a window reload: the notice says so, and the
+// card's Resume button trains it on to its last epoch.
+//
 // Screenshots for people (test-artifacts/): dashboard.png, models.png, ghost-text.png,
 // compare.png, models-hc-light.png, dashboard-hc-light.png, hc-dark.png; on failure
 // seqlab-failure.png and the VS Code logs.
@@ -469,6 +472,48 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
       await assertModelsFit(await vscode.webviewFrame(MODELS));
       await vscode.screenshot(`models-${shot}`);
     }
+
+    // 7. A window reload ends a run that trains: the run says so after the reload, and
+    //    Resume goes on from its last completed epoch to the epochs it was set to.
+    const known = new Set((await modelRows(await vscode.webviewFrame(MODELS))).map((row) => row.id));
+    await vscode.setUserSettings({ ...vscode.userSettings(), 'seqlab.model.epochs': 12 });
+    await vscode.openFile('notes.txt');
+    await vscode.runCommand('SeqLab: Train Model on Current File');
+    await pick(page, 'Train Model: Cell', 'LSTM');
+    await pick(page, 'Train Model: Size', 'Tiny');
+    const longRun = await waitUntil('the long run to pass its second epoch', async () => {
+      const frame = await vscode.webviewFrame(MODELS);
+      const row = (await modelRows(frame)).find((r) => !known.has(r.id));
+      if (!row) return undefined;
+      const live = await frame.locator(`[data-testid="live-${row.id}"]`).textContent({ timeout: 1000 }).catch(() => '');
+      const epoch = Number(/^epoch (\d+)\//.exec(live ?? '')?.[1] ?? 0);
+      return epoch >= 3 ? row.id : undefined;
+    }, { timeoutMs: TRAINING_MS, intervalMs: 250 });
+    step(t, started, `${longRun} is training; reloading the window`);
+    await vscode.runCommand('Developer: Reload Window');
+    await vscode.waitForWorkbench();
+    const notice = await vscode.waitForNotification(/was interrupted after epoch \d+\/12 when the SeqLab engine stopped/);
+    step(t, started, `after the reload: "${notice}"`);
+    await vscode.runCommand('SeqLab: Focus on Models View');
+    const resume = await waitUntil('the interrupted card with its Resume button', async () => {
+      const frame = await vscode.webviewFrame(MODELS);
+      const state = await frame.locator(`[data-testid="state-${longRun}"]`).textContent({ timeout: 1000 }).catch(() => '');
+      const button = frame.locator(`[data-testid="resume-${longRun}"]`);
+      return state === 'interrupted' && (await button.isVisible()) ? button : undefined;
+    }, { timeoutMs: 60_000 });
+    await resume.click();
+    await waitUntil(`${longRun} to train again`, async () => {
+      const row = (await modelRows(await vscode.webviewFrame(MODELS))).find((r) => r.id === longRun);
+      return row && (row.state === 'queued' || row.state === 'training' || row.state === 'done') ? true : undefined;
+    }, { timeoutMs: 30_000 });
+    await waitForDoneRows(vscode, known.size + 1, `${longRun} to go on and finish`, () => [longRun]);
+    const metrics = fs
+      .readFileSync(path.join(vscode.userDataDir, 'User', 'globalStorage', 'seqlab.seqlab', 'runs', longRun, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).epoch);
+    assert.deepEqual(metrics, Array.from({ length: 12 }, (_, i) => i + 1), 'one run of 12 epochs, the interrupted one done again');
+    step(t, started, `${longRun} resumed and finished its 12 epochs`);
     step(t, started, 'done');
   });
 });
