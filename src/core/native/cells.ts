@@ -2,9 +2,10 @@
  * The three recurrent cells on native TensorFlow, forward and back, from the same
  * variables as the TF.js layers (kernel [in, G·U], recurrent kernel [U, G·U], bias [G·U]).
  *
- * Each uses TensorFlow's fused kernel where it has one, so that a step is one op: LSTM runs
- * the whole window in one BlockLSTM op (and its gradient in one more); GRU is one
- * GRUBlockCell op per step (TF's cell is Keras' reset_after = false GRU, which is what the
+ * Each uses TensorFlow's fused kernels where it has them, so that a step is few ops: LSTM
+ * runs the whole window forward in one BlockLSTM op and goes back one LSTMBlockCellGrad and
+ * one matmul per step; GRU is one GRUBlockCell op per step forward and one
+ * GRUBlockCellGrad back (TF's cell is Keras' reset_after = false GRU, which is what the
  * TF.js layer computes); SimpleRNN, which has no fused kernel, is a matmul, an add and a
  * tanh per step. Weight gradients that TF's per-step kernels would add up in small pieces
  * are one matmul over all N = T·B rows instead.
