@@ -5,6 +5,7 @@
 import { benchCommand } from './bench/command';
 import { parseCommandLine, USAGE } from './cli/args';
 import { compareCommand, demoCommand, evalCommand, exportCommand, generateCommand, importCommand, trainCommand, type CommandIO } from './cli/commands';
+import { inspectCommand } from './cli/inspect';
 import { isUserError } from './core/errors';
 
 const COMMANDS: Record<string, (args: ReturnType<typeof parseCommandLine>, io: CommandIO) => Promise<void>> = {
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (args: ReturnType<typeof parseCommandLine>, io: C
   bench: benchCommand,
   export: exportCommand,
   import: importCommand,
+  inspect: inspectCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

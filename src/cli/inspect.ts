@@ -1,0 +1,23 @@
+/**
+ * `seqlab inspect VIEW ...`: the views that look inside a trained model, for scripts. Each
+ * view writes its figures as JSON and its chart as SVG; one module per view, registered in
+ * the table below.
+ */
+import { UserError } from '../core/errors';
+import type { CommandIO } from './commands';
+import type { ParsedArgs } from './args';
+
+export type InspectView = (args: ParsedArgs, io: CommandIO) => Promise<void>;
+
+/** View name → what it does (for the usage line) and the code that does it. */
+export const INSPECT_VIEWS: Record<string, { about: string; run: InspectView }> = {};
+
+export async function inspectCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
+  const [view, ...positionals] = args.positionals;
+  const names = Object.keys(INSPECT_VIEWS);
+  if (!view || !INSPECT_VIEWS[view]) {
+    const known = names.map((name) => `${name} (${INSPECT_VIEWS[name].about})`).join('; ');
+    throw new UserError(`${view ? `"${view}" is not a view of inspect` : 'inspect needs a view'}: choose one of ${known || 'none yet'}.`);
+  }
+  await INSPECT_VIEWS[view].run({ ...args, positionals }, io);
+}
