@@ -1,5 +1,5 @@
 /**
- * `seqlab compare` on every core: each cell trains in its own worker thread (the engine's
+ * `seqlab compare` on every core: each cell trains in its own worker process (the engine's
  * training worker and queue, src/server/jobs.ts), as many at once as there are cores, and
  * the summaries come back in the order of the cells. On wasm a run keeps one core busy, so
  * three cells on two cores take about two runs' time instead of three.
@@ -19,7 +19,7 @@ export interface RunInput {
 }
 
 /**
- * Trains one run per config in worker threads, at most `concurrency` at once. On Ctrl+C
+ * Trains one run per config in worker processes, at most `concurrency` at once. On Ctrl+C
  * (`signal`) the running ones stop and keep their best epoch and the waiting ones never
  * start; the summaries are those of the runs that trained.
  */

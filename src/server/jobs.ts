@@ -1,10 +1,16 @@
 /**
- * Training jobs: one worker thread per run, at most `maxConcurrent` at once, the rest
+ * Training jobs: one worker process per run, at most `maxConcurrent` at once, the rest
  * waiting in order. A worker that throws or exits without reporting a result is reported
  * as a crash of its own job only; the engine goes on.
+ *
+ * Processes, not worker threads: a training run loads native code (TensorFlow's C library,
+ * WebAssembly kernels), and a fault there, or the system killing a run that ran out of
+ * memory, must end that run only, never the engine that serves the editor. Threads share
+ * the engine's process, and Node can crash as a whole when threads running native code are
+ * terminated while others start.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import * as nodePath from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { EngineMessage, TrainJobData, WorkerMessage } from './workerProtocol';
 
 export interface JobEvents {
@@ -21,7 +27,7 @@ interface Job {
   id: string;
   data: TrainJobData;
   events: JobEvents;
-  worker?: Worker;
+  worker?: ChildProcess;
   /** A 'done' or 'failed' message arrived: a later exit is the normal end. */
   reported: boolean;
   /** Killed on purpose (delete, shutdown): its exit is not a crash. */
@@ -32,8 +38,9 @@ interface Job {
   markExited: () => void;
 }
 
-/** The engine's bundle, which runs a training job when started as a worker thread (entry.ts). */
+/** The engine's bundle, which runs a training job when started with TRAINING_JOB_FLAG (entry.ts). */
 export const TRAIN_WORKER_PATH = nodePath.join(__dirname, 'server.js');
+export const TRAINING_JOB_FLAG = '--training-job';
 
 export class JobQueue {
   private readonly queued: Job[] = [];
@@ -76,7 +83,7 @@ export class JobQueue {
     }
     const job = this.running.get(id);
     if (!job) return 'unknown';
-    job.worker!.postMessage({ type: 'stop' } satisfies EngineMessage);
+    send(job, { type: 'stop' });
     return 'stopping';
   }
 
@@ -85,7 +92,7 @@ export class JobQueue {
     if (this.stop(id) !== 'stopping') return;
     const job = this.running.get(id)!;
     job.killed = true;
-    await job.worker!.terminate();
+    job.worker!.kill('SIGKILL');
     await job.exited;
   }
 
@@ -98,15 +105,15 @@ export class JobQueue {
   async shutdown(graceMs: number): Promise<void> {
     this.queued.length = 0;
     const jobs = [...this.running.values()];
-    jobs.forEach((job) => job.worker!.postMessage({ type: 'stop' } satisfies EngineMessage));
+    jobs.forEach((job) => send(job, { type: 'stop' }));
     const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.all(jobs.map((job) => job.exited)), grace]);
-    await Promise.all(
-      [...this.running.values()].map((job) => {
-        job.killed = true;
-        return job.worker!.terminate();
-      }),
-    );
+    const late = [...this.running.values()];
+    late.forEach((job) => {
+      job.killed = true;
+      job.worker!.kill('SIGKILL');
+    });
+    await Promise.all(late.map((job) => job.exited));
   }
 
   private pump(): void {
@@ -117,41 +124,56 @@ export class JobQueue {
 
   private start(job: Job): void {
     this.running.set(job.id, job);
-    try {
-      // Printed output is captured: with --stdio, a worker's stdout would otherwise land
-      // in the engine's stdout, which carries the LSP messages.
-      job.worker = new Worker(this.workerPath, { workerData: job.data, stdout: true, stderr: true });
-    } catch (error) {
-      this.running.delete(job.id);
-      job.markExited();
-      job.events.onCrash(`The training worker could not start (${(error as Error).message}).`);
-      this.pump();
-      return;
-    }
+    // Printed output is captured: with --stdio, a worker's stdout would otherwise land in
+    // the engine's stdout, which carries the LSP messages. 'advanced' serialization keeps
+    // messages as they are (typed arrays, undefined) instead of going through JSON.
+    const worker = fork(this.workerPath, [TRAINING_JOB_FLAG], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      // A debugger flag of the engine's would make every worker fight for the same port.
+      execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect')),
+    });
+    job.worker = worker;
     job.events.onStart();
-    for (const stream of [job.worker.stdout, job.worker.stderr]) {
+    for (const stream of [worker.stdout!, worker.stderr!]) {
       stream.setEncoding('utf8');
       stream.on('data', (text: string) => job.events.onOutput(text.trimEnd()));
     }
-    job.worker.on('message', (message: WorkerMessage) => {
+    worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'done' || message.type === 'failed') {
         job.reported = true;
-        // The run's files are all written before its result is posted. The thread would not
+        // The run's files are all written before its result is sent. The process would not
         // end on its own (TF.js keeps handles open), and it would hold a slot of the queue.
-        void job.worker!.terminate();
+        worker.kill();
       }
       job.events.onMessage(message);
     });
-    job.worker.on('error', (error) => {
-      job.crashReason = `The training worker crashed (${error.message.replace(/\.$/, '')}).`;
+    worker.on('error', (error) => {
+      // The process could not start, or could not be signalled: it may never exit.
+      job.crashReason = `The training worker could not start (${error.message.replace(/\.$/, '')}).`;
+      if (worker.exitCode === null && worker.signalCode === null && worker.pid === undefined) this.ended(job, null, null);
     });
-    job.worker.on('exit', (code) => {
-      this.running.delete(job.id);
-      job.markExited();
-      if (!job.reported && !job.killed) {
-        job.events.onCrash(job.crashReason ?? `The training worker stopped unexpectedly (exit code ${code}).`);
-      }
-      this.pump();
-    });
+    worker.on('exit', (code, signal) => this.ended(job, code, signal));
+    send(job, { type: 'job', data: job.data });
   }
+
+  private ended(job: Job, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.running.has(job.id)) return;
+    this.running.delete(job.id);
+    job.markExited();
+    if (!job.reported && !job.killed) job.events.onCrash(job.crashReason ?? crashReason(code, signal));
+    this.pump();
+  }
+}
+
+/** Sends a message to a job's worker; one that has just died cannot take it, and its exit reports that. */
+function send(job: Job, message: EngineMessage): void {
+  if (job.worker?.connected) job.worker.send(message, () => undefined);
+}
+
+/** One sentence for a person on how a worker died without a result. */
+export function crashReason(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal === 'SIGKILL') return 'The training worker was killed (SIGKILL), most often by the system because memory ran out.';
+  if (signal) return `The training worker crashed (${signal}).`;
+  return `The training worker stopped unexpectedly (exit code ${code}).`;
 }

@@ -2,8 +2,8 @@
  * SeqLab's engine process: a language server (LSP over IPC from the extension, or stdio
  * with --stdio). It keeps the open documents through text sync, answers the standard
  * `textDocument/inlineCompletion` request with the active model, and SeqLab's own
- * `seqlab/*` requests (src/protocol/lsp.ts). Training never runs on this thread: each run
- * has a worker thread (jobs.ts), so this thread stays free to answer while models train.
+ * `seqlab/*` requests (src/protocol/lsp.ts). Training never runs in this process: each run
+ * has a worker process (jobs.ts), so the engine stays free to answer while models train.
  */
 import { fileURLToPath } from 'node:url';
 import {

@@ -1,9 +1,9 @@
 /**
- * A training worker thread: trains one run with core `trainRun` and reports everything
- * it does to the engine as messages. It runs in its own thread because TensorFlow.js
- * runs ops synchronously: the engine thread must stay free to answer the editor.
+ * A training worker process: trains one run with core `trainRun` and reports everything
+ * it does to the engine as messages. It runs apart from the engine because TensorFlow.js
+ * runs ops synchronously (the engine must stay free to answer the editor), and in its own
+ * process so that a crash of native code ends this run only (jobs.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import { isUserError } from '../core/errors';
 import { Predictor, type GenerateOptions } from '../core/predictor';
@@ -12,17 +12,16 @@ import type { Tokenizer } from '../core/tokenizer';
 import type { EngineMessage, TrainJobData, WorkerMessage } from './workerProtocol';
 
 /**
- * Test hook: a run whose text is named like this variable's value kills its worker after
- * the first batch, as a crash would (tests check that only that run fails).
+ * Test hook: a run whose text is named like this variable's value crashes its worker after
+ * the first batch, as a fault in native code would (tests check that only that run fails).
  */
 const CRASH_HOOK = 'SEQLAB_TEST_CRASH_WORKER';
 
-async function main(port: NonNullable<typeof parentPort>, data: TrainJobData): Promise<void> {
-  const post = (message: WorkerMessage) => port.postMessage(message);
-  const stop = new AbortController();
-  port.on('message', (message: EngineMessage) => {
-    if (message.type === 'stop') stop.abort();
-  });
+function post(message: WorkerMessage): void {
+  if (process.connected) process.send!(message);
+}
+
+async function main(data: TrainJobData, stop: AbortController): Promise<void> {
   const crash = process.env[CRASH_HOOK] !== undefined && process.env[CRASH_HOOK] === data.request.name;
   try {
     const { request } = data;
@@ -34,7 +33,7 @@ async function main(port: NonNullable<typeof parentPort>, data: TrainJobData): P
       onModel: (model, tokenizer) => (trained = { model, tokenizer }),
       onBatch: (progress) => {
         post({ type: 'batch', progress });
-        if (crash) process.exit(70);
+        if (crash) process.kill(process.pid, 'SIGSEGV');
       },
       onEpoch: (metrics) => {
         post({ type: 'epoch', metrics });
@@ -47,13 +46,17 @@ async function main(port: NonNullable<typeof parentPort>, data: TrainJobData): P
       : await trainRun(request, callbacks, stop.signal, prepared);
     post({ type: 'done', summary });
   } catch (error) {
-    post({
-      type: 'failed',
-      message: isUserError(error) ? error.message : `Training failed because of an internal error (${(error as Error).message}).`,
-      detail: (error as Error).stack,
-    });
+    post(failure(error));
   }
-  // The engine ends this thread when it has the result.
+  // The engine ends this process when it has the result.
+}
+
+function failure(error: unknown): WorkerMessage {
+  return {
+    type: 'failed',
+    message: isUserError(error) ? error.message : `Training failed because of an internal error (${(error as Error).message}).`,
+    detail: (error as Error).stack,
+  };
 }
 
 /** A continuation from the model as it is now; a failure here must not end the training. */
@@ -70,5 +73,16 @@ function sample(model: tf.LayersModel, tokenizer: Tokenizer, prompt: string, opt
   }
 }
 
-if (!parentPort) throw new Error('The training worker runs only as a worker thread of the SeqLab engine.');
-void main(parentPort, workerData as TrainJobData);
+if (!process.send) throw new Error('The training worker runs only as a process started by the SeqLab engine.');
+const stop = new AbortController();
+process.on('message', (message: EngineMessage) => {
+  if (message.type === 'job') void main(message.data, stop);
+  else if (message.type === 'stop') stop.abort();
+});
+// An error outside the training loop (in a callback of a library, say) is this run's failure.
+process.on('uncaughtException', (error) => {
+  post(failure(error));
+  process.exitCode = 1;
+});
+// The engine is gone (closed, or crashed): nothing would read this run's progress.
+process.on('disconnect', () => process.exit(0));

@@ -1,12 +1,12 @@
 /**
- * Messages between the engine (jobs.ts) and a training worker (trainWorker.ts). Both ends
+ * Messages between the engine (jobs.ts) and a training worker process (trainWorker.ts). Both ends
  * run in the same build, so these are plain TypeScript types, not a public protocol.
  */
 import type { GenerateOptions } from '../core/predictor';
 import type { RunRequest, RunStart } from '../core/run';
 import type { BatchProgress, EpochMetrics, TrainSummary } from '../protocol/types';
 
-/** `workerData` of a training worker. */
+/** The first message to a training worker: the run it trains. */
 export interface TrainJobData {
   /** Always with `dir`: the engine claims the run folder when it queues the run. */
   request: RunRequest & { dir: string };
@@ -27,5 +27,5 @@ export type WorkerMessage =
   /** Training ended without a model; `message` is one sentence for a person, `detail` for the log. */
   | { type: 'failed'; message: string; detail?: string };
 
-/** Engine → worker. */
-export type EngineMessage = { type: 'stop' };
+/** Engine → worker: the job first, then possibly a request to stop before the next batch. */
+export type EngineMessage = { type: 'job'; data: TrainJobData } | { type: 'stop' };

@@ -47,12 +47,18 @@ class Engine {
   readonly interruptions: string[] = [];
   private readonly listeners = new Set<() => void>();
   private exited: Promise<void>;
+  /** The engine's last lines on stderr, and how it ended: what a failure must show. */
+  private stderrTail: string[] = [];
+  private death?: string;
 
   private constructor(
     readonly child: ChildProcess,
     readonly rpc: MessageConnection,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.once('exit', (code, signal) => this.record(() => (this.death = `the engine exited (code ${code}, signal ${signal})`)));
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => (this.stderrTail = [...this.stderrTail, ...text.trimEnd().split('\n')].slice(-20)));
     rpc.onNotification(Methods.progress, (p: RunProgress) => this.record(() => this.progress.push(p)));
     rpc.onNotification(Methods.suggestionLatency, (l: SuggestionLatency) => this.record(() => this.latencies.push(l)));
     rpc.onNotification(Methods.runsInterrupted, (m: { runs: { message: string }[] }) => this.record(() => this.interruptions.push(...m.runs.map((run) => run.message))));
@@ -65,7 +71,6 @@ class Engine {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, SEQLAB_TEST_CRASH_WORKER: CRASHING_NAME },
     });
-    child.stderr!.on('data', () => undefined); // keep the pipe drained
     const engine = new Engine(child, createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!)));
     const result = await engine.request<{ capabilities: Record<string, unknown> }>('initialize', {
       processId: process.pid,
@@ -95,20 +100,20 @@ class Engine {
     return (await this.request<{ runIds: string[] }>(Methods.train, params)).runIds;
   }
 
-  /** Resolves with `find()` once it returns something, re-checking on every notification. */
+  /** Resolves with `find()` once it returns something, re-checking on every notification; fails at once if the engine dies. */
   until<T>(find: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
     return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = find();
-        if (found === undefined) return;
+      const settle = (outcome: () => void) => {
         this.listeners.delete(check);
         clearTimeout(timer);
-        resolve(found);
+        outcome();
       };
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        reject(new Error(`Timed out waiting for ${what}; last logs: ${this.logs.slice(-5).join(' | ')}`));
-      }, timeoutMs);
+      const check = () => {
+        const found = find();
+        if (found !== undefined) settle(() => resolve(found));
+        else if (this.death) settle(() => reject(new Error(`${this.death} while waiting for ${what}; its stderr ended: ${this.stderrTail.join(' / ')}`)));
+      };
+      const timer = setTimeout(() => settle(() => reject(new Error(`Timed out waiting for ${what}; last logs: ${this.logs.slice(-5).join(' | ')}`))), timeoutMs);
       this.listeners.add(check);
       check();
     });
@@ -346,7 +351,7 @@ describe('the engine over LSP', () => {
     const [crashing] = await engine.train(CRASH_URI, CRASHING_NAME, ['rnn'], { ...TINY, epochs: 1 });
     const crash = await engine.finalState(crashing);
     assert.equal(crash.state, 'failed');
-    assert.match(crash.error!, /^The training worker stopped unexpectedly \(exit code 70\)\.$/);
+    assert.match(crash.error!, /^The training worker crashed \(SIGSEGV\)\.$/);
     const { runs } = await engine.runs(); // still answering
     assert.equal(runs.find((r) => r.id === crashing)!.state, 'failed');
     const record = JSON.parse(await fsp.readFile(path.join(runsDir, crashing, 'config.json'), 'utf8'));
