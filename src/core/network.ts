@@ -43,6 +43,13 @@ export interface LanguageNetwork {
    */
   targetLogProbabilities(batch: Batch, initial?: LayerState[]): { logProbabilities: Float32Array; state: LayerState[] };
   /**
+   * The output layer's logits [rows·seqLen, vocab] for every position of the batch
+   * (time-major, row t·rows + r), starting from `initial`, for a caller that needs more of
+   * each distribution than its target's share (the surprisal lens ranks every word). The
+   * logits and the state belong to the caller.
+   */
+  inferenceLogits(batch: Batch, initial?: LayerState[]): { logits: tf.Tensor2D; state: LayerState[] };
+  /**
    * Forward and backward pass of a training batch. `seed` drives the dropout masks.
    * `initial` is every layer's state to start from (zero when not given); it is a constant
    * to the backward pass, which is where truncated backpropagation through time truncates.

@@ -44,6 +44,13 @@ export interface TokenizerJSON {
   };
 }
 
+/** A token and where it lies in the text it came from: code-unit offsets, end exclusive. */
+export interface TokenSpan {
+  token: string;
+  start: number;
+  end: number;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Splitting
 
@@ -95,30 +102,58 @@ function countLineBreaks(text: string, from: number, to: number): number {
   return breaks;
 }
 
+/** Where a token lies in the scanned text: code-unit offsets [start, end). */
+interface TokenPlace {
+  start: number;
+  end: number;
+}
+
 /**
  * Walks the tokens of `text`. `spaced` says whether whitespace separated the token from the
  * previous token on the same line; it is null for line breaks and the first token of a line,
  * where spacing is no choice. Other whitespace is dropped, so leading indentation and runs of
  * spaces are lost (a language model has no use for them), and more than two line breaks in a
- * row become two: a paragraph break is all a generated text needs.
+ * row become two: a paragraph break is all a generated text needs. `place` is where the
+ * token lies in `text` (a line break token: its line break).
  */
-function scan(text: string, lowercase: boolean, emit: (token: string, spaced: boolean | null) => void, softWraps = false): void {
-  if (lowercase) text = text.toLowerCase();
+function scan(
+  text: string,
+  lowercase: boolean,
+  emit: (token: string, spaced: boolean | null, place: TokenPlace) => void,
+  softWraps = false,
+): void {
   const runs = /\S+/g;
   let end = 0;
   for (let match = runs.exec(text); match !== null; match = runs.exec(text)) {
     let breaks = countLineBreaks(text, end, match.index);
     if (softWraps && breaks === 1 && end > 0 && isSoftWrap(text, end, match.index, match[0])) breaks = 0;
-    for (let i = 0; i < Math.min(breaks, 2); i++) emit(NEWLINE_TOKEN, null);
+    emitLineBreaks(text, end, Math.min(breaks, 2), emit);
     let spaced: boolean | null = end === 0 || breaks > 0 ? null : true;
-    segmentRun(match[0], (token) => {
-      emit(token, spaced);
+    // Lower-casing run by run reads the same as lower-casing the text: whitespace never changes.
+    const run = lowercase ? match[0].toLowerCase() : match[0];
+    // A few letters grow when lower-cased ("İ"); then each token of the run is placed on all of it.
+    const exact = run.length === match[0].length;
+    let offset = match.index;
+    segmentRun(run, (token) => {
+      const place = exact ? { start: offset, end: offset + token.length } : { start: match.index, end: runs.lastIndex };
+      offset += token.length;
+      emit(token, spaced, place);
       spaced = false;
     });
     end = runs.lastIndex;
   }
   const trailing = countLineBreaks(text, end, text.length);
-  for (let i = 0; i < Math.min(trailing, 2); i++) emit(NEWLINE_TOKEN, null);
+  emitLineBreaks(text, end, Math.min(trailing, 2), emit);
+}
+
+/** Emits the first `count` line breaks after `from` as line break tokens, each placed on its \n, \r\n or \r. */
+function emitLineBreaks(text: string, from: number, count: number, emit: (token: string, spaced: null, place: TokenPlace) => void): void {
+  const lineBreak = /\r\n?|\n/g;
+  lineBreak.lastIndex = from;
+  for (let i = 0; i < count; i++) {
+    const found = lineBreak.exec(text)!;
+    emit(NEWLINE_TOKEN, null, { start: found.index, end: found.index + found[0].length });
+  }
 }
 
 /** A line that starts a list item, a heading, a quote or a table row begins something new. */
@@ -607,6 +642,16 @@ export class Tokenizer {
     const tokens: string[] = [];
     scan(text, this.options.lowercase, (token) => tokens.push(token), this.softWraps);
     return tokens;
+  }
+
+  /**
+   * The tokens of `text` as `tokenize` gives them, each with where it lies in `text`
+   * (code-unit offsets, end exclusive), so a score per token can be shown on the words.
+   */
+  tokenSpans(text: string): TokenSpan[] {
+    const spans: TokenSpan[] = [];
+    scan(text, this.options.lowercase, (token, _spaced, { start, end }) => spans.push({ token, start, end }), this.softWraps);
+    return spans;
   }
 
   encode(text: string): Int32Array {

@@ -374,3 +374,36 @@ describe('Tokenizer on Moby Dick', () => {
     assert.ok(JSON.stringify(json).length < 400_000, 'tokenizer.json stays small');
   });
 });
+
+describe('Tokenizer.tokenSpans', () => {
+  /** Each span's text as it stands in `text`: what an editor would colour. */
+  const covered = (text: string, tokenizer: Tokenizer) => tokenizer.tokenSpans(text).map(({ start, end }) => text.slice(start, end));
+
+  it('gives the tokens of tokenize, each placed on its own characters', () => {
+    const text = '  Call me  Ishmael.\tSome years ago—never mind how long (precisely)…\r\n\r\n\r\n\r\nThere now is your insular city of the Manhattoes,\rbelted round by wharves';
+    const tokenizer = Tokenizer.fit(text);
+    const spans = tokenizer.tokenSpans(text);
+    assert.deepEqual(spans.map((s) => s.token), tokenizer.tokenize(text));
+    // Line breaks: \r\n is one token on both characters; four in a row give two tokens, on the first two.
+    assert.deepEqual(covered(text, tokenizer), tokenizer.tokenize(text).map((t, i) => (t === NEWLINE_TOKEN ? text.slice(spans[i].start, spans[i].end) : t)));
+    const breaks = spans.filter((s) => s.token === NEWLINE_TOKEN).map((s) => text.slice(s.start, s.end));
+    assert.deepEqual(breaks, ['\r\n', '\r\n', '\r']);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i].start >= spans[i - 1].end, 'spans are in order and do not overlap');
+  });
+
+  it('places lower-cased tokens on the original letters', () => {
+    const text = 'The WHALE, the Whale!';
+    const tokenizer = Tokenizer.fit(text, { lowercase: true });
+    assert.deepEqual(covered(text, tokenizer), ['The', 'WHALE', ',', 'the', 'Whale', '!']);
+  });
+
+  it('gives no token for a soft-wrapped line break, and places the words after it', () => {
+    const line = 'the sea was calm and the ship sailed on through the long grey morning hours';
+    const text = Array.from({ length: 14 }, () => line).join('\n');
+    const tokenizer = Tokenizer.fit(text);
+    assert.equal(tokenizer.softWraps, true);
+    const spans = tokenizer.tokenSpans(text);
+    assert.ok(spans.every((s) => s.token !== NEWLINE_TOKEN));
+    assert.deepEqual(covered(text, tokenizer), tokenizer.tokenize(text));
+  });
+});

@@ -50,14 +50,19 @@ export class FastNetwork implements LanguageNetwork {
     return { ...result, state };
   }
 
+  inferenceLogits(batch: Batch, initial?: LayerState[]): { logits: tf.Tensor2D; state: LayerState[] } {
+    return tf.tidy(() => {
+      const run = this.inferenceRun(timeMajorTensors(batch).ids, batch.rows, initial);
+      return { logits: this.logits(run.top), state: run.state };
+    });
+  }
+
   targetLogProbabilities(batch: Batch, initial?: LayerState[]): { logProbabilities: Float32Array; state: LayerState[] } {
     const { values, state } = tf.tidy(() => {
-      const { ids } = timeMajorTensors(batch);
-      const run = this.inferenceRun(ids, batch.rows, initial);
-      const logits = this.logits(run.top);
+      const { logits, state } = this.inferenceLogits(batch, initial);
       const targets = toTimeMajor(batch.targets, batch.rows, batch.seqLen);
       const flat = tf.tensor1d(targets.map((target, row) => row * logits.shape[1] + target), 'int32');
-      return { values: tf.sub(tf.gather(tf.reshape(logits, [-1]), flat), tf.logSumExp(logits, 1)), state: run.state };
+      return { values: tf.sub(tf.gather(tf.reshape(logits, [-1]), flat), tf.logSumExp(logits, 1)), state };
     });
     const logProbabilities = values.dataSync() as Float32Array;
     values.dispose();

@@ -46,6 +46,13 @@ export class NativeNetwork implements LanguageNetwork {
     return { logProbabilities, state };
   }
 
+  inferenceLogits(batch: Batch, initial?: LayerState[]): { logits: tf.Tensor2D; state: LayerState[] } {
+    return tf.tidy(() => {
+      const run = this.forward(timeMajorTensors(batch).ids, batch, initial, undefined);
+      return { logits: this.output(run.top).logits, state: run.state };
+    });
+  }
+
   trainingStep(batch: Batch, seed: number, initial?: LayerState[]): TrainingStep {
     const { lossSum, ranked, gradients, state } = tf.tidy(() => {
       const { parts } = this;
