@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs';
 import { inspectCells, rankOnText, traceSignals } from '../../src/core/inspect/cells';
 import { unitCorrelations } from '../../src/core/inspect/correlation';
 import { textFeatures } from '../../src/core/inspect/textFeatures';
-import { tokenSpans } from '../../src/core/inspect/tokenSpans';
 import { buildModel, modelParts } from '../../src/core/model';
 import { Tokenizer, NEWLINE_TOKEN } from '../../src/core/tokenizer';
 import { CELL_SIGNALS } from '../../src/protocol/cells';
@@ -23,7 +22,7 @@ before(async () => {
 /** The features of `text`, by token, with the tokens, for readable assertions. */
 function featuresOf(text: string) {
   const tokenizer = Tokenizer.fit(text, { minCount: 1 });
-  const spans = tokenSpans(tokenizer, text);
+  const spans = tokenizer.tokenSpans(text);
   return { tokens: spans.map((s) => s.token), features: textFeatures(spans, text) };
 }
 
@@ -34,19 +33,6 @@ function marked(text: string, feature: 'inQuotes' | 'inParentheses' | 'afterFull
 }
 
 describe('text features', () => {
-  it('finds every token where it stands in the text, line breaks included', () => {
-    const text = 'He said, "Call me\r\nIshmael."\n\n  (Some years ago.)';
-    for (const lowercase of [false, true]) {
-      const tokenizer = Tokenizer.fit(text, { minCount: 1, lowercase });
-      const spans = tokenSpans(tokenizer, text);
-      assert.deepEqual(spans.map((s) => s.token), tokenizer.tokenize(text));
-      for (const s of spans) {
-        const found = text.slice(s.start, s.end);
-        assert.equal(s.token === NEWLINE_TOKEN ? /^(\r\n|\n)$/.test(found) : found.toLowerCase() === s.token.toLowerCase(), true, `${JSON.stringify(s)}`);
-      }
-    }
-  });
-
   it('marks a quote as open from its opening mark to its closing one, across a single line break', () => {
     const text = 'He said "call me\nIshmael" and left. Then “more words” came.';
     assert.deepEqual(marked(text, 'inQuotes'), ['"', 'call', 'me', NEWLINE_TOKEN, 'Ishmael', '“', 'more', 'words']);

@@ -19,7 +19,6 @@ import { modelParts, type ModelParts } from '../model';
 import type { Tokenizer } from '../tokenizer';
 import { rankUnits } from './correlation';
 import { textFeatures, type FeatureValues } from './textFeatures';
-import { tokenSpans } from './tokenSpans';
 import { unroll } from './unroll';
 
 /** Per signal, values laid out [token × units]. */
@@ -92,7 +91,7 @@ export function traceSignals(parts: ModelParts, ids: Int32Array, lanes: number, 
 
 /** The units that follow each feature best, for every signal, over `text` (its first RANKING_TOKENS tokens). */
 export function rankOnText(parts: ModelParts, tokenizer: Tokenizer, text: string, layer: number): { ranking: CorrelationRanking; tokens: number } {
-  const spans = tokenSpans(tokenizer, text);
+  const spans = tokenizer.tokenSpans(text);
   const lanes = Math.max(1, Math.min(RANKING_LANES, Math.floor(spans.length / CHUNK_STEPS)));
   const steps = Math.floor(Math.min(spans.length, RANKING_TOKENS) / lanes);
   const used = spans.slice(0, steps * lanes);
@@ -132,7 +131,7 @@ export function inspectCells(request: InspectRequest): CellInspection {
   // The span is read with the text before it, tokenized together, so the state and the
   // features (an open quote, the line's start) at its first word are what they are there.
   const from = contextStart(text, spanStart);
-  const spans = tokenSpans(tokenizer, text.slice(from, spanEnd)).map((s) => ({ ...s, start: s.start + from, end: s.end + from }));
+  const spans = tokenizer.tokenSpans(text.slice(from, spanEnd)).map((s) => ({ ...s, start: s.start + from, end: s.end + from }));
   const context = spans.findIndex((s) => s.start >= spanStart);
   const spanTokens = context < 0 ? [] : spans.slice(context);
   if (spanTokens.length === 0) throw new UserError('The text to inspect has no words; select some text.');

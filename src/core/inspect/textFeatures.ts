@@ -6,8 +6,7 @@
  * in the text only, so they cost a pass over the tokens.
  */
 import { TEXT_FEATURES, type TextFeature } from '../../protocol/cells';
-import { NEWLINE_TOKEN } from '../tokenizer';
-import type { TokenSpan } from './tokenSpans';
+import { NEWLINE_TOKEN, type TokenSpan } from '../tokenizer';
 
 /** Straight double quotes open and close alternately; curly ones say which they are. */
 const OPENING_QUOTES = new Set(['“', '«']);
