@@ -1,0 +1,216 @@
+/**
+ * Memory through time: how far back a trained model's predictions reach, measured two
+ * ways on held-out text.
+ *
+ * Gradient through time: for a sample of held-out positions t, the norm of dL_t/dh_{t−k},
+ * the gradient of the loss at t with respect to the hidden state k steps earlier, for
+ * k = 1 … 64. Each window first reads WARM_UP tokens unperturbed, so the states the
+ * gradient passes through are those of a model that has been reading, not of the zero
+ * start. With several layers, h is every layer's h at that step taken together. For LSTM
+ * it is h alone (c held fixed): what the next step's gates see.
+ *
+ * The windows' norms spread over orders of magnitude, so they are averaged as a geometric
+ * mean (the mean of their logarithms, the centre a log-scale axis shows); an arithmetic
+ * mean would be the few largest windows' value. The 10th and 90th percentiles give the
+ * spread.
+ *
+ * Loss by context: for a sample of held-out targets, the loss (nats) when the model starts
+ * from the zero state n tokens before the target, n = 1, 2, 4 … 64; beside it the same
+ * targets' loss when the model has read all the held-out text before them.
+ *
+ * Both run on the reference forward pass (unroll.ts), whose logits match the stock layers'.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors';
+import { modelParts, type ModelParts } from '../model';
+import { tokenCrossEntropy, targetProbabilities } from '../scoring';
+import { unroll } from './unroll';
+
+/** Tokens each gradient window reads before the span whose states are measured. */
+export const WARM_UP = 32;
+/** The largest lag k of the gradient curve and the longest context of the loss curve. */
+export const MAX_LAG = 64;
+/** Context lengths of the loss curve. */
+export const CONTEXT_LENGTHS = [1, 2, 4, 8, 16, 32, 64];
+/** Held-out windows the gradient curve averages over: the curve is smooth at this count and takes seconds at 128 units. */
+export const GRADIENT_WINDOWS = 64;
+/** Held-out targets the loss curve averages over: ±0.05 nats or so of sampling noise at typical losses. */
+export const CONTEXT_POSITIONS = 512;
+/**
+ * Held-out tokens measured: the full-context reading scores every token up to the last
+ * sampled target, so the samples come from the first this-many tokens; that keeps a
+ * default-size model's two curves within about 15 s on one core.
+ */
+export const HELD_OUT_TOKENS = 8192;
+/** Windows per backward pass: bounds the tape's memory (~WARM_UP + MAX_LAG steps × a dozen [batch, units] tensors). */
+const GRADIENT_BATCH = 16;
+/** Targets per forward pass of the loss curve. */
+const CONTEXT_BATCH = 128;
+/** Window of the full-context reading (the state carries across windows, so only speed depends on it). */
+const FULL_READ_WINDOW = 256;
+
+export interface GradientCurve {
+  /** k = 1 … maxLag. */
+  lags: number[];
+  /** Geometric mean over windows of ‖dL_t/dh_{t−k}‖, per lag. */
+  geometricMean: number[];
+  p10: number[];
+  p90: number[];
+  windows: number;
+}
+
+export interface ContextCurve {
+  /** Tokens of context n. */
+  contexts: number[];
+  /** Mean loss (nats per token) of the sampled targets with n tokens of context, per n. */
+  loss: number[];
+  /** The same targets' mean loss with all the held-out text before them read. */
+  fullContextLoss: number;
+  positions: number;
+}
+
+export interface MemoryOptions {
+  maxLag?: number;
+  warmUp?: number;
+  windows?: number;
+  positions?: number;
+  contexts?: number[];
+}
+
+/** Positions `from … to` (inclusive) picked evenly, at most `count` of them. */
+export function evenPositions(from: number, to: number, count: number): number[] {
+  const available = to - from + 1;
+  if (available <= 0) return [];
+  const n = Math.min(count, available);
+  return Array.from({ length: n }, (_, i) => from + Math.floor((i * available) / n));
+}
+
+/**
+ * ‖dL_t/dh_{t−k}‖ for each window and each k = 1 … maxLag: norms[w][k − 1]. Window w is
+ * the `warmUp + maxLag + 1` tokens ending at stream[ends[w]]; its loss is the last step's,
+ * against the token after it.
+ */
+export function gradientNorms(parts: ModelParts, stream: Int32Array, ends: number[], maxLag: number, warmUp: number): number[][] {
+  const steps = warmUp + maxLag + 1;
+  const norms: number[][] = [];
+  for (let start = 0; start < ends.length; start += GRADIENT_BATCH) {
+    const chunk = ends.slice(start, start + GRADIENT_BATCH);
+    const ids = new Int32Array(chunk.length * steps);
+    chunk.forEach((end, w) => ids.set(stream.subarray(end - steps + 1, end + 1), w * steps));
+    const targets = Int32Array.from(chunk, (end) => stream[end + 1]);
+    const stacked = tf.tidy(() => {
+      const layers = parts.recurrent.length;
+      const zeros = Array.from({ length: layers * maxLag }, () => tf.zeros([chunk.length, parts.units]) as tf.Tensor2D);
+      // The sum of the windows' losses: each window's gradient is its own loss's, as windows share nothing.
+      const loss = (...deltas: tf.Tensor[]) => {
+        const perturbations = Array.from({ length: layers }, (_, l) => [
+          ...new Array<undefined>(warmUp),
+          ...(deltas.slice(l * maxLag, (l + 1) * maxLag) as tf.Tensor2D[]),
+        ]);
+        const unrolled = unroll(parts, { ids, batch: chunk.length, steps }, { perturbations });
+        return tf.sum(tokenCrossEntropy(unrolled.logitsAt(steps - 1), targets));
+      };
+      const gradients = tf.grads(loss)(zeros);
+      // Step warmUp + j is k = maxLag − j steps before the loss; square norms summed over layers.
+      const squares = Array.from({ length: maxLag }, (_, j) =>
+        tf.addN(Array.from({ length: layers }, (_, l) => tf.sum(tf.square(gradients[l * maxLag + j]), 1))),
+      );
+      return tf.sqrt(tf.stack(squares.reverse(), 1)) as tf.Tensor2D;
+    });
+    const values = stacked.arraySync();
+    stacked.dispose();
+    norms.push(...values);
+  }
+  return norms;
+}
+
+/**
+ * Loss (nats) of stream[p] for each target position p when the model starts from the zero
+ * state `context` tokens before it.
+ */
+export function contextLosses(parts: ModelParts, stream: Int32Array, positions: number[], context: number): Float64Array {
+  const losses = new Float64Array(positions.length);
+  for (let start = 0; start < positions.length; start += CONTEXT_BATCH) {
+    const chunk = positions.slice(start, start + CONTEXT_BATCH);
+    const ids = new Int32Array(chunk.length * context);
+    chunk.forEach((p, r) => ids.set(stream.subarray(p - context, p), r * context));
+    const targets = Int32Array.from(chunk, (p) => stream[p]);
+    const result = tf.tidy(() => tokenCrossEntropy(unroll(parts, { ids, batch: chunk.length, steps: context }).logitsAt(context - 1), targets));
+    losses.set(result.dataSync(), start);
+    result.dispose();
+  }
+  return losses;
+}
+
+export function gradientThroughTime(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): GradientCurve {
+  const maxLag = options.maxLag ?? MAX_LAG;
+  const warmUp = options.warmUp ?? WARM_UP;
+  const first = warmUp + maxLag;
+  requireTokens(stream, first + 2);
+  const norms = gradientNorms(modelParts(model), stream, evenPositions(first, stream.length - 2, options.windows ?? GRADIENT_WINDOWS), maxLag, warmUp);
+  const lags = Array.from({ length: maxLag }, (_, i) => i + 1);
+  const column = (k: number) => norms.map((row) => row[k - 1]).sort((a, b) => a - b);
+  return {
+    lags,
+    geometricMean: lags.map((k) => geometricMean(column(k))),
+    p10: lags.map((k) => quantile(column(k), 0.1)),
+    p90: lags.map((k) => quantile(column(k), 0.9)),
+    windows: norms.length,
+  };
+}
+
+export function lossByContext(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): ContextCurve {
+  const contexts = options.contexts ?? CONTEXT_LENGTHS;
+  const longest = Math.max(...contexts);
+  requireTokens(stream, longest + 1);
+  const positions = evenPositions(longest, stream.length - 1, options.positions ?? CONTEXT_POSITIONS);
+  const parts = modelParts(model);
+  // One lane: every target is read after all the text before it (eval's lanes would restart at each lane's start).
+  const full = targetProbabilities(model, stream, FULL_READ_WINDOW, 1);
+  return {
+    contexts,
+    loss: contexts.map((n) => mean(contextLosses(parts, stream, positions, n))),
+    fullContextLoss: mean(positions.map((p) => -Math.log(full[p - 1]))),
+    positions: positions.length,
+  };
+}
+
+export interface MemoryCurves {
+  /** Held-out tokens the samples were drawn from (the first HELD_OUT_TOKENS at most). */
+  tokens: number;
+  gradient: GradientCurve;
+  context: ContextCurve;
+}
+
+/** Both curves of one model on the start of a held-out token stream. */
+export function measureMemory(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): MemoryCurves {
+  const measured = stream.subarray(0, HELD_OUT_TOKENS);
+  return { tokens: measured.length, gradient: gradientThroughTime(model, measured, options), context: lossByContext(model, measured, options) };
+}
+
+function requireTokens(stream: Int32Array, needed: number): void {
+  if (stream.length < needed) {
+    throw new UserError(`The held-out text has ${stream.length} tokens; memory through time needs at least ${needed}.`);
+  }
+}
+
+/** Norms can underflow to 0 in float32; they count as the smallest normal float32 so the logarithm stays finite. */
+const SMALLEST_NORM = 1.2e-38;
+
+function geometricMean(values: number[]): number {
+  return Math.exp(mean(values.map((v) => Math.log(Math.max(v, SMALLEST_NORM)))));
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
+}
+
+/** Quantile q of sorted values, by linear interpolation. */
+function quantile(sorted: number[], q: number): number {
+  const at = q * (sorted.length - 1);
+  const below = Math.floor(at);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (sorted[above] - sorted[below]) * (at - below);
+}
