@@ -149,6 +149,10 @@ export const Methods = {
   runsInterrupted: 'seqlab/runsInterrupted',
   /** server → client notification: after each inline completion the engine answered with the active model, the time it took on the engine's side (for the status bar). Params SuggestionLatency. */
   suggestionLatency: 'seqlab/suggestionLatency',
+  /** client → server request: how surprised the active model is by each token of an open document (src/protocol/surprisal.ts), computed once per document version. Params SurprisalParams, result SurprisalResult. Fails with a sentence when no model is chosen or the document is not open. */
+  surprisal: 'seqlab/surprisal',
+  /** client → server request: the model's best guesses at one token of a document version `seqlab/surprisal` answered (for the hover). Params SurprisalGuessesParams, result SurprisalGuessesResult. */
+  surprisalGuesses: 'seqlab/surprisalGuesses',
 } as const;
 
 export interface SuggestionLatency {

@@ -24,6 +24,7 @@ import type { Log } from './errors';
 import { JobQueue } from './jobs';
 import { ActiveModel } from './models';
 import { Registry } from './registry';
+import { SurprisalLens, type LensDocument } from './surprisal';
 import { Trainer, type TrainText } from './training';
 
 export interface EngineNotifications {
@@ -42,6 +43,14 @@ export class Engine {
   private readonly unloadable = new Set<string>();
   /** Engine-side time of the last answered suggestion, in milliseconds. */
   lastSuggestionMs: number | undefined;
+  /** Set by main.ts: the documents of the text sync, for the surprisal lens. */
+  openDocument: (uri: string) => LensDocument | undefined = () => undefined;
+  /** Surprisal of open documents under the active model (seqlab/surprisal). */
+  readonly lens = new SurprisalLens({
+    document: (uri) => this.openDocument(uri),
+    activeRunId: () => this.registry.activeRunId,
+    activeRun: (runId) => this.models.get(runId, this.registry.get(runId).dir),
+  });
 
   private constructor(
     private settings: EngineSettings,
@@ -240,6 +249,7 @@ export class Engine {
 
   closeDocument(uri: string): void {
     this.models.closeDocument(uri);
+    this.lens.closeDocument(uri);
   }
 
   shutdown(): Promise<void> {

@@ -18,6 +18,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { UserError } from '../core/errors';
 import { SEQLAB_VERSION } from '../core/version';
 import { Methods, type EngineSettings, type TrainParams } from '../protocol/lsp';
+import type { SurprisalGuessesParams, SurprisalParams } from '../protocol/surprisal';
 import { Engine } from './engine';
 import { guarded, toResponseError } from './errors';
 import { parseInitOptions, parseSettings } from './settings';
@@ -52,6 +53,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   } catch (error) {
     throw toResponseError(error, log);
   }
+  engine.openDocument = (uri) => documents.get(uri);
   return {
     capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
     serverInfo: { name: 'SeqLab engine', version: SEQLAB_VERSION },
@@ -108,6 +110,14 @@ connection.onRequest(
 connection.onRequest(
   Methods.deleteRun,
   guarded(log, (params: { runId: string }) => ready().deleteRun(requireStrings(params, Methods.deleteRun, ['runId']).runId)),
+);
+connection.onRequest(
+  Methods.surprisal,
+  guarded(log, (params: SurprisalParams) => ready().lens.surprisal(params?.uri)),
+);
+connection.onRequest(
+  Methods.surprisalGuesses,
+  guarded(log, (params: SurprisalGuessesParams) => ready().lens.guesses(params)),
 );
 connection.onNotification(Methods.settingsChanged, (settings: EngineSettings) => engine?.settingsChanged(parseSettings(settings)));
 

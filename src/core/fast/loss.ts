@@ -95,7 +95,7 @@ function firstIndexOf(values: View, from: number, upTo: number, value: number): 
  * Rank of the target among the real words' logits (every id but UNKNOWN_ID), ties going to
  * the lower index as argMax and topk do.
  */
-function rankAmongWords(values: View, from: number, count: number, target: number): number {
+export function rankAmongWords(values: View, from: number, count: number, target: number): number {
   const value = values[from + target];
   let rank = 0;
   for (let j = 1; j < count; j++) {
