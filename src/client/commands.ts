@@ -11,6 +11,7 @@ import { reportError, UserFacingError } from './errors';
 import { installNativeTensorflow } from './nativeInstall';
 import { pickRun } from './pickers';
 import type { Services } from './services';
+import { toggleSurprisalLens } from './surprisalLens';
 import { compareModels, trainModel } from './training';
 import { trackTraining } from './trainingProgress';
 
@@ -31,6 +32,7 @@ const COMMANDS = {
   'seqlab.installNativeTensorflow': installNativeTensorflow,
   'seqlab.restartEngine': restartEngine,
   'seqlab.showLog': (s) => s.log.show(),
+  'seqlab.toggleSurprisalLens': toggleSurprisalLens,
 } satisfies Record<string, Handler>;
 
 export function registerCommands(s: Services): vscode.Disposable[] {

@@ -27,6 +27,7 @@ import {
   type SuggestionLatency,
   type TrainParams,
 } from '../protocol/lsp';
+import type { SurprisalGuessesParams, SurprisalGuessesResult, SurprisalParams, SurprisalResult } from '../protocol/surprisal';
 import type { Config } from './config';
 import type { Log } from './log';
 import type { Runs } from './runs';
@@ -43,6 +44,8 @@ interface Requests {
   [Methods.deleteRun]: [{ runId: string }, null];
   [Methods.resumeRun]: [{ runId: string }, null];
   [Methods.importRun]: [{ file: string; tokenizer?: string }, { runId: string }];
+  [Methods.surprisal]: [SurprisalParams, SurprisalResult];
+  [Methods.surprisalGuesses]: [SurprisalGuessesParams, SurprisalGuessesResult];
 }
 
 /** Where "Install Native TensorFlow" installs @tensorflow/tfjs-node: the extension's storage. */
