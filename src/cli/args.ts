@@ -57,6 +57,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   keras: 'boolean',
   tokenizer: 'string',
   python: 'string',
+  text: 'string',
   help: 'boolean',
 };
 
@@ -160,6 +161,9 @@ Usage:
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
   seqlab export --keras --model DIR OUT          (model.keras, tokenizer.json and a README for Keras 3)
   seqlab import MODEL.keras [--tokenizer FILE] [--out DIR]   (a Keras 3 model as a run)
+  seqlab inspect memory RUN... [--text FILE] [--out DIR] [--json]
+                                                  (memory.json, memory.svg: gradient norm by steps back,
+                                                  and held-out loss by tokens of context, runs overlaid)
   seqlab demo [--json]
   seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
   seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)

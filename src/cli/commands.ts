@@ -383,7 +383,7 @@ async function readInputs(paths: string[]): Promise<{ text: string; name: string
 }
 
 /** The run's own validation text, from its training files if they are still as they were. */
-async function validationText(run: LoadedRun): Promise<string> {
+export async function validationText(run: LoadedRun): Promise<string> {
   const { config } = run.record;
   if (config.valSplit === 0) throw new UserError('This run held out no validation text; name a file to evaluate on.');
   const text = await readTrainingText(run.record, 'name a file to evaluate on');

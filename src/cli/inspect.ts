@@ -6,11 +6,14 @@
 import { UserError } from '../core/errors';
 import type { CommandIO } from './commands';
 import type { ParsedArgs } from './args';
+import { inspectMemoryView } from './inspectMemory';
 
 export type InspectView = (args: ParsedArgs, io: CommandIO) => Promise<void>;
 
 /** View name → what it does (for the usage line) and the code that does it. */
-export const INSPECT_VIEWS: Record<string, { about: string; run: InspectView }> = {};
+export const INSPECT_VIEWS: Record<string, { about: string; run: InspectView }> = {
+  memory: { about: 'gradient norm by steps back and held-out loss by tokens of context, runs overlaid', run: inspectMemoryView },
+};
 
 export async function inspectCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
   const [view, ...positionals] = args.positionals;

@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { modelParts, type ModelParts } from '../model';
 import { tokenCrossEntropy, targetProbabilities } from '../scoring';
+import type { ContextCurve, GradientCurve, MemoryCurves } from '../../protocol/memory';
 import { unroll } from './unroll';
 
 /** Tokens each gradient window reads before the span whose states are measured. */
@@ -48,26 +49,6 @@ const GRADIENT_BATCH = 16;
 const CONTEXT_BATCH = 128;
 /** Window of the full-context reading (the state carries across windows, so only speed depends on it). */
 const FULL_READ_WINDOW = 256;
-
-export interface GradientCurve {
-  /** k = 1 … maxLag. */
-  lags: number[];
-  /** Geometric mean over windows of ‖dL_t/dh_{t−k}‖, per lag. */
-  geometricMean: number[];
-  p10: number[];
-  p90: number[];
-  windows: number;
-}
-
-export interface ContextCurve {
-  /** Tokens of context n. */
-  contexts: number[];
-  /** Mean loss (nats per token) of the sampled targets with n tokens of context, per n. */
-  loss: number[];
-  /** The same targets' mean loss with all the held-out text before them read. */
-  fullContextLoss: number;
-  positions: number;
-}
 
 export interface MemoryOptions {
   maxLag?: number;
@@ -175,12 +156,15 @@ export function lossByContext(model: tf.LayersModel, stream: Int32Array, options
   };
 }
 
-export interface MemoryCurves {
-  /** Held-out tokens the samples were drawn from (the first HELD_OUT_TOKENS at most). */
-  tokens: number;
-  gradient: GradientCurve;
-  context: ContextCurve;
-}
+/** What the figures average, in words, for memory.json. */
+export const MEMORY_METHOD = {
+  gradient:
+    `‖dL_t/dh_{t−k}‖ (all layers' h, LSTM c held fixed) at ${GRADIENT_WINDOWS} held-out positions t evenly spaced, each read from the zero state ` +
+    `${WARM_UP} tokens before t − ${MAX_LAG}; geometric mean over positions (the centre of a log axis), 10th and 90th percentiles.`,
+  context:
+    `Mean loss in nats of ${CONTEXT_POSITIONS} held-out targets evenly spaced, the model started from the zero state n tokens before each; ` +
+    'full context: the same targets after reading all the held-out text before them.',
+};
 
 /** Both curves of one model on the start of a held-out token stream. */
 export function measureMemory(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): MemoryCurves {
