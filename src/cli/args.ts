@@ -164,6 +164,9 @@ Usage:
   seqlab inspect memory RUN... [--text FILE] [--out DIR] [--json]
                                                   (memory.json, memory.svg: gradient norm by steps back,
                                                   and held-out loss by tokens of context, runs overlaid)
+  seqlab inspect surprisal --model DIR FILE [--out DIR] [--json]
+                                                  (surprisal.json, surprisal.svg: each word's nats under the model,
+                                                  its five guesses and rank, the words shaded by surprise)
   seqlab demo [--json]
   seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
   seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)

@@ -6,12 +6,14 @@
 import { UserError } from '../core/errors';
 import type { CommandIO } from './commands';
 import type { ParsedArgs } from './args';
+import { inspectSurprisalView } from './inspectSurprisal';
 import { inspectMemoryView } from './inspectMemory';
 
 export type InspectView = (args: ParsedArgs, io: CommandIO) => Promise<void>;
 
 /** View name → what it does (for the usage line) and the code that does it. */
 export const INSPECT_VIEWS: Record<string, { about: string; run: InspectView }> = {
+  surprisal: { about: "each word's surprisal under a model, with its five guesses and rank, shaded over the text", run: inspectSurprisalView },
   memory: { about: 'gradient norm by steps back and held-out loss by tokens of context, runs overlaid', run: inspectMemoryView },
 };
 
