@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { Predictor } from '../../src/core/predictor';
-import { loadRun } from '../../src/core/store';
+import { loadRun, loadSpelling } from '../../src/core/store';
 import { suggestOptions } from '../../src/server/models';
+import { computeSurprisal } from '../../src/core/inspect/surprisal';
+import type { SurprisalGuessesResult, SurprisalResult } from '../../src/protocol/surprisal';
 import {
   Methods,
   type EngineSettings,
@@ -294,6 +296,45 @@ describe('the engine over LSP', () => {
     });
     assert.equal(off, null, 'suggestions are off');
     engine.rpc.sendNotification(Methods.settingsChanged, SETTINGS);
+  });
+
+  it('answers the surprisal of an open document per version, its guesses per token, and a sentence without a model or document', async () => {
+    const uri = 'file:///tmp/seqlab-test/surprisal.txt';
+    const text = 'Call me  Ishmael.\r\nSome years ago, never mind how long precisely, Zyxqwv the whale.\n\n\nThe end';
+    await engine.request(Methods.setActiveModel, { runId: null });
+    engine.open(uri, text);
+    assert.match(await requestError(engine.request(Methods.surprisal, { uri })), /No model is chosen/);
+    await engine.request(Methods.setActiveModel, { runId: firstRun });
+    assert.match(await requestError(engine.request(Methods.surprisal, { uri: 'file:///tmp/seqlab-test/never-opened.txt' })), /is not open/);
+
+    const result = await engine.request<SurprisalResult>(Methods.surprisal, { uri });
+    assert.equal(result.version, 1);
+    assert.equal(result.runId, firstRun);
+    // The same figures as scoring the text here, in this process, with the saved run.
+    const run = await loadRun((await engine.run(firstRun)).dir);
+    const { seqLen, batch } = run.record.config;
+    const expected = await computeSurprisal(run.model, run.tokenizer, text, { seqLen, batch, spelling: await loadSpelling(run.dir) });
+    assert.equal(result.tokens.length, expected.length);
+    result.tokens.forEach((token, i) => {
+      const mine = expected.token(i);
+      assert.deepEqual({ ...token, nats: null, spellingNats: null }, { ...mine, nats: null, spellingNats: null });
+      if (mine.nats !== null) assert.ok(Math.abs(token.nats! - mine.nats) < 1e-4);
+    });
+    assert.equal(text.slice(result.tokens[2].start, result.tokens[2].end), 'Ishmael');
+    const zyx = result.tokens.findIndex((t) => text.slice(t.start, t.end) === 'Zyxqwv');
+    assert.ok(result.tokens[zyx].unknown && result.tokens[zyx].rank === null && result.tokens[zyx].spellingNats! > 0);
+    const guesses = await engine.request<SurprisalGuessesResult>(Methods.surprisalGuesses, { uri, version: 1, index: zyx });
+    assert.deepEqual(guesses.guesses.map((g) => g.token), expected.guesses(zyx).map((g) => g.token));
+    run.model.dispose();
+
+    // An edit makes a new version: scored again, and the old version's guesses are gone.
+    engine.rpc.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: `The whale. ${text}` }] });
+    const edited = await engine.request<SurprisalResult>(Methods.surprisal, { uri });
+    assert.equal(edited.version, 2);
+    assert.equal(edited.tokens.length, result.tokens.length + 3);
+    assert.match(await requestError(engine.request(Methods.surprisalGuesses, { uri, version: 1, index: 1 })), /changed/);
+    engine.rpc.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    assert.match(await requestError(engine.request(Methods.surprisal, { uri })), /is not open/);
   });
 
   it('stops a long run halfway and keeps its best epoch', async () => {
