@@ -64,12 +64,14 @@ function summaryTable(runs: MemoryRun[]): string {
     return j < 0 ? '' : run.gradient.geometricMean[j].toExponential(1);
   };
   const gradientRows = runs.map((run) => [run.label, ...lags.map((k) => norm(run, k))]);
-  const contextRows = runs.map((run) => [run.label, ...run.context.loss.map((l) => l.toFixed(2)), run.context.fullContextLoss.toFixed(2)]);
+  // What one token of context costs against all the text, ± its paired standard error.
+  const firstGap = (run: MemoryRun) => `${(run.context.loss[0] - run.context.fullContextLoss).toFixed(3)} ± ${run.context.gapStandardError[0].toFixed(3)}`;
+  const contextRows = runs.map((run) => [run.label, ...run.context.loss.map((l) => l.toFixed(2)), run.context.fullContextLoss.toFixed(2), firstGap(run)]);
   return (
     `Gradient norm ‖dL_t/dh_(t−k)‖, geometric mean over ${runs[0].gradient.windows} held-out windows:\n` +
     formatTable(['run', ...lags.map((k) => `k=${k}`)], gradientRows) +
     `\n\nHeld-out loss (nats per token) of ${runs[0].context.positions} targets with n tokens of context, and with all the text before them:\n` +
-    formatTable(['run', ...contexts.map((n) => `n=${n}`), 'all'], contextRows) +
+    formatTable(['run', ...contexts.map((n) => `n=${n}`), 'all', `n=${contexts[0]} − all`], contextRows) +
     '\n'
   );
 }

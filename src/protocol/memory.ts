@@ -22,6 +22,12 @@ export interface ContextCurve {
   loss: number[];
   /** The same targets' mean loss with all the held-out text before them read. */
   fullContextLoss: number;
+  /**
+   * Per n: the standard error of (loss with n tokens − loss with all the text), paired over
+   * the same targets; the gaps between contexts are known to this, though the level of the
+   * whole curve moves more with the sample.
+   */
+  gapStandardError: number[];
   positions: number;
 }
 

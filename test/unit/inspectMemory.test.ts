@@ -135,10 +135,17 @@ describe('memory through time', () => {
       const curve = lossByContext(model, stream, { contexts, positions: 12 });
       const positions = evenPositions(8, stream.length - 1, 12);
       assert.equal(curve.positions, positions.length);
-      const direct = contexts.map((n) => positions.reduce((sum, p) => sum + stockLoss(model, stream.subarray(p - n, p), stream[p]), 0) / positions.length);
-      assertClose(curve.loss, direct, 1e-4, 'loss by context');
-      const fullDirect = positions.reduce((sum, p) => sum + stockLoss(model, stream.subarray(0, p), stream[p]), 0) / positions.length;
-      assertClose([curve.fullContextLoss], [fullDirect], 1e-4, 'full-context loss');
+      const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+      const full = positions.map((p) => stockLoss(model, stream.subarray(0, p), stream[p]));
+      const byContext = contexts.map((n) => positions.map((p) => stockLoss(model, stream.subarray(p - n, p), stream[p])));
+      assertClose(curve.loss, byContext.map(mean), 1e-4, 'loss by context');
+      assertClose([curve.fullContextLoss], [mean(full)], 1e-4, 'full-context loss');
+      const gapErrors = byContext.map((losses) => {
+        const gaps = losses.map((loss, i) => loss - full[i]);
+        const centre = mean(gaps);
+        return Math.sqrt(gaps.reduce((sum, g) => sum + (g - centre) ** 2, 0) / (gaps.length - 1) / gaps.length);
+      });
+      assertClose(curve.gapStandardError, gapErrors, 1e-4, 'standard errors of the gaps');
       model.dispose();
     });
   }

@@ -148,10 +148,13 @@ export function lossByContext(model: tf.LayersModel, stream: Int32Array, options
   const parts = modelParts(model);
   // One lane: every target is read after all the text before it (eval's lanes would restart at each lane's start).
   const full = targetProbabilities(model, stream, FULL_READ_WINDOW, 1);
+  const fullLosses = positions.map((p) => -Math.log(full[p - 1]));
+  const losses = contexts.map((n) => contextLosses(parts, stream, positions, n));
   return {
     contexts,
-    loss: contexts.map((n) => mean(contextLosses(parts, stream, positions, n))),
-    fullContextLoss: mean(positions.map((p) => -Math.log(full[p - 1]))),
+    loss: losses.map(mean),
+    fullContextLoss: mean(fullLosses),
+    gapStandardError: losses.map((byPosition) => standardError(Array.from(byPosition, (loss, i) => loss - fullLosses[i]))),
     positions: positions.length,
   };
 }
@@ -163,7 +166,7 @@ export const MEMORY_METHOD = {
     `${WARM_UP} tokens before t − ${MAX_LAG}; geometric mean over positions (the centre of a log axis), 10th and 90th percentiles.`,
   context:
     `Mean loss in nats of ${CONTEXT_POSITIONS} held-out targets evenly spaced, the model started from the zero state n tokens before each; ` +
-    'full context: the same targets after reading all the held-out text before them.',
+    'full context: the same targets after reading all the held-out text before them; gapStandardError: of the paired difference from full context.',
 };
 
 /** Both curves of one model on the start of a held-out token stream. */
@@ -189,6 +192,13 @@ function mean(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i];
   return sum / values.length;
+}
+
+/** Standard error of the mean of `values` (sample standard deviation / √n). */
+function standardError(values: number[]): number {
+  const centre = mean(values);
+  const variance = values.reduce((sum, v) => sum + (v - centre) ** 2, 0) / Math.max(values.length - 1, 1);
+  return Math.sqrt(variance / values.length);
 }
 
 /** Quantile q of sorted values, by linear interpolation. */
