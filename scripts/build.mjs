@@ -51,3 +51,7 @@ const h5wasmDir = dirname(fileURLToPath(import.meta.resolve('h5wasm/node')));
 mkdirSync(join('dist', 'h5wasm'), { recursive: true });
 for (const file of ['hdf5_hl.js', 'hdf5_util.js']) copyFileSync(join(h5wasmDir, file), join('dist', 'h5wasm', file));
 writeFileSync(join('dist', 'h5wasm', 'package.json'), JSON.stringify({ type: 'module' }));
+
+// The Keras experiment that `export --keras-script` writes out is a Python file of its own.
+mkdirSync(join('dist', 'python'), { recursive: true });
+copyFileSync(join('src', 'python', 'keras_experiment.py'), join('dist', 'python', 'keras_experiment.py'));

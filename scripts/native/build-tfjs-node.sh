@@ -50,6 +50,11 @@ if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import tensorflow' 
   # backing off for minutes before pip moves on to the local one.
   "$VENV/bin/pip" install --quiet --retries 0 tensorflow-cpu
 fi
+# Ray Train, for the tests of the Keras experiment that `export --keras-script` writes.
+if ! "$VENV/bin/python" -c 'import ray.train' >/dev/null 2>&1; then
+  log "installing ray[train] into ${VENV#"$REPO_ROOT"/} ..."
+  "$VENV/bin/pip" install --quiet --retries 0 "ray[train]"
+fi
 TF_DIR="$("$VENV/bin/python" -c 'import os, tensorflow; print(os.path.dirname(tensorflow.__file__))' 2>/dev/null | tail -1)"
 [[ -f "$TF_DIR/libtensorflow_cc.so.2" ]] || { log "no libtensorflow_cc.so.2 in $TF_DIR" >&2; exit 1; }
 log "TensorFlow C API from $TF_DIR"

@@ -55,6 +55,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   backends: 'boolean',
   resume: 'string',
   keras: 'boolean',
+  'keras-script': 'boolean',
   tokenizer: 'string',
   python: 'string',
   text: 'string',
@@ -160,7 +161,10 @@ Usage:
   seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
   seqlab export --keras --model DIR OUT          (model.keras, tokenizer.json and a README for Keras 3)
+  seqlab export --keras-script --model DIR OUT   (a Python project that trains the run again in Keras:
+                                                  one device, tf.distribute strategies or Ray Train)
   seqlab import MODEL.keras [--tokenizer FILE] [--out DIR]   (a Keras 3 model as a run)
+  seqlab import KERAS_OUTPUT_DIR [--out DIR]                (a Keras experiment's output, with its curves)
   seqlab inspect memory RUN... [--text FILE] [--out DIR] [--json]
                                                   (memory.json, memory.svg: gradient norm by steps back,
                                                   and held-out loss by tokens of context, runs overlaid)

@@ -2,6 +2,7 @@
  * The `seqlab` subcommands. Each reads its inputs, calls the engine and prints either a
  * human summary or, with --json, one JSON line on stdout.
  */
+import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -15,7 +16,8 @@ import { UserError } from '../core/errors';
 import { evaluateText } from '../core/evaluate';
 import { GATE_BLOCKS, parameterParts } from '../core/costs';
 import { exportKeras } from '../core/kerasExport';
-import { importKeras } from '../core/kerasImport';
+import { exportKerasScript } from '../core/kerasScript';
+import { importKeras, importKerasOutput } from '../core/kerasImport';
 import { readCorpus } from '../core/input';
 import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
@@ -98,15 +100,22 @@ export async function generateCommand(args: ParsedArgs, io: CommandIO): Promise<
   }
 }
 
-/** `seqlab export --keras --model DIR OUT`: the run as a Keras 3 model (kerasExport.ts). */
+/**
+ * `seqlab export --keras --model DIR OUT`: the run as a Keras 3 model (kerasExport.ts);
+ * `--keras-script`: its experiment as a Keras project that trains it again (kerasScript.ts).
+ */
 export async function exportCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
   const dir = requireString(args.flags.model, '--model DIR names the run folder to export.');
-  if (!args.flags.keras) throw new UserError('Say what to export to: --keras (a Keras 3 model.keras with its tokenizer).');
+  const script = args.flags['keras-script'];
+  if (!args.flags.keras && !script) {
+    throw new UserError('Say what to export to: --keras (a Keras 3 model.keras with its tokenizer) or --keras-script (a Python project that trains the run again in Keras).');
+  }
   const [out] = args.positionals;
   if (!out || args.positionals.length > 1) throw new UserError('Name one folder to export into, e.g. seqlab export --keras --model runs/RUN keras-model.');
   const run = await loadRunOnBackend(dir, args);
   try {
-    const files = await exportKeras(run, out);
+    const text = script ? await readTrainingText(run.record, 'a script needs the text the run trained on') : '';
+    const files = script ? await exportKerasScript(run, text, out) : await exportKeras(run, out);
     io.stdout.write(files.map((file) => `${file}\n`).join(''));
   } finally {
     run.model.dispose();
@@ -115,14 +124,16 @@ export async function exportCommand(args: ParsedArgs, io: CommandIO): Promise<vo
 
 /**
  * `seqlab import MODEL.keras [--tokenizer FILE] [--out DIR]`: a Keras 3 model as a run
- * (kerasImport.ts); the tokenizer defaults to the tokenizer.json beside the model.
+ * (kerasImport.ts); the tokenizer defaults to the tokenizer.json beside the model. A
+ * Keras experiment's output folder comes back with its settings and curves.
  */
 export async function importCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
   const [file] = args.positionals;
-  if (!file || args.positionals.length > 1) throw new UserError('Name one .keras file to import, e.g. seqlab import exported/model.keras.');
+  if (!file || args.positionals.length > 1) throw new UserError('Name one .keras file or Keras experiment output folder to import, e.g. seqlab import exported/model.keras.');
   const tokenizer = typeof args.flags.tokenizer === 'string' ? args.flags.tokenizer : nodePath.join(nodePath.dirname(file), 'tokenizer.json');
   const backend = await initBackend(resolveTrainConfig(args.train, flagOf).backend);
-  const dir = await importKeras(file, tokenizer, outDir(args), backend);
+  const isFolder = await fs.stat(file).then((s) => s.isDirectory(), () => false);
+  const dir = isFolder ? await importKerasOutput(file, outDir(args), backend) : await importKeras(file, tokenizer, outDir(args), backend);
   io.stdout.write(`${dir}\n`);
 }
 

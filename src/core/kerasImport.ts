@@ -4,7 +4,8 @@
  * word counts of its text). The model must be one SeqLab runs: Embedding, Dropout,
  * SimpleRNN / GRU (reset_after=False) / LSTM with tanh and sigmoid, every step's output
  * (return_sequences), and a softmax Dense over the tokenizer's vocabulary. Anything else
- * gets one sentence naming the layer.
+ * gets one sentence naming the layer. The output folder of a Keras experiment exported
+ * by SeqLab (kerasScript.ts) comes back with its settings and per-epoch curves.
  */
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -14,11 +15,12 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { resolveTrainConfig } from './config';
 import { UserError } from './errors';
 import { layerPaths, loadH5wasm, RECURRENT } from './kerasExport';
+import type { KerasExperiment } from './kerasScript';
 import { buildModel, countParams, type ModelShape } from './model';
 import { RunWriter, type RunRecord } from './store';
 import { Tokenizer } from './tokenizer';
 import { SEQLAB_VERSION } from './version';
-import type { BackendName, CellType } from '../protocol/types';
+import type { BackendName, CellType, EpochMetrics } from '../protocol/types';
 
 /** What SeqLab reads of a Keras layer's config. */
 interface LayerConfig {
@@ -88,46 +90,80 @@ export function importedShape(config: unknown): ImportedShape {
   return shape as ImportedShape;
 }
 
+/** What a Keras experiment's output folder (kerasScript.ts) adds to its model: the run's settings and curves. */
+export interface TrainedElsewhere {
+  experiment: KerasExperiment;
+  history: EpochMetrics[];
+}
+
 /**
  * Imports `kerasFile` with the tokenizer in `tokenizerFile` as a new run folder under
- * `runsDir`; returns the folder.
+ * `runsDir`; returns the folder. With `trained`, the run keeps the experiment's settings,
+ * text and per-epoch curves, and names the run it reproduces.
  */
-export async function importKeras(kerasFile: string, tokenizerFile: string, runsDir: string, backend: BackendName): Promise<string> {
+export async function importKeras(kerasFile: string, tokenizerFile: string, runsDir: string, backend: BackendName, trained?: TrainedElsewhere): Promise<string> {
   const archive = await readArchive(kerasFile);
   const shape = importedShape(JSON.parse(strFromU8(archive['config.json'])));
   const tokenizer = await readTokenizerFile(tokenizerFile);
   if (tokenizer.vocabSize !== shape.vocabSize) {
     throw new UserError(`The tokenizer has ${tokenizer.vocabSize} tokens but the model reads ${shape.vocabSize}, so they do not belong together.`);
   }
-  const config = resolveTrainConfig({ cell: shape.cell, embedding: shape.embedding, units: shape.units, layers: shape.layers, dropout: shape.dropout, inputDropout: shape.inputDropout });
+  const layers = { cell: shape.cell, embedding: shape.embedding, units: shape.units, layers: shape.layers, dropout: shape.dropout, inputDropout: shape.inputDropout };
+  const config = resolveTrainConfig({ ...trained?.experiment.config, ...layers });
   const model = buildModel({ ...config, vocabSize: shape.vocabSize }, config.seed);
   try {
     setWeights(model, await readWeights(archive['model.weights.h5'], shape.weightPaths));
-    const writer = await RunWriter.createNew(runsDir, `${nodePath.basename(kerasFile, '.keras')}-${shape.cell}-imported`);
+    const name = trained ? `${trained.experiment.run}-keras` : `${nodePath.basename(kerasFile, '.keras')}-${shape.cell}-imported`;
+    const writer = await RunWriter.createNew(runsDir, name);
     const now = new Date().toISOString();
+    const best = trained?.history.reduce<EpochMetrics | undefined>((b, m) => (m.valLoss !== null && (!b || m.valLoss < b.valLoss!) ? m : b), undefined);
     const record: RunRecord = {
       format: 'seqlab-run',
       version: 1,
       id: nodePath.basename(writer.dir),
       status: 'done',
       config,
-      // Trained elsewhere: the text is unknown here, and so are its counts.
-      corpus: { sha256: '', tokens: 0, sources: [nodePath.resolve(kerasFile)] },
+      // Trained elsewhere: the text is unknown here (unless the experiment says), and so are its counts.
+      corpus: trained?.experiment.corpus ?? { sha256: '', tokens: 0, sources: [nodePath.resolve(kerasFile)] },
       backend,
-      backendReason: 'imported from Keras',
+      backendReason: trained ? `trained in Keras by keras_experiment.py, reproducing ${trained.experiment.run}` : 'imported from Keras',
       versions: { seqlab: SEQLAB_VERSION, tfjs: tf.version.tfjs },
       vocabSize: shape.vocabSize,
       params: countParams(model),
       createdAt: now,
       finishedAt: now,
+      ...(best ? { bestEpoch: best.epoch } : {}),
+      ...(trained ? { reproduces: trained.experiment.run } : {}),
     };
     await writer.writeTokenizer(tokenizer.toJSON());
     await writer.saveModel(model);
+    if (trained) await writer.rewriteMetrics(trained.history);
     await writer.writeRecord(record);
     return writer.dir;
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * Imports the output folder of a Keras experiment (model.keras, tokenizer.json,
+ * experiment.json, metrics.jsonl) as a run with its settings and curves.
+ */
+export async function importKerasOutput(folder: string, runsDir: string, backend: BackendName): Promise<string> {
+  const read = async (name: string) => {
+    try {
+      return await fs.readFile(nodePath.join(folder, name), 'utf8');
+    } catch {
+      throw new UserError(`"${folder}" is not the output of a Keras experiment from SeqLab: it has no ${name}.`);
+    }
+  };
+  const experiment = JSON.parse(await read('experiment.json')) as KerasExperiment;
+  if (experiment.format !== 'seqlab-keras-experiment') throw new UserError(`"${nodePath.join(folder, 'experiment.json')}" is not a SeqLab Keras experiment.`);
+  const history = (await read('metrics.jsonl'))
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as EpochMetrics);
+  return importKeras(nodePath.join(folder, 'model.keras'), nodePath.join(folder, 'tokenizer.json'), runsDir, backend, { experiment, history });
 }
 
 async function readArchive(kerasFile: string): Promise<Record<string, Uint8Array>> {

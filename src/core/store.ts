@@ -68,6 +68,8 @@ export interface RunRecord {
   error?: string;
   /** Set when the run's engine stopped while it trained: what happened, one sentence for a person. */
   interruption?: string;
+  /** The run whose experiment this one repeated elsewhere (a Keras experiment, kerasScript.ts). */
+  reproduces?: string;
 }
 
 /**

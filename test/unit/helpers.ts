@@ -1,4 +1,6 @@
 /** Shared fixtures: real text (Moby Dick, public domain), temp folders, the wasm backend. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -60,4 +62,15 @@ export function loomingsSetup(base: Partial<TrainConfig>, overrides: Partial<Tra
   const prepared = prepareText(mobyDickChapter(1), config, 'Loomings');
   const model = buildModel({ ...config, vocabSize: prepared.tokenizer.vocabSize }, config.seed);
   return { config, prepared, model };
+}
+
+/** A Python whose `import keras` works, or why there is none. */
+export function findKeras(): { python: string } | { skip: string } {
+  const candidates = [process.env.SEQLAB_PYTHON, path.resolve(__dirname, '../../.cache/tf-venv/bin/python')].filter((p): p is string => Boolean(p));
+  for (const python of candidates) {
+    if (!existsSync(python)) continue;
+    const probe = spawnSync(python, ['-c', 'import keras'], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    if (probe.status === 0) return { python };
+  }
+  return { skip: 'no Python with Keras here (set SEQLAB_PYTHON, or run scripts/native/build-tfjs-node.sh, which makes one)' };
 }

@@ -7,7 +7,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -18,18 +17,7 @@ import { Predictor } from '../../src/core/predictor';
 import { trainRun } from '../../src/core/run';
 import { loadRun } from '../../src/core/store';
 import type { CellType } from '../../src/protocol/types';
-import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
-
-/** A Python whose `import keras` works, or why there is none. */
-function findKeras(): { python: string } | { skip: string } {
-  const candidates = [process.env.SEQLAB_PYTHON, path.resolve(__dirname, '../../.cache/tf-venv/bin/python')].filter((p): p is string => Boolean(p));
-  for (const python of candidates) {
-    if (!fs.existsSync(python)) continue;
-    const probe = spawnSync(python, ['-c', 'import keras'], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
-    if (probe.status === 0) return { python };
-  }
-  return { skip: 'no Python with Keras here (set SEQLAB_PYTHON, or run scripts/native/build-tfjs-node.sh, which makes one)' };
-}
+import { findKeras, makeTempDir, mobyDickChapter, useWasm } from './helpers';
 
 /** Loads a .keras file in Keras and prints its layers and its predictions for the ids given. */
 const PREDICT = `
