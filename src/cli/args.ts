@@ -58,6 +58,8 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   'keras-script': 'boolean',
   tokenizer: 'string',
   python: 'string',
+  unit: 'integer',
+  gate: 'string',
   text: 'string',
   help: 'boolean',
 };
@@ -165,6 +167,9 @@ Usage:
                                                   one device, tf.distribute strategies or Ray Train)
   seqlab import MODEL.keras [--tokenizer FILE] [--out DIR]   (a Keras 3 model as a run)
   seqlab import KERAS_OUTPUT_DIR [--out DIR]                (a Keras experiment's output, with its curves)
+  seqlab inspect cells --model DIR FILE [--unit N] [--gate NAME] [--out DIR] [--json]
+                                                  (cells.json, cells.svg: a unit's values over FILE as a heat map,
+                                                  and the units that follow quotes, line position, full stops...)
   seqlab inspect memory RUN... [--text FILE] [--out DIR] [--json]
                                                   (memory.json, memory.svg: gradient norm by steps back,
                                                   and held-out loss by tokens of context, runs overlaid)

@@ -31,9 +31,37 @@ export const SIGNAL_LABELS: Record<CellSignal, string> = {
   reset: 'reset gate',
 };
 
-/** Sigmoid gates live in (0, 1), so their colours diverge around 0.5 ("half open"); the rest around 0. */
-export function signalCentre(signal: CellSignal): number {
-  return signal === 'input' || signal === 'forget' || signal === 'output' || signal === 'update' || signal === 'reset' ? 0.5 : 0;
+/** Where a signal's colours turn from one side to the other, and how far from there they saturate. */
+export interface HeatScale {
+  centre: number;
+  halfRange: number;
+}
+
+/**
+ * Sigmoid gates live in (0, 1), so their colours diverge around 0.5 ("half open"); h and
+ * the candidate are tanh, in (−1, 1), around 0; the LSTM's cell state is unbounded, so it
+ * saturates at the largest |c| among `values` (the unit's values shown).
+ */
+export function heatScale(signal: CellSignal, values: ArrayLike<number>): HeatScale {
+  if (signal === 'c') {
+    let largest = 0;
+    for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i]));
+    return { centre: 0, halfRange: largest > 0 ? largest : 1 };
+  }
+  const gate = signal === 'input' || signal === 'forget' || signal === 'output' || signal === 'update' || signal === 'reset';
+  return gate ? { centre: 0.5, halfRange: 0.5 } : { centre: 0, halfRange: 1 };
+}
+
+/** A value as a signed strength in [−1, 1]: its side of the centre and how far to saturation. */
+export function heat(value: number, scale: HeatScale): number {
+  return Math.max(-1, Math.min(1, (value - scale.centre) / scale.halfRange));
+}
+
+/** The values of one unit of one signal, token by token. */
+export function unitValues(inspection: Pick<CellInspection, 'values' | 'units' | 'tokens'>, signal: CellSignal, unit: number): number[] {
+  const all = inspection.values[signal];
+  if (!all) return [];
+  return inspection.tokens.map((_, t) => all[t * inspection.units + unit]);
 }
 
 /**
@@ -104,22 +132,29 @@ export interface InspectCellsParams {
 
 // ---------------------------------------------------------------- webview messages
 
+/** What was inspected, as the panel names it, so it can be asked again after a window reload. */
+export interface CellsRequest {
+  params: InspectCellsParams;
+  /** The run's short name ("LSTM 19:41") and the document's. */
+  label: string;
+  source: string;
+}
+
 /** extension → inspector */
 export type HostToCells =
-  /** Show this inspection; `label` names the run as the other views do. */
-  | { type: 'show'; inspection: CellInspection; label: string; source: string }
+  /** Show this inspection. */
+  | { type: 'show'; inspection: CellInspection; request: CellsRequest }
   /** The inspection could not be made (again): one sentence. */
   | { type: 'error'; message: string };
 
 /** inspector → extension */
 export type CellsToHost = { type: 'ready' };
 
-/** What the inspector keeps in its webview state: the picks (the data comes back from the engine). */
+/** What the inspector keeps in its webview state: the picks, and what to inspect again after a reload. */
 export interface CellsViewState {
   signal?: CellSignal;
   unit?: number;
-  /** What to inspect again after a window reload. */
-  request?: InspectCellsParams & { label: string; source: string };
+  request?: CellsRequest;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -149,10 +184,27 @@ export function isCellInspection(value: unknown): value is CellInspection {
   return tokensOk && valuesOk && featuresOk && isObject(value.ranking) && isObject(value.rankedOn);
 }
 
+function isPosition(value: unknown): boolean {
+  return isObject(value) && typeof value.line === 'number' && typeof value.character === 'number';
+}
+
+export function isCellsRequest(value: unknown): value is CellsRequest {
+  if (!isObject(value) || typeof value.label !== 'string' || typeof value.source !== 'string' || !isObject(value.params)) return false;
+  const { uri, range, runId, layer } = value.params;
+  return (
+    typeof uri === 'string' &&
+    isObject(range) &&
+    isPosition(range.start) &&
+    isPosition(range.end) &&
+    (runId === undefined || typeof runId === 'string') &&
+    (layer === undefined || typeof layer === 'number')
+  );
+}
+
 export function isHostToCells(value: unknown): value is HostToCells {
   if (!isObject(value)) return false;
   if (value.type === 'error') return typeof value.message === 'string';
-  return value.type === 'show' && typeof value.label === 'string' && typeof value.source === 'string' && isCellInspection(value.inspection);
+  return value.type === 'show' && isCellsRequest(value.request) && isCellInspection(value.inspection);
 }
 
 export function isCellsToHost(value: unknown): value is CellsToHost {
@@ -163,7 +215,5 @@ export function isCellsViewState(value: unknown): value is CellsViewState {
   if (!isObject(value)) return false;
   if (value.signal !== undefined && !isCellSignal(value.signal)) return false;
   if (value.unit !== undefined && !(typeof value.unit === 'number' && Number.isInteger(value.unit) && value.unit >= 0)) return false;
-  const request = value.request;
-  if (request === undefined) return true;
-  return isObject(request) && typeof request.uri === 'string' && isObject(request.range) && typeof request.label === 'string' && typeof request.source === 'string';
+  return value.request === undefined || isCellsRequest(value.request);
 }

@@ -6,7 +6,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { inspectCells, rankOnText, traceSignals } from '../../src/core/inspect/cells';
+import { inspectCells, rankModelUnits, rankOnText, traceSignals } from '../../src/core/inspect/cells';
 import { unitCorrelations } from '../../src/core/inspect/correlation';
 import { textFeatures } from '../../src/core/inspect/textFeatures';
 import { buildModel, modelParts } from '../../src/core/model';
@@ -180,8 +180,7 @@ describe('per-token values', () => {
       text: short,
       spanStart,
       spanEnd,
-      rankText: text,
-      rankedOn: { source: 'document', description: 'Loomings' },
+      ranked: rankModelUnits(m, tokenizer, { text, source: 'document', description: 'Loomings' }),
     });
     const span = short.slice(spanStart, spanEnd);
     assert.equal(inspection.text, span);

@@ -104,6 +104,36 @@ export function rankOnText(parts: ModelParts, tokenizer: Tokenizer, text: string
   return { ranking, tokens: used.length };
 }
 
+/** A ranking and the text it was measured on. */
+export interface RankedUnits {
+  ranking: CorrelationRanking;
+  rankedOn: CellInspection['rankedOn'];
+}
+
+/** What a ranking is measured on: a text, and whether it is the run's held-out text or the document. */
+export interface RankingText {
+  text: string;
+  source: 'validation' | 'document';
+  description: string;
+}
+
+/** Ranks a model's units (of `layer`, the last by default) on `on`; the part worth caching, as it does not depend on the span. */
+export function rankModelUnits(model: tf.LayersModel, tokenizer: Tokenizer, on: RankingText, layer?: number): RankedUnits {
+  const parts = modelParts(model);
+  const { ranking, tokens } = rankOnText(parts, tokenizer, on.text, checkLayer(parts, layer));
+  return { ranking, rankedOn: { source: on.source, description: on.description, tokens } };
+}
+
+/** The layer asked for (0-based), or the last; one sentence if the model has no such layer. */
+function checkLayer(parts: ModelParts, layer: number | undefined): number {
+  const layers = parts.recurrent.length;
+  const chosen = layer ?? layers - 1;
+  if (!Number.isInteger(chosen) || chosen < 0 || chosen >= layers) {
+    throw new UserError(`The model has ${layers} recurrent layer${layers === 1 ? '' : 's'}; choose a layer from 1 to ${layers}.`);
+  }
+  return chosen;
+}
+
 export interface InspectRequest {
   runId: string;
   model: tf.LayersModel;
@@ -112,9 +142,8 @@ export interface InspectRequest {
   text: string;
   spanStart: number;
   spanEnd: number;
-  /** The longer text to rank units on, and what it is. */
-  rankText: string;
-  rankedOn: { source: 'validation' | 'document'; description: string };
+  /** The units ranked on a longer text (rankModelUnits), for the same layer. */
+  ranked: RankedUnits;
   /** 0-based; the last recurrent layer when absent. */
   layer?: number;
 }
@@ -122,11 +151,7 @@ export interface InspectRequest {
 /** Everything the inspector shows for one span (see CellInspection). */
 export function inspectCells(request: InspectRequest): CellInspection {
   const parts = modelParts(request.model);
-  const layers = parts.recurrent.length;
-  const layer = request.layer ?? layers - 1;
-  if (!Number.isInteger(layer) || layer < 0 || layer >= layers) {
-    throw new UserError(`The model has ${layers} recurrent layer${layers === 1 ? '' : 's'}; choose a layer from 1 to ${layers}.`);
-  }
+  const layer = checkLayer(parts, request.layer);
   const { text, spanStart, spanEnd, tokenizer } = request;
   // The span is read with the text before it, tokenized together, so the state and the
   // features (an open quote, the line's start) at its first word are what they are there.
@@ -145,19 +170,17 @@ export function inspectCells(request: InspectRequest): CellInspection {
     values[signal] = Array.from(v.subarray(context * units), round);
   }
   const features = featureArrays(textFeatures(spans, text), context);
-  const { ranking, tokens } = rankOnText(parts, tokenizer, request.rankText, layer);
   return {
     runId: request.runId,
     cell: parts.cell,
     units,
     layer,
-    layers,
+    layers: parts.recurrent.length,
     text: text.slice(spanStart, spanEnd),
     tokens: spanTokens.map((s) => ({ token: s.token, start: s.start - spanStart, end: s.end - spanStart })),
     values,
     features,
-    ranking,
-    rankedOn: { ...request.rankedOn, tokens },
+    ...request.ranked,
     contextTokens: context,
   };
 }
