@@ -137,6 +137,8 @@ export const Methods = {
   resumeRun: 'seqlab/resumeRun',
   /** client → server request: import a Keras 3 model (.keras) with SeqLab's tokenizer JSON (by default the tokenizer.json beside it) as a new run. Params `{ file: string; tokenizer?: string }`, result `{ runId: string }`. Fails with a sentence naming a layer SeqLab cannot run. */
   importRun: 'seqlab/importRun',
+  /** client → server request: the cell inspector for a range of an open document, with a run's model (the active one when `runId` is absent). Params InspectCellsParams, result CellInspection (src/protocol/cells.ts). Fails with a sentence when there is no model or no words in the range. */
+  inspectCells: 'seqlab/inspectCells',
   /** client → server request: stop (if needed) and delete a run folder. Params `{ runId: string }`, result null. */
   deleteRun: 'seqlab/deleteRun',
   /** client → server notification: settings changed. Params EngineSettings. */

@@ -9,6 +9,7 @@ import { UserError } from '../core/errors';
 import { exportKeras } from '../core/kerasExport';
 import { importKeras } from '../core/kerasImport';
 import { loadRun } from '../core/store';
+import type { CellInspection, InspectCellsParams } from '../protocol/cells';
 import type {
   EngineInitOptions,
   EngineSettings,
@@ -20,6 +21,7 @@ import type {
   SuggestionLatency,
   TrainParams,
 } from '../protocol/lsp';
+import { CellInspector, type InspectedText } from './cellInspector';
 import type { Log } from './errors';
 import { JobQueue } from './jobs';
 import { ActiveModel } from './models';
@@ -38,6 +40,7 @@ const SHUTDOWN_GRACE_MS = 1500;
 
 export class Engine {
   private readonly models = new ActiveModel();
+  private readonly cells = new CellInspector();
   private readonly trainer: Trainer;
   /** Active models that failed to load, so a broken folder is not reloaded on every keystroke. */
   private readonly unloadable = new Set<string>();
@@ -133,6 +136,14 @@ export class Engine {
     const prompt = typeof params.prompt === 'string' ? params.prompt : '';
     const text = await this.models.generate(info.id, info.dir, prompt, { words: params.words, temperature: params.temperature });
     return { text };
+  }
+
+  /** The cell inspector for a span of an open document, with the run asked for or else the active model. */
+  inspectCells(params: InspectCellsParams, document: InspectedText): Promise<CellInspection> {
+    const runId = params.runId ?? this.registry.activeRunId;
+    if (!runId) throw new UserError('No model is chosen; choose one with "SeqLab: Use Model for Suggestions" or name a run to inspect.');
+    if (params.layer !== undefined && !Number.isInteger(params.layer)) throw new UserError('The layer to inspect must be a whole number.');
+    return this.cells.inspect(this.runWithModel(runId), document, params.layer);
   }
 
   /**

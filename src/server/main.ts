@@ -17,8 +17,10 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { UserError } from '../core/errors';
 import { SEQLAB_VERSION } from '../core/version';
+import type { InspectCellsParams } from '../protocol/cells';
 import { Methods, type EngineSettings, type TrainParams } from '../protocol/lsp';
 import type { SurprisalGuessesParams, SurprisalParams } from '../protocol/surprisal';
+import type { InspectedText } from './cellInspector';
 import { Engine } from './engine';
 import { guarded, toResponseError } from './errors';
 import { parseInitOptions, parseSettings } from './settings';
@@ -119,6 +121,10 @@ connection.onRequest(
   Methods.surprisalGuesses,
   guarded(log, (params: SurprisalGuessesParams) => ready().lens.guesses(params)),
 );
+connection.onRequest(
+  Methods.inspectCells,
+  guarded(log, (params: InspectCellsParams) => ready().inspectCells(params, inspectedText(params))),
+);
 connection.onNotification(Methods.settingsChanged, (settings: EngineSettings) => engine?.settingsChanged(parseSettings(settings)));
 
 connection.languages.inlineCompletion.on(async (params, token): Promise<InlineCompletionItem[] | null> => {
@@ -167,6 +173,15 @@ function trainText(params: TrainParams): TrainText {
     }
   }
   return { text, sources };
+}
+
+/** The text an inspect request names: the whole document, for the words before the range, and the range's offsets. */
+function inspectedText(params: InspectCellsParams): InspectedText {
+  const document = documents.get(params?.uri);
+  if (!document) throw new UserError('The document to inspect is not open in the editor.');
+  if (!params.range) throw new UserError(`${Methods.inspectCells} needs the range to inspect, which the request did not give.`);
+  const [spanStart, spanEnd] = [document.offsetAt(params.range.start), document.offsetAt(params.range.end)];
+  return { text: document.getText(), spanStart: Math.min(spanStart, spanEnd), spanEnd: Math.max(spanStart, spanEnd), name: decodeURIComponent(document.uri.replace(/^.*\//, '')) };
 }
 
 documents.listen(connection);

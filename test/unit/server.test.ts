@@ -12,6 +12,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { inspectCells, rankModelUnits } from '../../src/core/inspect/cells';
+import { rankingText } from '../../src/core/inspect/rankingText';
 import { Predictor } from '../../src/core/predictor';
 import { loadRun, loadSpelling } from '../../src/core/store';
 import { suggestOptions } from '../../src/server/models';
@@ -27,6 +29,7 @@ import {
   type SuggestionLatency,
   type TrainParams,
 } from '../../src/protocol/lsp';
+import type { CellInspection } from '../../src/protocol/cells';
 import type { TrainConfig } from '../../src/protocol/types';
 import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
 
@@ -296,6 +299,43 @@ describe('the engine over LSP', () => {
     });
     assert.equal(off, null, 'suggestions are off');
     engine.rpc.sendNotification(Methods.settingsChanged, SETTINGS);
+  });
+
+  it('inspects the cells of a range with the active model, as the core computes them', async () => {
+    // The active model is the GRU trained on Loomings; a range well inside the chapter.
+    const lines = LOOMINGS.split('\n');
+    const position = (offset: number) => {
+      const line = LOOMINGS.slice(0, offset).split('\n').length - 1;
+      return { line, character: offset - lines.slice(0, line).reduce((sum, l) => sum + l.length + 1, 0) };
+    };
+    const spanStart = LOOMINGS.indexOf('Circumambulate');
+    const spanEnd = LOOMINGS.indexOf('But look!');
+    const range = { start: position(spanStart), end: position(spanEnd) };
+    const inspection = await engine.request<CellInspection>(Methods.inspectCells, { uri: LOOMINGS_URI, range });
+    assert.equal(inspection.runId, firstRun);
+    assert.equal(inspection.cell, 'gru');
+    assert.equal(inspection.text, LOOMINGS.slice(spanStart, spanEnd));
+    assert.ok(inspection.contextTokens > 0, 'the words before the range are read first');
+    // Ranked on the run's validation text if its file is still on disk as it was, else on the document.
+    const run = await loadRun((await engine.run(firstRun)).dir);
+    const on = await rankingText(run.record, { text: LOOMINGS, name: 'loomings.txt' });
+    assert.equal(inspection.rankedOn.source, on.source);
+    assert.match(inspection.rankedOn.description, /loomings\.txt/);
+    const ranked = rankModelUnits(run.model, run.tokenizer, on);
+    const expected = inspectCells({ runId: firstRun, model: run.model, tokenizer: run.tokenizer, text: LOOMINGS, spanStart, spanEnd, ranked });
+    run.model.dispose();
+    assert.deepEqual(inspection.tokens, expected.tokens);
+    for (const signal of ['h', 'update', 'reset', 'candidate'] as const) {
+      const difference = Math.max(...inspection.values[signal]!.map((v, i) => Math.abs(v - expected.values[signal]![i])));
+      assert.ok(difference < 1e-3, `${signal} differs by ${difference}`);
+    }
+    assert.deepEqual(inspection.ranking.h!.wordLength.map((c) => c.unit), expected.ranking.h!.wordLength.map((c) => c.unit));
+
+    const empty = { start: position(spanStart), end: position(spanStart) };
+    assert.match(await requestError(engine.request(Methods.inspectCells, { uri: LOOMINGS_URI, range: empty })), /no words/);
+    assert.match(await requestError(engine.request(Methods.inspectCells, { uri: LOOMINGS_URI })), /needs the range/);
+    assert.match(await requestError(engine.request(Methods.inspectCells, { uri: 'file:///nowhere.txt', range })), /not open/);
+    assert.match(await requestError(engine.request(Methods.inspectCells, { uri: LOOMINGS_URI, range, runId: 'nope' })), /no run "nope"/);
   });
 
   it('answers the surprisal of an open document per version, its guesses per token, and a sentence without a model or document', async () => {
