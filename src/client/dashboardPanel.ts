@@ -13,7 +13,7 @@ import type { Log } from './log';
 import { metricsCsv, metricsJson, type ExportFormat } from './metricsExport';
 import type { Runs } from './runs';
 import type { Selection } from './selection';
-import { renderHtml, webviewOptions } from './webviewHtml';
+import { loadPanelPage, webviewOptions } from './webviewHtml';
 
 export class Dashboard implements vscode.Disposable {
   static readonly viewType = 'seqlab.dashboard';
@@ -70,9 +70,7 @@ export class Dashboard implements vscode.Disposable {
 
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'seqlab.svg');
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.webview.html = renderHtml(panel.webview, this.extensionUri, {
+    loadPanelPage(panel, this.extensionUri, {
       title: Dashboard.title,
       script: 'dashboard',
       styles: ['common.css', 'dashboard.css'],

@@ -51,3 +51,10 @@ export function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri, pa
   </body>
 </html>`;
 }
+
+/** Gives a panel SeqLab's icon, options and page: a new panel, or one the serializer hands back after a reload. */
+export function loadPanelPage(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, page: Page): void {
+  panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'seqlab.svg');
+  panel.webview.options = webviewOptions(extensionUri);
+  panel.webview.html = renderHtml(panel.webview, extensionUri, page);
+}
