@@ -31,7 +31,7 @@ const targets = [
   },
   {
     ...browser,
-    entryPoints: { dashboard: 'src/webviews/dashboard.ts', models: 'src/webviews/models.ts' },
+    entryPoints: { dashboard: 'src/webviews/dashboard.ts', models: 'src/webviews/models.ts', cells: 'src/webviews/cells.ts' },
     outdir: 'dist/webviews',
   },
 ];

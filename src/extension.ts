@@ -3,6 +3,7 @@
  * Everything with behaviour lives in src/client/.
  */
 import type * as vscode from 'vscode';
+import { CellsPanel } from './client/cellsPanel';
 import { registerCommands } from './client/commands';
 import { Config } from './client/config';
 import { Dashboard } from './client/dashboardPanel';
@@ -26,7 +27,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   engine = new Engine(context, config, log, runs, suggestionsMiddleware(config, (ms) => statusBar.setLatency(ms)));
   const latency = engine.onSuggestionLatency((l) => statusBar.setEngineLatency(l.milliseconds));
   const dashboard = new Dashboard(context.extensionUri, engine, runs, selection, log);
-  const services = { context, log, config, engine, runs, selection, dashboard };
+  const cells = new CellsPanel(context.extensionUri, engine, log);
+  const services = { context, log, config, engine, runs, selection, dashboard, cells };
   context.subscriptions.push(
     log,
     config,
@@ -35,6 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     statusBar,
     latency,
     dashboard,
+    cells,
     new ModelsView(context.extensionUri, engine, runs, selection, config, dashboard, log),
     ...registerCommands(services),
   );

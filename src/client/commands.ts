@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { hasModel, isActiveState } from '../protocol/format';
 import { Methods, type RunInfo } from '../protocol/lsp';
 import { reportError, UserFacingError } from './errors';
+import { inspectCells } from './inspectCells';
 import { installNativeTensorflow } from './nativeInstall';
 import { pickRun } from './pickers';
 import type { Services } from './services';
@@ -33,6 +34,7 @@ const COMMANDS = {
   'seqlab.restartEngine': restartEngine,
   'seqlab.showLog': (s) => s.log.show(),
   'seqlab.toggleSurprisalLens': toggleSurprisalLens,
+  'seqlab.inspectCells': inspectCells,
 } satisfies Record<string, Handler>;
 
 export function registerCommands(s: Services): vscode.Disposable[] {

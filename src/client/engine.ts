@@ -28,6 +28,7 @@ import {
   type TrainParams,
 } from '../protocol/lsp';
 import type { SurprisalGuessesParams, SurprisalGuessesResult, SurprisalParams, SurprisalResult } from '../protocol/surprisal';
+import type { CellInspection, InspectCellsParams } from '../protocol/cells';
 import type { Config } from './config';
 import type { Log } from './log';
 import type { Runs } from './runs';
@@ -44,6 +45,7 @@ interface Requests {
   [Methods.deleteRun]: [{ runId: string }, null];
   [Methods.resumeRun]: [{ runId: string }, null];
   [Methods.importRun]: [{ file: string; tokenizer?: string }, { runId: string }];
+  [Methods.inspectCells]: [InspectCellsParams, CellInspection];
   [Methods.surprisal]: [SurprisalParams, SurprisalResult];
   [Methods.surprisalGuesses]: [SurprisalGuessesParams, SurprisalGuessesResult];
 }

@@ -3,6 +3,7 @@
  * rust-analyzer `Ctx` idea), so no module keeps hidden global state.
  */
 import type * as vscode from 'vscode';
+import type { CellsPanel } from './cellsPanel';
 import type { Config } from './config';
 import type { Dashboard } from './dashboardPanel';
 import type { Engine } from './engine';
@@ -18,4 +19,5 @@ export interface Services {
   readonly runs: Runs;
   readonly selection: Selection;
   readonly dashboard: Dashboard;
+  readonly cells: CellsPanel;
 }
