@@ -6,8 +6,10 @@
  * the gradient of the loss at t with respect to the hidden state k steps earlier, for
  * k = 1 … 64. Each window first reads WARM_UP tokens unperturbed, so the states the
  * gradient passes through are those of a model that has been reading, not of the zero
- * start. With several layers, h is every layer's h at that step taken together. For LSTM
- * it is h alone (c held fixed): what the next step's gates see.
+ * start. With several layers, h is every layer's h at that step taken together, each
+ * differentiated as a node of the unrolled graph (a lower layer's h also reaches the layer
+ * above at the same step). For LSTM it is h alone (c held fixed): what the next step's
+ * gates see.
  *
  * The windows' norms spread over orders of magnitude, so they are averaged as a geometric
  * mean (the mean of their logarithms, the centre a log-scale axis shows); an arithmetic
