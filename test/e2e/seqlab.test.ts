@@ -20,7 +20,7 @@
 // At the end a long run is interrupted by a window reload: the notice says so, and the
 // card's Resume button trains it on to its last epoch.
 //
-// Screenshots for people (test-artifacts/): dashboard.png, models.png, ghost-text.png,
+// Screenshots for people (test-artifacts/): dashboard.png, models.png, ghost-text.png, cells.png,
 // compare.png, models-hc-light.png, dashboard-hc-light.png, hc-dark.png; on failure
 // seqlab-failure.png and the VS Code logs.
 import assert from 'node:assert/strict';
@@ -75,6 +75,7 @@ const WORD_LIST_BACK = {
 };
 const DASHBOARD = 'SeqLab Dashboard';
 const MODELS = 'Models';
+const CELL_INSPECTOR = 'SeqLab Cell Inspector';
 const TYPED = 'Call me Ish';
 
 /**
@@ -406,6 +407,33 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     step(t, started, "the word list opens with the person's own [plaintext] settings");
     await vscode.pressKey('Escape');
     await vscode.pressKey('Escape');
+
+    // 4b. The cell inspector on the text around the cursor, with the LSTM that suggests: the
+    //     words are coloured by a unit's value, and a click on a ranked unit shows that unit.
+    await vscode.openFile('notes.txt');
+    await vscode.pressKey('Control+Home');
+    await vscode.runCommand('SeqLab: Inspect Cells');
+    const heat = await waitUntil('the cell inspector to colour the words', async () => {
+      const frame = await vscode.webviewFrame(CELL_INSPECTOR);
+      const backgrounds = (await frame.evaluate(
+        `[...document.querySelectorAll('[data-testid="cells-heatmap"] .token')].map((token) => getComputedStyle(token).backgroundColor)`,
+      )) as string[];
+      const painted = backgrounds.filter((colour) => !/^(transparent|rgba\(0, 0, 0, 0\))$/.test(colour));
+      return backgrounds.length > 50 && painted.length > backgrounds.length / 2 ? { frame, tokens: backgrounds.length, painted: painted.length } : undefined;
+    }, { timeoutMs: 60_000 });
+    const heatBox = await heat.frame.locator('[data-testid="cells-heatmap"]').boundingBox();
+    assert.ok(heatBox && heatBox.width > 300 && heatBox.height > 150, `the heat map has room at the default panel size (${JSON.stringify(heatBox)})`);
+    const choice = heat.frame.locator('[data-testid="cells-unit-choice"]').nth(1);
+    const chosenUnit = (await choice.locator('.unit-number').innerText()).trim();
+    await choice.click();
+    assert.equal(await heat.frame.locator('[data-testid="cells-unit"]').inputValue(), chosenUnit, 'a click on a ranked unit shows that unit');
+    assert.match(await heat.frame.locator('[data-testid="cells-heatmap"] .token').first().getAttribute('title') ?? '', new RegExp(`unit ${chosenUnit} = -?[\\d.]+$`));
+    await heat.frame.locator('[data-testid="cells-signal"]').selectOption('forget');
+    assert.match(await heat.frame.locator('[data-testid="cells-heatmap"] .token').first().getAttribute('title') ?? '', /forget gate of unit/);
+    step(t, started, `cell inspector: ${heat.painted} of ${heat.tokens} tokens coloured; unit ${chosenUnit} chosen from the ranking`);
+    await vscode.screenshot('cells');
+    // Back to the dashboard, which shares the editor group beside.
+    await vscode.runCommand('SeqLab: Show Dashboard');
 
     // 5. Compare RNN, GRU and LSTM: three new runs appear in the Models view and finish.
     await vscode.runCommand('SeqLab: Compare RNN, GRU and LSTM on Current File');

@@ -18,6 +18,7 @@ export async function rankingText(record: RunRecord, document: { text: string; n
     return { text: validation, source: 'validation', description: `the run's validation text (the last ${Math.round(record.config.valSplit * 100)}% of ${record.corpus.sources.map((file) => nodePath.basename(file)).join(', ')})` };
   } catch (error) {
     if (!isUserError(error)) throw error;
-    return fallback(error.message.replace(/;.*$/, '').replace(/^This run was trained on/, 'the run trained on'));
+    // Not in a file, no longer readable, or changed since: the details are readTrainingText's sentence.
+    return fallback("the run's own text could not be read again as it was trained on");
   }
 }
