@@ -17,7 +17,8 @@ import { UserError } from './errors';
 import { layerPaths, loadH5wasm, RECURRENT } from './kerasExport';
 import type { KerasExperiment } from './kerasScript';
 import { buildModel, countParams, type ModelShape } from './model';
-import { RunWriter, type RunRecord } from './store';
+import { addTextModels, prepareText, readTrainingText } from './run';
+import { loadRun, readRunRecord, RunWriter, type RunRecord } from './store';
 import { Tokenizer } from './tokenizer';
 import { SEQLAB_VERSION } from './version';
 import type { BackendName, CellType, EpochMetrics } from '../protocol/types';
@@ -163,7 +164,32 @@ export async function importKerasOutput(folder: string, runsDir: string, backend
     .split('\n')
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as EpochMetrics);
-  return importKeras(nodePath.join(folder, 'model.keras'), nodePath.join(folder, 'tokenizer.json'), runsDir, backend, { experiment, history });
+  const dir = await importKeras(nodePath.join(folder, 'model.keras'), nodePath.join(folder, 'tokenizer.json'), runsDir, backend, { experiment, history });
+  await addCountsWhereTextIsKnown(dir, experiment);
+  return dir;
+}
+
+/**
+ * When the experiment's text is still where the original run read it (and unchanged), the
+ * imported run gets its word counts and suggestion model too; otherwise it suggests with
+ * the network alone, as any imported model does.
+ */
+async function addCountsWhereTextIsKnown(dir: string, experiment: KerasExperiment): Promise<void> {
+  let text: string;
+  try {
+    text = await readTrainingText(await readRunRecord(dir), 'the counts are left out');
+  } catch {
+    return;
+  }
+  const run = await loadRun(dir);
+  try {
+    const prepared = prepareText(text, experiment.config, experiment.run);
+    // The same settings fit the same vocabulary; anything else would count other words.
+    if (prepared.tokenizer.vocab.join('\n') !== run.tokenizer.vocab.join('\n')) return;
+    await addTextModels(dir, run.model, prepared, experiment.config);
+  } finally {
+    run.model.dispose();
+  }
 }
 
 async function readArchive(kerasFile: string): Promise<Record<string, Uint8Array>> {

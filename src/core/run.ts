@@ -144,7 +144,7 @@ export async function trainRun(
   prepared: PreparedText = prepareText(request.text, request.config, request.name),
 ): Promise<TrainSummary> {
   const { config } = request;
-  const { tokenizer, split, ngrams, spelling } = prepared;
+  const { tokenizer, split } = prepared;
   const choice = await chooseBackend(config, prepared, request.dir ? nodePath.dirname(request.dir) : request.runsDir);
   const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
   startAtUnigram(model, split.train);
@@ -165,10 +165,25 @@ export async function trainRun(
   };
   const writeTextFiles = async () => {
     await writer.writeTokenizer(tokenizer.toJSON());
-    await writer.writeJson(NGRAMS_FILE, ngrams.toJSON());
-    await writer.writeJson(SPELLING_FILE, spelling.toJSON());
+    await writeCounts(writer, prepared);
   };
   return runTraining({ writer, record, prepared, model, callbacks, signal, beforeStart: writeTextFiles });
+}
+
+/** The counting models of the text (its baselines, and what scores unknown words' spelling). */
+function writeCounts(writer: RunWriter, { ngrams, spelling }: PreparedText): Promise<void> {
+  return writer.writeJson(NGRAMS_FILE, ngrams.toJSON()).then(() => writer.writeJson(SPELLING_FILE, spelling.toJSON()));
+}
+
+/**
+ * Gives a model trained elsewhere on this text (a Keras experiment of a run, kerasImport.ts)
+ * what a run trained here has from its text: the word counts, so `eval` can score it
+ * against KN3, and the suggestion model fitted on the validation part.
+ */
+export async function addTextModels(dir: string, model: tf.LayersModel, prepared: PreparedText, config: TrainConfig): Promise<void> {
+  const writer = await RunWriter.open(dir);
+  await writeCounts(writer, prepared);
+  await fitSuggestion(model, prepared, config, writer);
 }
 
 /**

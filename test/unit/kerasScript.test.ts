@@ -3,12 +3,14 @@
  * strategy, with MultiWorkerMirroredStrategy over two local worker processes and as a Ray
  * Train job on a local Ray cluster of two workers, all on loopback and started and stopped
  * here. Without dropout the training is deterministic, so every way must give the same
- * figures; and SeqLab must take each result back as a run that suggests. Needs a Python with
+ * figures; and SeqLab must take each result back as a run that suggests, with the word
+ * counts of its text. Needs a Python with
  * Keras (and Ray for the Ray case): see findKeras; elsewhere the tests say they skipped.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -17,7 +19,7 @@ import { importKerasOutput } from '../../src/core/kerasImport';
 import { exportKerasScript } from '../../src/core/kerasScript';
 import { Predictor } from '../../src/core/predictor';
 import { trainRun } from '../../src/core/run';
-import { loadRun, readRunRecord } from '../../src/core/store';
+import { loadRun, NGRAMS_FILE, readRunRecord, SPELLING_FILE, SUGGESTION_FILE } from '../../src/core/store';
 import type { EpochMetrics } from '../../src/protocol/types';
 import { findKeras, makeTempDir, mobyDickChapter, useWasm } from './helpers';
 
@@ -61,7 +63,9 @@ describe('the Keras experiment of a run', { skip: 'skip' in keras ? keras.skip :
     root = await makeTempDir('keras-script');
     // No dropout: then nothing in training is random but the (seeded) start and offsets.
     const config = resolveTrainConfig({ cell: 'lstm', units: 24, embedding: 24, epochs: 1, dropout: 0, inputDropout: 0, backend: 'wasm' });
-    const summary = await trainRun({ text: TEXT, sources: [], name: 'Loomings', config, runsDir: root, runName: 'original' });
+    const textFile = path.join(root, 'loomings.txt');
+    await fsp.writeFile(textFile, TEXT);
+    const summary = await trainRun({ text: TEXT, sources: [textFile], name: 'Loomings', config, runsDir: root, runName: 'original' });
     const run = await loadRun(summary.modelDir);
     project = path.join(root, 'project');
     try {
@@ -82,6 +86,8 @@ describe('the Keras experiment of a run', { skip: 'skip' in keras ? keras.skip :
     const record = await readRunRecord(dir);
     assert.equal(record.reproduces, 'original');
     assert.equal(record.config.units, 24);
+    // Its text is still there, so it has the word counts that `eval` and the suggestions use.
+    for (const file of [NGRAMS_FILE, SPELLING_FILE, SUGGESTION_FILE]) assert.ok(existsSync(path.join(dir, file)), file);
     const imported = await loadRun(dir);
     const predictor = new Predictor(imported.model, imported.tokenizer);
     try {
