@@ -145,6 +145,11 @@ async function exportModel(s: Services, runId?: unknown): Promise<void> {
     [
       { label: 'SeqLab run folder', description: 'TF.js model, tokenizer, curves and counts', format: 'folder' as const },
       { label: 'Keras 3 model', description: 'model.keras, tokenizer.json and a README for Python', format: 'keras' as const },
+      {
+        label: 'Keras experiment',
+        description: 'a Python project that trains it again: one device, tf.distribute or Ray Train',
+        format: 'keras-script' as const,
+      },
     ],
     { title: `Export ${s.runs.label(run)}: Format` },
   );
@@ -188,14 +193,30 @@ async function resumeRun(s: Services, runId?: unknown): Promise<void> {
 }
 
 async function importKerasModel(s: Services): Promise<void> {
+  const kind = await vscode.window.showQuickPick(
+    [
+      { label: 'Keras 3 model', description: 'a .keras file with SeqLab\'s tokenizer.json', folder: false },
+      { label: 'Keras experiment output', description: 'the output folder of an exported Keras experiment, with its curves', folder: true },
+    ],
+    { title: 'Import Keras Model' },
+  );
+  if (!kind) return;
   const [file] =
     (await vscode.window.showOpenDialog({
-      title: 'Import Keras Model',
+      title: kind.folder ? 'Import Keras Model: the experiment\'s output folder' : 'Import Keras Model',
       canSelectMany: false,
-      filters: { 'Keras 3 model': ['keras'] },
+      canSelectFiles: !kind.folder,
+      canSelectFolders: kind.folder,
+      filters: kind.folder ? undefined : { 'Keras 3 model': ['keras'] },
       openLabel: 'Import',
     })) ?? [];
   if (!file) return;
+  if (kind.folder) {
+    const { runId } = await s.engine.request(Methods.importRun, { file: file.fsPath });
+    const run = s.runs.get(runId);
+    void vscode.window.showInformationMessage(`${run ? s.runs.label(run) : runId} is imported with its curves, beside the run it repeats.`);
+    return;
+  }
   // SeqLab's tokenizer is needed to read and write text; an export puts it beside the model.
   const beside = vscode.Uri.joinPath(file, '..', 'tokenizer.json');
   const hasBeside = await vscode.workspace.fs.stat(beside).then(() => true, () => false);

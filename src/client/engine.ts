@@ -20,6 +20,7 @@ import {
 import {
   Methods,
   type EngineInitOptions,
+  type ExportFormat,
   type InterruptedRun,
   type RunHistory,
   type RunProgress,
@@ -41,7 +42,7 @@ interface Requests {
   [Methods.history]: [{ runIds: string[] }, { histories: RunHistory[] }];
   [Methods.setActiveModel]: [{ runId: string | null }, null];
   [Methods.generate]: [{ runId: string; prompt: string; words: number; temperature: number }, { text: string }];
-  [Methods.exportRun]: [{ runId: string; target: string; format?: 'folder' | 'keras' }, { dir: string }];
+  [Methods.exportRun]: [{ runId: string; target: string; format?: ExportFormat }, { dir: string }];
   [Methods.deleteRun]: [{ runId: string }, null];
   [Methods.resumeRun]: [{ runId: string }, null];
   [Methods.importRun]: [{ file: string; tokenizer?: string }, { runId: string }];

@@ -42,6 +42,9 @@ export interface InterruptedRun {
   resumable: boolean;
 }
 
+/** How Export Model writes a run: its folder as is, a Keras 3 model, or a Keras project that trains it again. */
+export type ExportFormat = 'folder' | 'keras' | 'keras-script';
+
 /** One row of the Models panel: what the registry knows about a run. */
 export interface RunInfo {
   id: string;
@@ -77,6 +80,8 @@ export interface RunInfo {
   resumable?: boolean;
   /** Runs started together by one Compare command share a group id. */
   group?: string;
+  /** The run whose experiment this one repeated in Keras (kerasScript.ts), shown beside it. */
+  reproduces?: string;
 }
 
 /** A downsampled point of the per-batch curves. */

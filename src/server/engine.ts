@@ -7,12 +7,15 @@ import * as nodePath from 'node:path';
 import { initBackend, NATIVE_FOLDER_VARIABLE } from '../core/backend';
 import { UserError } from '../core/errors';
 import { exportKeras } from '../core/kerasExport';
-import { importKeras } from '../core/kerasImport';
+import { importKeras, importKerasOutput } from '../core/kerasImport';
+import { exportKerasScript } from '../core/kerasScript';
+import { readTrainingText } from '../core/run';
 import { loadRun } from '../core/store';
 import type { CellInspection, InspectCellsParams } from '../protocol/cells';
 import type {
   EngineInitOptions,
   EngineSettings,
+  ExportFormat,
   InterruptedRun,
   RunHistory,
   RunInfo,
@@ -171,20 +174,23 @@ export class Engine {
     return dir;
   }
 
-  async exportRun(params: { runId: string; target: string; format?: 'folder' | 'keras' }): Promise<{ dir: string }> {
+  async exportRun(params: { runId: string; target: string; format?: ExportFormat }): Promise<{ dir: string }> {
     const info = this.registry.get(params.runId);
     if (info.state === 'queued' || info.state === 'training') {
       throw new UserError(`The run ${info.id} is still ${info.state}; export it when it has finished.`);
     }
-    if (params.format === 'keras') {
-      const dir = await this.claimExportFolder(params.target, `${info.id}-keras`);
+    if (params.format === 'keras' || params.format === 'keras-script') {
+      const script = params.format === 'keras-script';
       const run = await loadRun(info.dir);
       try {
-        await exportKeras(run, dir);
+        // Read before claiming the folder, so a text that is gone leaves nothing behind.
+        const text = script ? await readTrainingText(run.record, 'a Keras experiment needs the text the run trained on') : '';
+        const dir = await this.claimExportFolder(params.target, `${info.id}-keras${script ? '-experiment' : ''}`);
+        await (script ? exportKerasScript(run, text, dir) : exportKeras(run, dir));
+        return { dir };
       } finally {
         run.model.dispose();
       }
-      return { dir };
     }
     const dir = await this.claimExportFolder(params.target, info.id);
     try {
@@ -202,10 +208,16 @@ export class Engine {
     return { dir };
   }
 
-  /** Imports a Keras 3 model with its tokenizer as a new run (kerasImport.ts). */
+  /**
+   * Imports a Keras 3 model with its tokenizer as a new run, or the output folder of a Keras
+   * experiment with its settings and curves (kerasImport.ts).
+   */
   async importRun(params: { file: string; tokenizer?: string }): Promise<{ runId: string }> {
     const tokenizer = params.tokenizer ?? nodePath.join(nodePath.dirname(params.file), 'tokenizer.json');
-    const dir = await importKeras(params.file, tokenizer, this.registry.runsDir, 'wasm');
+    const isFolder = await fs.stat(params.file).then((stat) => stat.isDirectory(), () => false);
+    const dir = isFolder
+      ? await importKerasOutput(params.file, this.registry.runsDir, 'wasm')
+      : await importKeras(params.file, tokenizer, this.registry.runsDir, 'wasm');
     return { runId: (await this.registry.addFolder(dir)).id };
   }
 

@@ -18,7 +18,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { UserError } from '../core/errors';
 import { SEQLAB_VERSION } from '../core/version';
 import type { InspectCellsParams } from '../protocol/cells';
-import { Methods, type EngineSettings, type TrainParams } from '../protocol/lsp';
+import { Methods, type EngineSettings, type ExportFormat, type TrainParams } from '../protocol/lsp';
 import type { SurprisalGuessesParams, SurprisalParams } from '../protocol/surprisal';
 import type { InspectedText } from './cellInspector';
 import { Engine } from './engine';
@@ -101,7 +101,7 @@ connection.onRequest(
 );
 connection.onRequest(
   Methods.exportRun,
-  guarded(log, (params: { runId: string; target: string; format?: 'folder' | 'keras' }) =>
+  guarded(log, (params: { runId: string; target: string; format?: ExportFormat }) =>
     ready().exportRun(requireStrings(params, Methods.exportRun, ['runId', 'target'])),
   ),
 );

@@ -27,6 +27,7 @@ export function infoFromRecord(record: RunRecord, dir: string, metrics: EpochMet
     error: record.error,
     interruption: record.interruption,
     group: origin?.group,
+    reproduces: record.reproduces,
   };
   return record.summary ? { ...info, ...summaryFields(record.summary) } : info;
 }

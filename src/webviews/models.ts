@@ -15,6 +15,7 @@ import type { RunInfo } from '../protocol/lsp';
 import { isHostToModels, type HostToModels, type ModelsToHost, type RunLabels } from '../protocol/webview';
 import { byId, h } from './dom';
 import { liveLine, LiveRuns } from './liveFigures';
+import { reproductionNote } from './reproduction';
 import { suggestionList } from './suggestionSummary';
 import { runColourVar } from './theme';
 import { channel, onMessage } from './vscodeApi';
@@ -87,7 +88,11 @@ function groupSection(corpus: string, runs: RunInfo[], labels: RunLabels, active
     h(
       'ul',
       { class: 'cards', 'data-testid': 'models-cards', 'aria-label': `Runs on ${corpus}` },
-      ...runs.map((run) => card(run, labels[run.id] ?? run.id, run.id === activeRunId, baselines)),
+      ...runs.map((run) => {
+        const original = run.reproduces ? runsById.get(run.reproduces) : undefined;
+        const note = reproductionNote(run, original, original ? (labels[original.id] ?? original.id) : '');
+        return card(run, labels[run.id] ?? run.id, run.id === activeRunId, baselines, note);
+      }),
     ),
     suggestionList(runs, labels),
   );
@@ -113,7 +118,7 @@ interface Figure {
   kn3?: { value: number | null | undefined; beats: boolean };
 }
 
-function card(run: RunInfo, label: string, active: boolean, baselines: Baselines | undefined): HTMLLIElement {
+function card(run: RunInfo, label: string, active: boolean, baselines: Baselines | undefined, reproduction: string | null): HTMLLIElement {
   const colour = selected.indexOf(run.id);
   const training = isActiveState(run.state);
   const checkbox = h('input', {
@@ -185,6 +190,7 @@ function card(run: RunInfo, label: string, active: boolean, baselines: Baselines
     training ? h('p', { class: 'live', 'data-testid': `live-${run.id}`, 'aria-live': 'off' }, liveLine(run, live.get(run.id))) : null,
     run.error ? h('p', { class: 'error', 'data-testid': `error-${run.id}` }, run.error) : null,
     run.interruption ? h('p', { class: 'note', 'data-testid': `interruption-${run.id}` }, run.interruption) : null,
+    reproduction ? h('p', { class: 'note', 'data-testid': `reproduces-${run.id}` }, reproduction) : null,
     h(
       'div',
       { class: 'card-foot' },

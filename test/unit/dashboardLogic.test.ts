@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/config';
 import { DEFAULT_CONTROLS, parseControls } from '../../src/webviews/controls';
+import { reproductionNote } from '../../src/webviews/reproduction';
 import { niceRange, quantile, tickLabels, yRange } from '../../src/webviews/scaling';
 import { settingsRows } from '../../src/webviews/settingsDiff';
 import { smooth } from '../../src/webviews/smoothing';
@@ -174,5 +175,17 @@ describe('chart controls kept in the webview state', () => {
     assert.equal(parsed.xMode, 'step');
     assert.equal(parsed.logY, false);
     assert.equal(parsed.zoom, null, 'an empty range is no zoom');
+  });
+});
+
+describe('reproductionNote', () => {
+  it('names the run a Keras experiment repeated and how far its validation loss is from it', () => {
+    assert.equal(reproductionNote({ bestValLoss: 4.5 }, undefined, ''), null, 'not a repeat');
+    assert.equal(
+      reproductionNote({ reproduces: 'a', bestValLoss: 4.376 }, { bestValLoss: 4.367 }, 'LSTM 19:41'),
+      'Trained in Keras from LSTM 19:41: validation loss 4.38 against 4.37 there (+0.2%).',
+    );
+    assert.match(reproductionNote({ reproduces: 'a', bestValLoss: 4.0 }, { bestValLoss: 5.0 }, 'GRU 9:00')!, /\(−20\.0%\)\.$/);
+    assert.equal(reproductionNote({ reproduces: 'gone', bestValLoss: 4 }, undefined, ''), 'Trained in Keras from the run gone, which is no longer listed.');
   });
 });

@@ -513,6 +513,33 @@ describe('the engine over LSP', () => {
     const archive = unzipSync(fs.readFileSync(path.join(keras.dir, 'model.keras')));
     assert.deepEqual(Object.keys(archive).sort(), ['config.json', 'metadata.json', 'model.weights.h5']);
     assert.equal(Buffer.from(archive['model.weights.h5'].subarray(0, 8)).toString('latin1'), '\x89HDF\r\n\x1a\n', 'an HDF5 file');
+
+    // As a Keras experiment: a Python project with the run's text as token ids (kerasScript.test.ts runs it in Keras).
+    await fsp.writeFile(fileURLToPath(LOOMINGS_URI), LOOMINGS);
+    const experiment = await engine.request<{ dir: string }>(Methods.exportRun, { runId: firstRun, target, format: 'keras-script' });
+    assert.equal(experiment.dir, path.join(target, `${firstRun}-keras-experiment`));
+    for (const file of ['keras_experiment.py', 'experiment.json', 'data/train.json', 'data/validation.json', 'tokenizer.json', 'README.md']) {
+      assert.ok(fs.existsSync(path.join(experiment.dir, file)), file);
+    }
+    // Its output folder (here made from the Keras export, as the script writes it) comes back with its curve, naming the run it repeats.
+    const output = path.join(target, 'output');
+    await fsp.mkdir(output);
+    await fsp.copyFile(path.join(keras.dir, 'model.keras'), path.join(output, 'model.keras'));
+    await fsp.copyFile(path.join(experiment.dir, 'tokenizer.json'), path.join(output, 'tokenizer.json'));
+    await fsp.copyFile(path.join(experiment.dir, 'experiment.json'), path.join(output, 'experiment.json'));
+    const [epoch] = (await engine.request<{ histories: RunHistory[] }>(Methods.history, { runIds: [firstRun] })).histories[0].epochs;
+    await fsp.writeFile(path.join(output, 'metrics.jsonl'), JSON.stringify(epoch) + '\n');
+    const { runId: repeated } = await engine.request<{ runId: string }>(Methods.importRun, { file: output });
+    const repeatedRun = await engine.run(repeated);
+    assert.equal(repeatedRun.reproduces, firstRun);
+    assert.equal(repeatedRun.epochsDone, 1);
+    assert.equal(repeatedRun.bestValLoss, epoch.valLoss);
+    await engine.request(Methods.deleteRun, { runId: repeated });
+    await fsp.rm(fileURLToPath(LOOMINGS_URI));
+    assert.match(
+      await requestError(engine.request(Methods.exportRun, { runId: firstRun, target, format: 'keras-script' })),
+      /can no longer be read; a Keras experiment needs the text the run trained on/,
+    );
     await fsp.rm(target, { recursive: true, force: true });
   });
 
