@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const map = await computeSurprisal(model, tokenizer, text, {
     seqLen: config.seqLen,
-    batch: Number(process.env.LANES ?? config.batch),
+    batch: config.batch,
     between: async () => {
       const now = performance.now();
       if (pauses++ > 0) longestBatch = Math.max(longestBatch, now - last);
