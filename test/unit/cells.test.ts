@@ -11,7 +11,7 @@ import { unitCorrelations } from '../../src/core/inspect/correlation';
 import { textFeatures } from '../../src/core/inspect/textFeatures';
 import { buildModel, modelParts } from '../../src/core/model';
 import { Tokenizer, NEWLINE_TOKEN } from '../../src/core/tokenizer';
-import { CELL_SIGNALS } from '../../src/protocol/cells';
+import { CELL_SIGNALS, heat, heatScale, isCellsViewState, isHostToCells } from '../../src/protocol/cells';
 import { CELL_TYPES, type CellType } from '../../src/protocol/types';
 import { mobyDickChapter, useWasm } from './helpers';
 
@@ -60,6 +60,16 @@ describe('text features', () => {
     assert.deepEqual(tokens, ['ab', 'cde', NEWLINE_TOKEN, 'fg', 'h']);
     assert.deepEqual(Array.from(features.lineColumn), [0, 3, 0, 2, 5]);
     assert.deepEqual(Array.from(features.wordLength), [2, 3, 0, 2, 1]);
+  });
+});
+
+describe('heat colours', () => {
+  it('centre gates on half open, h on 0, and c on the largest |c| shown', () => {
+    assert.deepEqual(heatScale('forget', [0.1, 0.9]), { centre: 0.5, halfRange: 0.5 });
+    assert.deepEqual(heatScale('h', [0.1, 0.9]), { centre: 0, halfRange: 1 });
+    assert.deepEqual(heatScale('c', [0.5, -2.5, 1]), { centre: 0, halfRange: 2.5 });
+    assert.equal(heat(0.75, heatScale('input', [])), 0.5);
+    assert.equal(heat(-5, heatScale('h', [])), -1);
   });
 });
 
@@ -191,6 +201,14 @@ describe('per-token values', () => {
     assert.ok(maxDifference(inspection.values.h!, reference) < 1e-4);
     assert.ok(inspection.rankedOn.tokens > 1000);
     assert.equal(inspection.ranking.forget?.capitalised.length, 5);
+
+    // What the page accepts: this inspection, but not one whose values do not fit its tokens.
+    const request = { params: { uri: 'file:///a.txt', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 9 } } }, label: 'LSTM', source: 'a.txt' };
+    assert.ok(isHostToCells(JSON.parse(JSON.stringify({ type: 'show', inspection, request }))));
+    const cut = { ...inspection, values: { ...inspection.values, forget: inspection.values.forget!.slice(1) } };
+    assert.equal(isHostToCells({ type: 'show', inspection: cut, request }), false);
+    assert.equal(isCellsViewState({ signal: 'forget', unit: -1 }), false);
+    assert.ok(isCellsViewState({ signal: 'forget', unit: 3, request }));
     m.dispose();
   });
 });
