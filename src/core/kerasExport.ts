@@ -123,16 +123,19 @@ export async function exportKeras(run: LoadedRun, outDir: string): Promise<strin
   await fs.mkdir(outDir, { recursive: true });
   const target = nodePath.join(outDir, 'model.keras');
   if (await fs.stat(target).then(() => true, () => false)) throw new UserError(`"${target}" exists already; choose another folder.`);
-  const weights = await weightsFile(layers);
-  const archive = zipSync({
-    'metadata.json': strToU8(JSON.stringify({ keras_version: KERAS_VERSION, date_saved: new Date().toISOString() })),
-    'config.json': strToU8(JSON.stringify(kerasConfig(layers))),
-    'model.weights.h5': weights,
-  });
-  await fs.writeFile(target, archive);
+  await fs.writeFile(target, await kerasArchive(layers));
   await fs.copyFile(nodePath.join(run.dir, RUN_FILES.tokenizer), nodePath.join(outDir, 'tokenizer.json'));
   await fs.writeFile(nodePath.join(outDir, 'README.md'), exportReadme(run, layers));
   return [target, nodePath.join(outDir, 'tokenizer.json'), nodePath.join(outDir, 'README.md')];
+}
+
+/** The bytes of a .keras file holding `layers`: Keras' zip of its metadata, config and HDF5 weights. */
+export async function kerasArchive(layers: KerasLayer[]): Promise<Uint8Array> {
+  return zipSync({
+    'metadata.json': strToU8(JSON.stringify({ keras_version: KERAS_VERSION, date_saved: new Date().toISOString() })),
+    'config.json': strToU8(JSON.stringify(kerasConfig(layers))),
+    'model.weights.h5': await weightsFile(layers),
+  });
 }
 
 /** model.weights.h5 as Keras 3 lays it out: layers/<name>/vars/<i> (a recurrent layer's under cell/). */

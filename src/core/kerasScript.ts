@@ -10,7 +10,10 @@ import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { splitText, splitStream } from './dataset';
 import { UserError } from './errors';
+import { kerasArchive, kerasLayers } from './kerasExport';
+import { buildModel, startAtUnigram } from './model';
 import { RUN_FILES, type LoadedRun } from './store';
+import type { TrainConfig } from '../protocol/types';
 
 /** The training program, kept as a real Python file (src/python) and copied beside the bundles by the build. */
 const SCRIPT_NAME = 'keras_experiment.py';
@@ -54,7 +57,8 @@ export async function exportKerasScript(run: LoadedRun, text: string, outDir: st
   const script = nodePath.join(outDir, SCRIPT_NAME);
   if (await fs.stat(script).then(() => true, () => false)) throw new UserError(`"${script}" exists already; choose another folder.`);
   await fs.mkdir(nodePath.join(outDir, 'data'), { recursive: true });
-  const files: [string, string | Promise<string>][] = [
+  const files: [string, string | Uint8Array | Promise<string>][] = [
+    ['initial.keras', await initialModel(record.config, tokenizer.vocabSize, split.train)],
     ['experiment.json', JSON.stringify(experiment, null, 1)],
     ['data/train.json', JSON.stringify(Array.from(split.train))],
     ['data/validation.json', JSON.stringify(Array.from(split.validation))],
@@ -71,6 +75,21 @@ export async function exportKerasScript(run: LoadedRun, text: string, outDir: st
   }
   await fs.chmod(script, 0o755);
   return written;
+}
+
+/**
+ * The weights the run started from, as a .keras file: SeqLab's initialisation is seeded, so
+ * building the model again with the run's seed gives them exactly. `--initial-weights`
+ * starts the Keras training from them, which with dropout off makes it repeat the run.
+ */
+async function initialModel(config: TrainConfig, vocabSize: number, trainIds: Int32Array): Promise<Uint8Array> {
+  const model = buildModel({ ...config, vocabSize }, config.seed);
+  try {
+    startAtUnigram(model, trainIds);
+    return await kerasArchive(kerasLayers(model));
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Beside the bundle (dist/python) in the extension and CLI; in the sources when run from them (tests). */
@@ -94,6 +113,7 @@ pip install -r requirements.txt
 python ${SCRIPT_NAME}                       # one device
 python ${SCRIPT_NAME} --strategy mirrored   # every GPU (or CPU device) of this machine
 python ${SCRIPT_NAME} --ray 4               # a Ray Train job of 4 workers (ray start --head first, or a cluster)
+python ${SCRIPT_NAME} --initial-weights     # start from the run's own initial weights (initial.keras)
 \`\`\`
 
 Across machines without Ray, start the same command on each with \`TF_CONFIG\` naming the

@@ -3,6 +3,7 @@
 
 Written by `seqlab export --keras-script`. It reads, next to this file:
   experiment.json   the run's settings (cell, sizes, dropout, optimizer, schedule, seed)
+  initial.keras     the weights the run started from (used with --initial-weights)
   data/train.json, data/validation.json   the token ids of the run's two parts
   tokenizer.json    SeqLab's tokenizer, copied to the output for `seqlab import`
 
@@ -48,11 +49,13 @@ def main():
     parser.add_argument("--ray-address", default=None, help="the Ray cluster to join (default: a running local one, else a new one)")
     parser.add_argument("--epochs", type=int, help="override the run's number of epochs")
     parser.add_argument("--out", default=str(HERE / "output"), help="where metrics.jsonl and model.keras go")
+    parser.add_argument("--initial-weights", action="store_true", help="start from the run's own initial weights (initial.keras)")
     args = parser.parse_args()
     experiment = json.loads((HERE / "experiment.json").read_text())
     if args.epochs is not None:
         experiment["config"]["epochs"] = args.epochs
     out = Path(args.out).resolve()
+    experiment["initialWeights"] = args.initial_weights
     if args.ray:
         train_on_ray(experiment, out, args.ray, args.ray_address)
     else:
@@ -105,8 +108,11 @@ def train(experiment, out, strategy_name):
 
     with strategy.scope():
         model = build_model(experiment, tied)
-        start_at_unigram(model, train_ids, experiment["vocabSize"])
-        optimizer = keras.optimizers.Adam(learning_rate=config["learningRate"])
+        if experiment.get("initialWeights"):
+            load_initial_weights(model, HERE / "initial.keras")
+        else:
+            start_at_unigram(model, train_ids, experiment["vocabSize"])
+        optimizer = SeqLabAdam(learning_rate=config["learningRate"])
         optimizer.build(model.trainable_variables)
         weights = [v.value for v in model.trainable_variables]
         average = WeightAverage(weights, config["averageDecay"]) if config["averageDecay"] else None
@@ -160,7 +166,7 @@ def train(experiment, out, strategy_name):
             count += targets.size
         return loss_sum / count, hits / count
 
-    rng = np.random.default_rng(config["seed"])
+    rng = Mulberry32(config["seed"])
     epochs = config["epochs"]
     learning_rate = config["learningRate"]
     best = None
@@ -270,6 +276,19 @@ def start_at_unigram(model, train_ids, vocab_size):
     model.get_layer("dense").bias.assign(np.log(counts / counts.sum()).astype(np.float32))
 
 
+def load_initial_weights(model, path):
+    """The run's initial weights, layer by layer in order (a tied output takes only its bias:
+    its kernel is the embedding matrix)."""
+    initial = [layer for layer in keras.saving.load_model(path).layers if layer.weights]
+    trained = [layer for layer in model.layers if layer.weights]
+    for source, target in zip(initial, trained):
+        weights = source.get_weights()
+        if isinstance(target, TiedOutput):
+            target.bias.assign(weights[1])
+        else:
+            target.set_weights(weights)
+
+
 def recurrent_layer(config, layer, seed, return_state):
     common = dict(
         units=config["units"],
@@ -327,6 +346,27 @@ class TiedOutput(keras.layers.Layer):
         return keras.ops.convert_to_numpy(keras.ops.transpose(self.embedding.embeddings)), keras.ops.convert_to_numpy(self.bias)
 
 
+class SeqLabAdam(keras.optimizers.Adam):
+    """Adam as TF.js, and so SeqLab, steps: ε is added to the bias-corrected √v̂ rather than to
+    √v. Keras' placement makes ε up to 30× larger in the first steps, which shows in short runs
+    (rows of words not yet seen have v ≈ 0). Otherwise Keras' own update, unchanged."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        ops = keras.ops
+        lr = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        step = ops.cast(self.iterations + 1, variable.dtype)
+        beta_1_power = ops.power(ops.cast(self.beta_1, variable.dtype), step)
+        beta_2_power = ops.power(ops.cast(self.beta_2, variable.dtype), step)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
+        epsilon = self.epsilon * ops.sqrt(1 - beta_2_power)
+        self.assign_sub(variable, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), epsilon)))
+
+
 class WeightAverage:
     """SeqLab's exponential moving average of the weights, its decay ramped up over the first steps."""
 
@@ -364,13 +404,30 @@ class WeightAverage:
         return Applied()
 
 
+class Mulberry32:
+    """SeqLab's seeded generator (src/core/random.ts), so the lanes start where the run's did."""
+
+    def __init__(self, seed):
+        self.state = seed & 0xFFFFFFFF
+
+    def next(self):
+        self.state = (self.state + 0x6D2B79F5) & 0xFFFFFFFF
+        t = self.state
+        t = ((t ^ (t >> 15)) * (t | 1)) & 0xFFFFFFFF
+        t ^= (t + ((t ^ (t >> 7)) * (t | 61))) & 0xFFFFFFFF
+        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296
+
+    def int(self, n):
+        return math.floor(self.next() * n)
+
+
 def window_count(length, seq_len, offset=0):
     return max(0, (length - offset - 1) // seq_len)
 
 
 def training_batches(stream, seq_len, batch, replicas, rng):
     """SeqLab's training lanes: `batch` lanes of consecutive text from a random offset, batch k = window k of each lane."""
-    offset = int(rng.integers(seq_len)) if window_count(len(stream), seq_len, seq_len - 1) >= 2 else 0
+    offset = rng.int(seq_len) if window_count(len(stream), seq_len, seq_len - 1) >= 2 else 0
     lanes = max(1, min(batch, window_count(len(stream), seq_len, offset)))
     # Every replica takes the same number of lanes.
     lanes = max(replicas, lanes - lanes % replicas)
