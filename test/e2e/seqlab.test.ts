@@ -432,8 +432,12 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     assert.match(await heat.frame.locator('[data-testid="cells-heatmap"] .token').first().getAttribute('title') ?? '', /forget gate of unit/);
     step(t, started, `cell inspector: ${heat.painted} of ${heat.tokens} tokens coloured; unit ${chosenUnit} chosen from the ranking`);
     await vscode.screenshot('cells');
-    // Back to the dashboard, which shares the editor group beside.
-    await vscode.runCommand('SeqLab: Show Dashboard');
+    // The clicks gave the inspector the focus: close it, and go back to the file for the steps that follow.
+    const inspectorTab = page.locator('.tabs-container .tab', { hasText: CELL_INSPECTOR });
+    await inspectorTab.click();
+    await vscode.runCommand('View: Close Editor');
+    await inspectorTab.waitFor({ state: 'detached', timeout: 10_000 });
+    await vscode.openFile('notes.txt');
 
     // 5. Compare RNN, GRU and LSTM: three new runs appear in the Models view and finish.
     await vscode.runCommand('SeqLab: Compare RNN, GRU and LSTM on Current File');
