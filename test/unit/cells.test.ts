@@ -198,7 +198,7 @@ describe('per-token values', () => {
     const all = tokenizer.encode(short.slice(0, spanEnd));
     assert.equal(inspection.contextTokens + inspection.tokens.length, all.length);
     const reference = layerSequence(m, all, 1, 0).subarray(inspection.contextTokens * 10);
-    assert.ok(maxDifference(inspection.values.h!, reference) < 1e-4);
+    assert.ok(maxDifference(inspection.values.h!, reference) < 6e-4); // sent with three decimals
     assert.ok(inspection.rankedOn.tokens > 1000);
     assert.equal(inspection.ranking.forget?.capitalised.length, 5);
 

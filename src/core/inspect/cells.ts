@@ -198,7 +198,7 @@ function featureArrays(features: FeatureValues, first: number): Record<TextFeatu
   return Object.fromEntries(TEXT_FEATURES.map((f) => [f, Array.from(features[f].subarray(first))])) as Record<TextFeature, number[]>;
 }
 
-/** Four decimals: more than a colour can show, and a message a quarter the size. */
+/** Three decimals, as the page shows them: more than a colour can show, and a message a third the size of full floats. */
 function round(value: number): number {
-  return Math.round(value * 1e4) / 1e4;
+  return Math.round(value * 1e3) / 1e3;
 }
