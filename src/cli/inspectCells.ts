@@ -32,8 +32,8 @@ export async function inspectCellsView(args: ParsedArgs, io: CommandIO): Promise
     const spans = run.tokenizer.tokenSpans(text);
     const spanEnd = spans.length > MAX_SPAN_TOKENS ? spans[MAX_SPAN_TOKENS - 1].end : text.length;
     if (spanEnd < text.length) io.stderr.write(`Inspecting the first ${MAX_SPAN_TOKENS} tokens of ${spans.length}.\n`);
-    const ranked = rankModelUnits(run.model, run.tokenizer, await rankingText(run.record, { text, name: nodePath.basename(file) }));
-    const inspection = inspectCells({ runId: run.record.id, model: run.model, tokenizer: run.tokenizer, text, spanStart: 0, spanEnd, ranked });
+    const ranked = await rankModelUnits(run.model, run.tokenizer, await rankingText(run.record, { text, name: nodePath.basename(file) }));
+    const inspection = await inspectCells({ runId: run.record.id, model: run.model, tokenizer: run.tokenizer, text, spanStart: 0, spanEnd, ranked });
     const signal = chosenSignal(args.flags.gate, inspection);
     const unit = chosenUnit(args.flags.unit, inspection, signal);
     const values = unitValues(inspection, signal, unit);

@@ -1,8 +1,9 @@
 /**
  * `seqlab/inspectCells` in the engine: loads the run, ranks its units on its validation
  * text (once per run, layer and epoch: that pass reads thousands of tokens, the span only
- * hundreds) and inspects the span. It runs on the engine thread like `generate`: a span
- * takes tens of milliseconds, a first ranking about a second.
+ * hundreds) and inspects the span. It runs on the engine thread like `generate`, yielding
+ * between chunks of 64 steps (tens of milliseconds each), so suggestions are answered
+ * while a first ranking takes its second or two.
  */
 import * as nodePath from 'node:path';
 import { inspectCells, rankModelUnits, type RankedUnits } from '../core/inspect/cells';
@@ -33,11 +34,11 @@ export class CellInspector {
       const key = JSON.stringify([info.id, layer ?? null, info.state, info.epochsDone]);
       let ranked = this.rankings.get(key);
       if (!ranked) {
-        ranked = rankModelUnits(run.model, run.tokenizer, await rankingText(run.record, { text: document.text, name: nodePath.basename(document.name) }), layer);
+        ranked = await rankModelUnits(run.model, run.tokenizer, await rankingText(run.record, { text: document.text, name: nodePath.basename(document.name) }), layer);
         // A ranking on the document changes with the document; only the run's own text is worth keeping.
         if (ranked.rankedOn.source === 'validation') this.remember(key, ranked);
       }
-      return inspectCells({ runId: info.id, model: run.model, tokenizer: run.tokenizer, ...document, ranked, layer });
+      return await inspectCells({ runId: info.id, model: run.model, tokenizer: run.tokenizer, ...document, ranked, layer });
     } finally {
       run.model.dispose();
     }

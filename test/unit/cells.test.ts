@@ -133,11 +133,11 @@ describe('per-token values', () => {
     buildModel({ cell, vocabSize: tokenizer.vocabSize, embedding: 12, units: 10, layers, dropout: 0 }, 7);
 
   for (const cell of CELL_TYPES) {
-    it(`${cell}: h equals the stock layer's returned sequence, on every layer, in lanes`, () => {
+    it(`${cell}: h equals the stock layer's returned sequence, on every layer, in lanes`, async () => {
       const m = model(cell, 2);
       const parts = modelParts(m);
       for (const layer of [0, 1]) {
-        const traced = traceSignals(parts, ids, 2, layer);
+        const traced = await traceSignals(parts, ids, 2, layer);
         assert.deepEqual(Object.keys(traced), [...CELL_SIGNALS[cell]]);
         const difference = maxDifference(traced.h!, layerSequence(m, ids, 2, layer));
         assert.ok(difference < 1e-5, `${cell} layer ${layer}: ${difference}`);
@@ -147,16 +147,16 @@ describe('per-token values', () => {
   }
 
   /** The first two tokens through a fresh model, and the second step's pre-activations by hand. */
-  const twoSteps = (cell: CellType) => {
+  const twoSteps = async (cell: CellType) => {
     const m = model(cell);
     const parts = modelParts(m);
-    const traced = traceSignals(parts, ids.slice(0, 2), 1, 0);
+    const traced = await traceSignals(parts, ids.slice(0, 2), 1, 0);
     const pre = preActivations(parts, ids[1], Array.from(traced.h!.subarray(0, parts.units)));
     return { m, units: parts.units, traced, pre };
   };
 
-  it('lstm: a gate recomputed by hand from the weights at the second token matches', () => {
-    const { m, units, traced, pre } = twoSteps('lstm');
+  it('lstm: a gate recomputed by hand from the weights at the second token matches', async () => {
+    const { m, units, traced, pre } = await twoSteps('lstm');
     const c0 = Array.from(traced.c!.subarray(0, units));
     for (let u = 0; u < units; u++) {
       const [input, forget, candidate, output] = [sigmoid(pre(0, u)), sigmoid(pre(1, u)), Math.tanh(pre(2, u)), sigmoid(pre(3, u))];
@@ -169,8 +169,8 @@ describe('per-token values', () => {
     m.dispose();
   });
 
-  it('gru: the reset and update gates recomputed by hand at the second token match', () => {
-    const { m, units, traced, pre } = twoSteps('gru');
+  it('gru: the reset and update gates recomputed by hand at the second token match', async () => {
+    const { m, units, traced, pre } = await twoSteps('gru');
     for (let u = 0; u < units; u++) {
       assert.ok(Math.abs(traced.update![units + u] - sigmoid(pre(0, u))) < 1e-5);
       assert.ok(Math.abs(traced.reset![units + u] - sigmoid(pre(1, u))) < 1e-5);
@@ -178,19 +178,19 @@ describe('per-token values', () => {
     m.dispose();
   });
 
-  it('inspects a span as the whole text reads it: the state carries in from the words before', () => {
+  it('inspects a span as the whole text reads it: the state carries in from the words before', async () => {
     const m = model('lstm');
     const short = text.slice(0, 1500);
     const spanStart = short.indexOf(' ', 900) + 1;
     const spanEnd = short.indexOf(' ', 1200);
-    const inspection = inspectCells({
+    const inspection = await inspectCells({
       runId: 'r',
       model: m,
       tokenizer,
       text: short,
       spanStart,
       spanEnd,
-      ranked: rankModelUnits(m, tokenizer, { text, source: 'document', description: 'Loomings' }),
+      ranked: await rankModelUnits(m, tokenizer, { text, source: 'document', description: 'Loomings' }),
     });
     const span = short.slice(spanStart, spanEnd);
     assert.equal(inspection.text, span);
@@ -214,7 +214,7 @@ describe('per-token values', () => {
 });
 
 describe('ranking', () => {
-  it('finds a unit planted to hold "inside quotes" at the top, with r near 1', () => {
+  it('finds a unit planted to hold "inside quotes" at the top, with r near 1', async () => {
     // A text of random words with quoted stretches (curly quotes say which end they are).
     const words = ['the', 'sea', 'whale', 'ship', 'said', 'and', 'a', 'of', 'to', 'Ahab'];
     let seed = 12345;
@@ -252,7 +252,7 @@ describe('ranking', () => {
     const recurrentLayer = m.layers[1];
     m.layers[0].setWeights([tf.tensor2d(embedding, [tokenizer.vocabSize, 2])]);
     recurrentLayer.setWeights([tf.tensor2d(kernel), tf.tensor2d(recurrent), tf.tensor1d(bias)]);
-    const { ranking, tokens } = rankOnText(modelParts(m), tokenizer, text, 0);
+    const { ranking, tokens } = await rankOnText(modelParts(m), tokenizer, text, 0);
     assert.ok(tokens > 5000);
     const [best, next] = ranking.h!.inQuotes;
     assert.equal(best.unit, PLANTED);

@@ -321,8 +321,8 @@ describe('the engine over LSP', () => {
     const on = await rankingText(run.record, { text: LOOMINGS, name: 'loomings.txt' });
     assert.equal(inspection.rankedOn.source, on.source);
     assert.match(inspection.rankedOn.description, /loomings\.txt/);
-    const ranked = rankModelUnits(run.model, run.tokenizer, on);
-    const expected = inspectCells({ runId: firstRun, model: run.model, tokenizer: run.tokenizer, text: LOOMINGS, spanStart, spanEnd, ranked });
+    const ranked = await rankModelUnits(run.model, run.tokenizer, on);
+    const expected = await inspectCells({ runId: firstRun, model: run.model, tokenizer: run.tokenizer, text: LOOMINGS, spanStart, spanEnd, ranked });
     run.model.dispose();
     assert.deepEqual(inspection.tokens, expected.tokens);
     for (const signal of ['h', 'update', 'reset', 'candidate'] as const) {

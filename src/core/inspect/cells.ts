@@ -40,9 +40,11 @@ export const TOP_UNITS = 5;
 /**
  * Runs `lanes` of token ids side by side through the model and returns one layer's
  * signals. `ids` holds the lanes one after another (lane b is ids[b·steps, (b+1)·steps)),
- * and so does the result: the value at token i is at row i, as the features are.
+ * and so does the result: the value at token i is at row i, as the features are. It
+ * yields to the event loop between chunks, so the engine answers suggestions while a
+ * ranking reads thousands of tokens.
  */
-export function traceSignals(parts: ModelParts, ids: Int32Array, lanes: number, layer: number): SignalValues {
+export async function traceSignals(parts: ModelParts, ids: Int32Array, lanes: number, layer: number): Promise<SignalValues> {
   const steps = ids.length / lanes;
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`${ids.length} tokens do not make ${lanes} lanes.`);
   const { units, cell } = parts;
@@ -50,6 +52,7 @@ export function traceSignals(parts: ModelParts, ids: Int32Array, lanes: number, 
   const out: SignalValues = Object.fromEntries(signals.map((s) => [s, new Float32Array(ids.length * units)]));
   let state: tf.Tensor2D[][] | undefined;
   for (let from = 0; from < steps; from += CHUNK_STEPS) {
+    if (from > 0) await new Promise((resolve) => setImmediate(resolve));
     const length = Math.min(CHUNK_STEPS, steps - from);
     const chunk = new Int32Array(lanes * length);
     for (let b = 0; b < lanes; b++) chunk.set(ids.subarray(b * steps + from, b * steps + from + length), b * length);
@@ -90,7 +93,7 @@ export function traceSignals(parts: ModelParts, ids: Int32Array, lanes: number, 
 }
 
 /** The units that follow each feature best, for every signal, over `text` (its first RANKING_TOKENS tokens). */
-export function rankOnText(parts: ModelParts, tokenizer: Tokenizer, text: string, layer: number): { ranking: CorrelationRanking; tokens: number } {
+export async function rankOnText(parts: ModelParts, tokenizer: Tokenizer, text: string, layer: number): Promise<{ ranking: CorrelationRanking; tokens: number }> {
   const spans = tokenizer.tokenSpans(text);
   const lanes = Math.max(1, Math.min(RANKING_LANES, Math.floor(spans.length / CHUNK_STEPS)));
   const steps = Math.floor(Math.min(spans.length, RANKING_TOKENS) / lanes);
@@ -98,7 +101,7 @@ export function rankOnText(parts: ModelParts, tokenizer: Tokenizer, text: string
   if (used.length < 2) return { ranking: {}, tokens: 0 };
   const features = textFeatures(used, text);
   const ids = tokenizer.encodeTokens(used.map((s) => s.token));
-  const values = traceSignals(parts, ids, lanes, layer);
+  const values = await traceSignals(parts, ids, lanes, layer);
   const ranking: CorrelationRanking = {};
   for (const [signal, v] of Object.entries(values) as [CellSignal, Float32Array][]) ranking[signal] = rankUnits(v, parts.units, features, TOP_UNITS);
   return { ranking, tokens: used.length };
@@ -118,9 +121,9 @@ export interface RankingText {
 }
 
 /** Ranks a model's units (of `layer`, the last by default) on `on`; the part worth caching, as it does not depend on the span. */
-export function rankModelUnits(model: tf.LayersModel, tokenizer: Tokenizer, on: RankingText, layer?: number): RankedUnits {
+export async function rankModelUnits(model: tf.LayersModel, tokenizer: Tokenizer, on: RankingText, layer?: number): Promise<RankedUnits> {
   const parts = modelParts(model);
-  const { ranking, tokens } = rankOnText(parts, tokenizer, on.text, checkLayer(parts, layer));
+  const { ranking, tokens } = await rankOnText(parts, tokenizer, on.text, checkLayer(parts, layer));
   return { ranking, rankedOn: { source: on.source, description: on.description, tokens } };
 }
 
@@ -149,7 +152,7 @@ export interface InspectRequest {
 }
 
 /** Everything the inspector shows for one span (see CellInspection). */
-export function inspectCells(request: InspectRequest): CellInspection {
+export async function inspectCells(request: InspectRequest): Promise<CellInspection> {
   const parts = modelParts(request.model);
   const layer = checkLayer(parts, request.layer);
   const { text, spanStart, spanEnd, tokenizer } = request;
@@ -163,7 +166,7 @@ export function inspectCells(request: InspectRequest): CellInspection {
   if (spanTokens.length > MAX_SPAN_TOKENS) {
     throw new UserError(`The text to inspect has ${spanTokens.length} tokens; select at most ${MAX_SPAN_TOKENS}.`);
   }
-  const all = traceSignals(parts, tokenizer.encodeTokens(spans.map((s) => s.token)), 1, layer);
+  const all = await traceSignals(parts, tokenizer.encodeTokens(spans.map((s) => s.token)), 1, layer);
   const units = parts.units;
   const values: CellInspection['values'] = {};
   for (const [signal, v] of Object.entries(all) as [CellSignal, Float32Array][]) {
