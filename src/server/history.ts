@@ -11,6 +11,7 @@ export class HistoryRecorder {
   private batches: BatchPoint[] = [];
   private readonly epochs: EpochMetrics[] = [];
   private readonly samples: { epoch: number; text: string }[] = [];
+  private batchesPerEpoch?: number;
   /** Every `stride`-th batch is kept; the stride doubles each time the points fill up. */
   private stride = 1;
   private seen = 0;
@@ -23,7 +24,13 @@ export class HistoryRecorder {
     history.batches.filter((b) => b.epoch <= epoch).forEach((b) => recorder.addBatch(b));
     history.epochs.filter((m) => m.epoch <= epoch && !m.partial).forEach((m) => recorder.addEpoch(m));
     history.samples.filter((s) => s.epoch <= epoch).forEach((s) => recorder.addSample(s.epoch, s.text));
+    recorder.batchesPerEpoch = history.batchesPerEpoch;
     return recorder;
+  }
+
+  /** What a batch's progress says about the epoch it belongs to. */
+  setBatchesPerEpoch(batches: number): void {
+    this.batchesPerEpoch = batches;
   }
 
   addBatch(point: BatchPoint): void {
@@ -45,6 +52,7 @@ export class HistoryRecorder {
   }
 
   toJSON(): RunHistory {
-    return { runId: this.runId, batches: [...this.batches], epochs: [...this.epochs], samples: [...this.samples] };
+    const history: RunHistory = { runId: this.runId, batches: [...this.batches], epochs: [...this.epochs], samples: [...this.samples] };
+    return this.batchesPerEpoch === undefined ? history : { ...history, batchesPerEpoch: this.batchesPerEpoch };
   }
 }

@@ -114,11 +114,21 @@ export class Registry {
     const saved = await readHistory(dir);
     // metrics.jsonl is the record of epochs; history.json adds what only the engine saw.
     const epochs = await readRunMetrics(dir).catch((): EpochMetrics[] => saved?.epochs ?? []);
-    return { runId: id, batches: saved?.batches ?? [], epochs, samples: saved?.samples ?? [] };
+    const history: RunHistory = { runId: id, batches: saved?.batches ?? [], epochs, samples: saved?.samples ?? [] };
+    return typeof saved?.batchesPerEpoch === 'number' ? { ...history, batchesPerEpoch: saved.batchesPerEpoch } : history;
   }
 
-  /** Saves a finished run's curves beside it, so the dashboard can redraw them after a restart. */
-  async saveHistory(id: string): Promise<void> {
+  /** Saves a run's curves beside it, so the dashboard can redraw them after a restart. */
+  saveHistory(id: string): Promise<void> {
+    // One save at a time per run: two writes of the same file must not cross.
+    const saved = (this.historySaves.get(id) ?? Promise.resolve()).then(() => this.writeHistoryNow(id));
+    this.historySaves.set(id, saved);
+    return saved;
+  }
+
+  private readonly historySaves = new Map<string, Promise<void>>();
+
+  private async writeHistoryNow(id: string): Promise<void> {
     const recorder = this.recorders.get(id);
     const info = this.runs.get(id);
     if (!recorder || !info) return;

@@ -33,7 +33,7 @@ export async function readOrigin(dir: string): Promise<RunOrigin | undefined> {
     : undefined;
 }
 
-/** Saved when a run ends, so its per-batch curves and samples survive restarts. */
+/** Saved after each epoch and when a run ends, so its per-batch curves and samples survive restarts. */
 export async function writeHistory(dir: string, history: RunHistory): Promise<void> {
   await (await RunWriter.open(dir)).writeJson(HISTORY_FILE, history);
 }

@@ -172,6 +172,7 @@ export class Trainer {
           case 'batch': {
             const { progress } = message;
             const step = (progress.epoch - 1) * progress.batches + progress.batch;
+            recorder.setBatchesPerEpoch(progress.batches);
             recorder.addBatch({ step, epoch: progress.epoch, loss: progress.loss, accuracy: progress.accuracy });
             throttle.batch({ runId: id, batch: { ...progress, step } });
             break;
@@ -181,6 +182,9 @@ export class Trainer {
             this.registry.update(id, epochFields(message.metrics));
             throttle.now({ runId: id, epoch: message.metrics });
             this.registry.changed();
+            // Saved after every epoch, not only at the end: a run that a window reload or a
+            // crash interrupts keeps its per-batch curve up to its checkpoint, for Resume too.
+            void this.registry.saveHistory(id);
             break;
           case 'sample':
             recorder.addSample(message.epoch, message.text);

@@ -115,7 +115,7 @@ function buildView(info: RunInfo, label: string, colourIndex: number, history: R
     info,
     label,
     colourIndex,
-    chart: { label, colourIndex, batches: [], epochs: [], batchesPerEpoch: estimateBatchesPerEpoch(history?.batches ?? []), clock: new Clock() },
+    chart: { label, colourIndex, batches: [], epochs: [], batchesPerEpoch: history?.batchesPerEpoch ?? estimateBatchesPerEpoch(history?.batches ?? []), clock: new Clock() },
     times: [],
     lastStep: 0,
     card: new RunCard(info, label, colourIndex),
@@ -127,9 +127,9 @@ function buildView(info: RunInfo, label: string, colourIndex: number, history: R
 }
 
 /**
- * The history's points carry a global step and their epoch but not the batches per epoch.
- * An epoch's last step is at most epoch × batches, and the kept points include each
- * epoch's end in practice, so the largest step/epoch ratio is a close estimate.
+ * For a history that does not say how many batches an epoch has (saved by an older
+ * version): an epoch's last step is at most epoch × batches, and the kept points include
+ * each epoch's end in practice, so the largest step/epoch ratio is a close estimate.
  */
 function estimateBatchesPerEpoch(points: BatchPoint[]): number {
   return Math.max(1, ...points.map((p) => Math.ceil(p.step / Math.max(1, p.epoch))));

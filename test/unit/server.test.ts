@@ -616,6 +616,9 @@ describe('the engine over LSP', () => {
     engine.open(LOOMINGS_URI, LOOMINGS);
     const [interrupted] = await engine.train(LOOMINGS_URI, 'loomings.txt', ['gru'], { ...TINY, epochs: 200 });
     await engine.until(() => engine.progress.find((p) => p.runId === interrupted && p.epoch), 'the first epoch');
+    // Its curves are saved after every epoch, not only at the end, so the kill below cannot take them.
+    await engine.until(() => fs.existsSync(path.join(runsDir, interrupted, 'history.json')) || undefined, 'the curves saved after the first epoch');
+    const batchesPerEpoch = engine.progress.find((p) => p.runId === interrupted && p.batch)!.batch!.batches;
     const deadPid = engine.child.pid!;
     await engine.kill();
 
@@ -633,6 +636,10 @@ describe('the engine over LSP', () => {
     assert.equal(stopped.state, 'stopped');
     assert.ok(stopped.bestEpoch! >= 1);
     assert.equal(JSON.parse(await fsp.readFile(path.join(stopped.dir, 'config.json'), 'utf8')).status, 'stopped');
+    // Its per-batch curve survives, and the dashboard can place its epoch points on the step axis.
+    const [history] = (await engine.request<{ histories: RunHistory[] }>(Methods.history, { runIds: [interrupted] })).histories;
+    assert.ok(history.batches.length > 0, 'the per-batch curve');
+    assert.equal(history.batchesPerEpoch, batchesPerEpoch);
     // It says what happened, in the Models view and once in a notification.
     assert.match(stopped.interruption!, new RegExp(`GRU run ${interrupted} was interrupted after epoch \\d+/200 when the SeqLab engine stopped .*; its best epoch so far \\(${stopped.bestEpoch}\\) is kept\\.`));
     const failed = await engine.run('no-model');
