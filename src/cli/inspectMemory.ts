@@ -33,7 +33,7 @@ export async function inspectMemoryView(args: ParsedArgs, io: CommandIO): Promis
     try {
       const text = given ?? { text: await validationText(run), name: `the run's validation text` };
       const started = Date.now();
-      const curves = measureMemory(run.model, run.tokenizer.encode(text.text));
+      const curves = await measureMemory(run.model, run.tokenizer.encode(text.text));
       const parts = modelParts(run.model);
       measured.push({ run: nodePath.basename(nodePath.resolve(dir)), cell: parts.cell, units: parts.units, layers: parts.recurrent.length, text: text.name, ...curves });
       if (!args.flags.json) io.stderr.write(`${cellName(parts.cell)} ${dir}: measured in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -11,7 +11,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { evenPositions, gradientNorms, gradientThroughTime, lossByContext } from '../../src/core/inspect/memory';
+import { evenPositions, gradientNorms, gradientThroughTime, lossByContext, measureMemory } from '../../src/core/inspect/memory';
 import { unroll } from '../../src/core/inspect/unroll';
 import { modelParts } from '../../src/core/model';
 import { makeNetwork, type LayerState } from '../../src/core/network';
@@ -94,12 +94,12 @@ describe('memory through time', () => {
 
   const cases = [...CELL_TYPES.map((cell) => ({ cell, layers: 1 })), { cell: 'lstm' as const, layers: 2 }];
   for (const { cell, layers } of cases) {
-    it(`${cell}, ${layers} layer(s): gradient norms at every lag match finite differences`, () => {
+    it(`${cell}, ${layers} layer(s): gradient norms at every lag match finite differences`, async () => {
       const model = livelyModel(cell, { layers, scale: 0.8 });
       const stream = randomIds(VOCAB, 40, 21);
       const steps = WARM_UP + MAX_LAG + 1;
       const ends = [steps - 1, steps + 12];
-      const norms = gradientNorms(modelParts(model), stream, ends, MAX_LAG, WARM_UP);
+      const norms = await gradientNorms(modelParts(model), stream, ends, MAX_LAG, WARM_UP);
       assert.equal(norms.length, ends.length);
       ends.forEach((end, w) => {
         const window = stream.subarray(end - steps + 1, end + 1);
@@ -113,12 +113,12 @@ describe('memory through time', () => {
     });
   }
 
-  it('the curve averages the windows geometrically, lag by lag', () => {
+  it('the curve averages the windows geometrically, lag by lag', async () => {
     const model = livelyModel('gru');
     const stream = randomIds(VOCAB, 60, 22);
-    const curve = gradientThroughTime(model, stream, { maxLag: MAX_LAG, warmUp: WARM_UP, windows: 5 });
+    const curve = await gradientThroughTime(model, stream, { maxLag: MAX_LAG, warmUp: WARM_UP, windows: 5 });
     const ends = evenPositions(WARM_UP + MAX_LAG, stream.length - 2, 5);
-    const norms = gradientNorms(modelParts(model), stream, ends, MAX_LAG, WARM_UP);
+    const norms = await gradientNorms(modelParts(model), stream, ends, MAX_LAG, WARM_UP);
     const expected = curve.lags.map((k) => Math.exp(norms.reduce((sum, row) => sum + Math.log(row[k - 1]), 0) / norms.length));
     assert.deepEqual(curve.lags, [1, 2, 3, 4, 5, 6]);
     assert.equal(curve.windows, 5);
@@ -128,11 +128,11 @@ describe('memory through time', () => {
   });
 
   for (const cell of CELL_TYPES) {
-    it(`${cell}: loss by context equals the stock model scoring a window of exactly n tokens`, () => {
+    it(`${cell}: loss by context equals the stock model scoring a window of exactly n tokens`, async () => {
       const model = livelyModel(cell);
       const stream = randomIds(VOCAB, 50, 23);
       const contexts = [1, 2, 4, 8];
-      const curve = lossByContext(model, stream, { contexts, positions: 12 });
+      const curve = await lossByContext(model, stream, { contexts, positions: 12 });
       const positions = evenPositions(8, stream.length - 1, 12);
       assert.equal(curve.positions, positions.length);
       const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
@@ -150,9 +150,37 @@ describe('memory through time', () => {
     });
   }
 
-  it('says how many tokens it needs when the held-out text is too short', () => {
+  it('says how many tokens it needs when the held-out text is too short', async () => {
     const model = livelyModel('rnn');
-    assert.throws(() => gradientThroughTime(model, randomIds(VOCAB, 20, 24)), /has 20 tokens; memory through time needs at least 98/);
+    await assert.rejects(() => gradientThroughTime(model, randomIds(VOCAB, 20, 24)), /has 20 tokens; memory through time needs at least 98/);
     model.dispose();
+  });
+});
+
+describe('memory through time in an engine', () => {
+  before(useWasm);
+
+  it('gives the event loop a turn after every batch, so other requests are answered meanwhile', async () => {
+    const model = livelyModel('lstm');
+    const stream = randomIds(VOCAB, 160, 25);
+    let pauses = 0;
+    let timersRun = 0;
+    // A timer set before the measurement can only fire if the measurement lets the event loop turn.
+    const ticking = setInterval(() => timersRun++, 0);
+    const between = async () => {
+      pauses++;
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    try {
+      const plain = await measureMemory(model, stream, { maxLag: MAX_LAG, warmUp: WARM_UP, windows: 40, positions: 20, contexts: [1, 2, 4] });
+      const paused = await measureMemory(model, stream, { maxLag: MAX_LAG, warmUp: WARM_UP, windows: 40, positions: 20, contexts: [1, 2, 4], between });
+      // 40 windows in batches of 16 are 3 gradient batches; each of 3 contexts is one batch of targets.
+      assert.equal(pauses, 3 + 3);
+      assert.ok(timersRun > 0, 'a timer ran while the curves were measured');
+      assert.deepEqual(paused, plain, 'pausing changes no figure');
+    } finally {
+      clearInterval(ticking);
+      model.dispose();
+    }
   });
 });

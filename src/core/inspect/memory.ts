@@ -21,6 +21,9 @@
  * targets' loss when the model has read all the held-out text before them.
  *
  * Both run on the reference forward pass (unroll.ts), whose logits match the stock layers'.
+ * They are async only to call `between` after each batch: the engine passes a turn of its
+ * event loop there, so suggestions are answered while a run is measured (TF.js ops are
+ * synchronous, and the whole takes seconds).
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
@@ -58,7 +61,11 @@ export interface MemoryOptions {
   windows?: number;
   positions?: number;
   contexts?: number[];
+  /** Awaited after each batch of windows or targets (the engine yields to its event loop here). */
+  between?: () => Promise<void>;
 }
+
+const noPause = async (): Promise<void> => {};
 
 /** Positions `from … to` (inclusive) picked evenly, at most `count` of them. */
 export function evenPositions(from: number, to: number, count: number): number[] {
@@ -73,7 +80,14 @@ export function evenPositions(from: number, to: number, count: number): number[]
  * the `warmUp + maxLag + 1` tokens ending at stream[ends[w]]; its loss is the last step's,
  * against the token after it.
  */
-export function gradientNorms(parts: ModelParts, stream: Int32Array, ends: number[], maxLag: number, warmUp: number): number[][] {
+export async function gradientNorms(
+  parts: ModelParts,
+  stream: Int32Array,
+  ends: number[],
+  maxLag: number,
+  warmUp: number,
+  between: () => Promise<void> = noPause,
+): Promise<number[][]> {
   const steps = warmUp + maxLag + 1;
   const norms: number[][] = [];
   for (let start = 0; start < ends.length; start += GRADIENT_BATCH) {
@@ -103,6 +117,7 @@ export function gradientNorms(parts: ModelParts, stream: Int32Array, ends: numbe
     const values = stacked.arraySync();
     stacked.dispose();
     norms.push(...values);
+    await between();
   }
   return norms;
 }
@@ -111,7 +126,13 @@ export function gradientNorms(parts: ModelParts, stream: Int32Array, ends: numbe
  * Loss (nats) of stream[p] for each target position p when the model starts from the zero
  * state `context` tokens before it.
  */
-export function contextLosses(parts: ModelParts, stream: Int32Array, positions: number[], context: number): Float64Array {
+export async function contextLosses(
+  parts: ModelParts,
+  stream: Int32Array,
+  positions: number[],
+  context: number,
+  between: () => Promise<void> = noPause,
+): Promise<Float64Array> {
   const losses = new Float64Array(positions.length);
   for (let start = 0; start < positions.length; start += CONTEXT_BATCH) {
     const chunk = positions.slice(start, start + CONTEXT_BATCH);
@@ -121,16 +142,18 @@ export function contextLosses(parts: ModelParts, stream: Int32Array, positions: 
     const result = tf.tidy(() => tokenCrossEntropy(unroll(parts, { ids, batch: chunk.length, steps: context }).logitsAt(context - 1), targets));
     losses.set(result.dataSync(), start);
     result.dispose();
+    await between();
   }
   return losses;
 }
 
-export function gradientThroughTime(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): GradientCurve {
+export async function gradientThroughTime(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): Promise<GradientCurve> {
   const maxLag = options.maxLag ?? MAX_LAG;
   const warmUp = options.warmUp ?? WARM_UP;
   const first = warmUp + maxLag;
   requireTokens(stream, first + 2);
-  const norms = gradientNorms(modelParts(model), stream, evenPositions(first, stream.length - 2, options.windows ?? GRADIENT_WINDOWS), maxLag, warmUp);
+  const ends = evenPositions(first, stream.length - 2, options.windows ?? GRADIENT_WINDOWS);
+  const norms = await gradientNorms(modelParts(model), stream, ends, maxLag, warmUp, options.between);
   const lags = Array.from({ length: maxLag }, (_, i) => i + 1);
   const column = (k: number) => norms.map((row) => row[k - 1]).sort((a, b) => a - b);
   return {
@@ -142,7 +165,7 @@ export function gradientThroughTime(model: tf.LayersModel, stream: Int32Array, o
   };
 }
 
-export function lossByContext(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): ContextCurve {
+export async function lossByContext(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): Promise<ContextCurve> {
   const contexts = options.contexts ?? CONTEXT_LENGTHS;
   const longest = Math.max(...contexts);
   requireTokens(stream, longest + 1);
@@ -151,7 +174,8 @@ export function lossByContext(model: tf.LayersModel, stream: Int32Array, options
   // One lane: every target is read after all the text before it (eval's lanes would restart at each lane's start).
   const full = targetProbabilities(model, stream, FULL_READ_WINDOW, 1);
   const fullLosses = positions.map((p) => -Math.log(full[p - 1]));
-  const losses = contexts.map((n) => contextLosses(parts, stream, positions, n));
+  const losses: Float64Array[] = [];
+  for (const n of contexts) losses.push(await contextLosses(parts, stream, positions, n, options.between));
   return {
     contexts,
     loss: losses.map(mean),
@@ -172,9 +196,10 @@ export const MEMORY_METHOD = {
 };
 
 /** Both curves of one model on the start of a held-out token stream. */
-export function measureMemory(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): MemoryCurves {
+export async function measureMemory(model: tf.LayersModel, stream: Int32Array, options: MemoryOptions = {}): Promise<MemoryCurves> {
   const measured = stream.subarray(0, HELD_OUT_TOKENS);
-  return { tokens: measured.length, gradient: gradientThroughTime(model, measured, options), context: lossByContext(model, measured, options) };
+  const gradient = await gradientThroughTime(model, measured, options);
+  return { tokens: measured.length, gradient, context: await lossByContext(model, measured, options) };
 }
 
 function requireTokens(stream: Int32Array, needed: number): void {
