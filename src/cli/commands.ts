@@ -19,10 +19,9 @@ import { exportKeras } from '../core/kerasExport';
 import { exportKerasScript } from '../core/kerasScript';
 import { importKeras, importKerasOutput } from '../core/kerasImport';
 import { readCorpus } from '../core/input';
-import { splitText } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
-import { prepareText, readTrainingText, resumeRun, runFolderName, samplePrompt, trainRun, type PreparedText } from '../core/run';
+import { prepareText, readTrainingText, resumeRun, runFolderName, samplePrompt, trainRun, validationText, type PreparedText } from '../core/run';
 import { loadNgrams, loadRun, loadSpelling, readRunRecord, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
 import { mixtureShares } from '../protocol/format';
@@ -142,7 +141,7 @@ export async function evalCommand(args: ParsedArgs, io: CommandIO): Promise<void
   const run = await loadRunOnBackend(dir, args);
   try {
     const counts = { ngrams: await loadNgrams(dir), spelling: await loadSpelling(dir), suggestion: run.suggestion };
-    const text = args.positionals.length > 0 ? (await readInputs(args.positionals)).text : await validationText(run);
+    const text = args.positionals.length > 0 ? (await readInputs(args.positionals)).text : await heldOutText(run);
     const report = await evaluateText(run.model, run.tokenizer, counts, text, run.record.config);
     if (args.flags.json) {
       io.stdout.write(JSON.stringify(report) + '\n');
@@ -394,11 +393,9 @@ async function readInputs(paths: string[]): Promise<{ text: string; name: string
 }
 
 /** The run's own validation text, from its training files if they are still as they were. */
-export async function validationText(run: LoadedRun): Promise<string> {
-  const { config } = run.record;
-  if (config.valSplit === 0) throw new UserError('This run held out no validation text; name a file to evaluate on.');
-  const text = await readTrainingText(run.record, 'name a file to evaluate on');
-  return splitText(text, config.valSplit).validationText;
+/** The run's validation text, for commands that measure on it unless given a file. */
+export function heldOutText(run: LoadedRun): Promise<string> {
+  return validationText(run.record, 'name a file to evaluate on');
 }
 
 async function loadRunOnBackend(dir: string, args: ParsedArgs) {

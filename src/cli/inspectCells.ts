@@ -7,28 +7,22 @@
  */
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { initBackend } from '../core/backend';
-import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { inspectCells, MAX_SPAN_TOKENS, rankModelUnits } from '../core/inspect/cells';
 import { rankingText } from '../core/inspect/rankingText';
-import { readCorpus } from '../core/input';
-import { loadRun } from '../core/store';
 import { CELL_SIGNALS, FEATURE_LABELS, TEXT_FEATURES, unitValues, type CellInspection, type CellSignal } from '../protocol/cells';
-import { flagOf, type ParsedArgs } from './args';
+import type { ParsedArgs } from './args';
 import { cellsSvg } from './cellsSvg';
 import type { CommandIO } from './commands';
+import { withRunOnFile } from './inspectRun';
 import { formatTable } from './table';
 
 export async function inspectCellsView(args: ParsedArgs, io: CommandIO): Promise<void> {
-  const dir = args.flags.model;
-  if (typeof dir !== 'string') throw new UserError('--model DIR names the run folder to inspect.');
-  const [file, ...extra] = args.positionals;
-  if (!file || extra.length > 0) throw new UserError('Name one text file to inspect, e.g. seqlab inspect cells --model runs/RUN chapter.txt.');
-  const { text } = await readCorpus([file]);
-  await initBackend(resolveTrainConfig(args.train, flagOf).backend);
-  const run = await loadRun(dir);
-  try {
+  const usage = {
+    noModel: '--model DIR names the run folder to inspect.',
+    notOneFile: 'Name one text file to inspect, e.g. seqlab inspect cells --model runs/RUN chapter.txt.',
+  };
+  await withRunOnFile(args, usage, async ({ dir, run, file, text }) => {
     const spans = run.tokenizer.tokenSpans(text);
     const spanEnd = spans.length > MAX_SPAN_TOKENS ? spans[MAX_SPAN_TOKENS - 1].end : text.length;
     if (spanEnd < text.length) io.stderr.write(`Inspecting the first ${MAX_SPAN_TOKENS} tokens of ${spans.length}.\n`);
@@ -58,9 +52,7 @@ export async function inspectCellsView(args: ParsedArgs, io: CommandIO): Promise
       return;
     }
     io.stdout.write(rankingTable(inspection, signal) + `\nWrote ${files.join(' and ')} (unit ${unit}, ${signal}).\n`);
-  } finally {
-    run.model.dispose();
-  }
+  });
 }
 
 /** --gate: one of the cell's signals (h by default). */

@@ -6,17 +6,15 @@
  */
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { initBackend } from '../core/backend';
-import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { MEMORY_METHOD, measureMemory } from '../core/inspect/memory';
 import { readCorpus } from '../core/input';
 import { modelParts } from '../core/model';
-import { loadRun } from '../core/store';
 import { cellName } from '../protocol/format';
 import type { MemoryReport, MemoryRun } from '../protocol/memory';
-import { flagOf, type ParsedArgs } from './args';
-import { validationText, type CommandIO } from './commands';
+import type { ParsedArgs } from './args';
+import { heldOutText, type CommandIO } from './commands';
+import { initInspectBackend, withRun } from './inspectRun';
 import { memoryRunLabels, memorySvg } from './memorySvg';
 import { formatTable } from './table';
 
@@ -26,20 +24,17 @@ export async function inspectMemoryView(args: ParsedArgs, io: CommandIO): Promis
   const textFile = args.flags.text;
   if (textFile !== undefined && typeof textFile !== 'string') throw new UserError('--text FILE names the held-out text to measure on.');
   const given = textFile ? { text: (await readCorpus([textFile])).text, name: nodePath.basename(textFile) } : undefined;
-  await initBackend(resolveTrainConfig(args.train, flagOf).backend);
+  await initInspectBackend(args);
   const measured: Omit<MemoryRun, 'label'>[] = [];
   for (const dir of dirs) {
-    const run = await loadRun(dir);
-    try {
-      const text = given ?? { text: await validationText(run), name: `the run's validation text` };
+    await withRun(dir, async (run) => {
+      const text = given ?? { text: await heldOutText(run), name: `the run's validation text` };
       const started = Date.now();
       const curves = await measureMemory(run.model, run.tokenizer.encode(text.text));
       const parts = modelParts(run.model);
       measured.push({ run: nodePath.basename(nodePath.resolve(dir)), cell: parts.cell, units: parts.units, layers: parts.recurrent.length, text: text.name, ...curves });
       if (!args.flags.json) io.stderr.write(`${cellName(parts.cell)} ${dir}: measured in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    } finally {
-      run.model.dispose();
-    }
+    });
   }
   const labels = memoryRunLabels(measured);
   const report: MemoryReport = { method: MEMORY_METHOD, runs: measured.map((run, i) => ({ label: labels[i], ...run })) };

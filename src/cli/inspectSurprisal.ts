@@ -7,12 +7,8 @@
  */
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { initBackend } from '../core/backend';
-import { resolveTrainConfig } from '../core/config';
-import { UserError } from '../core/errors';
 import { computeSurprisal, type SurprisalMap } from '../core/inspect/surprisal';
-import { readCorpus } from '../core/input';
-import { loadRun, loadSpelling } from '../core/store';
+import { loadSpelling } from '../core/store';
 import {
   surprisalBucket,
   surprisalBucketLabel,
@@ -20,19 +16,17 @@ import {
   SURPRISAL_LIGHT_COLOURS,
   totalTokenNats,
 } from '../protocol/surprisal';
-import { flagOf, type ParsedArgs } from './args';
+import type { ParsedArgs } from './args';
 import type { CommandIO } from './commands';
+import { withRunOnFile } from './inspectRun';
 import { escapeXml, MARGIN, shadedWords } from './wordsSvg';
 
 export async function inspectSurprisalView(args: ParsedArgs, io: CommandIO): Promise<void> {
-  const dir = args.flags.model;
-  if (typeof dir !== 'string') throw new UserError('--model DIR names the run folder whose surprisal to show.');
-  const [file, ...extra] = args.positionals;
-  if (!file || extra.length > 0) throw new UserError('Name one text file to score, e.g. seqlab inspect surprisal --model runs/RUN chapter.txt.');
-  const { text } = await readCorpus([file]);
-  await initBackend(resolveTrainConfig(args.train, flagOf).backend);
-  const run = await loadRun(dir);
-  try {
+  const usage = {
+    noModel: '--model DIR names the run folder whose surprisal to show.',
+    notOneFile: 'Name one text file to score, e.g. seqlab inspect surprisal --model runs/RUN chapter.txt.',
+  };
+  await withRunOnFile(args, usage, async ({ dir, run, file, text }) => {
     const started = performance.now();
     const map = await computeSurprisal(run.model, run.tokenizer, text, {
       seqLen: run.record.config.seqLen,
@@ -64,9 +58,7 @@ export async function inspectSurprisalView(args: ParsedArgs, io: CommandIO): Pro
       `${map.predicted.toLocaleString('en')} tokens scored in ${seconds.toFixed(1)} s: ${meanNats?.toFixed(2) ?? '–'} nats a token on average.\n` +
         `Wrote ${files.join(' and ')}.\n`,
     );
-  } finally {
-    run.model.dispose();
-  }
+  });
 }
 
 /** The text's words shaded by surprisal in the lens's buckets (light-theme colours), with a legend. */

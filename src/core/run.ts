@@ -230,6 +230,15 @@ export async function readTrainingText(record: RunRecord, remedy: string): Promi
   return text;
 }
 
+/**
+ * The held-out part of the text a run trained on (the last `valSplit` of it), read again
+ * from its files; otherwise one sentence ending in `remedy`.
+ */
+export async function validationText(record: RunRecord, remedy: string): Promise<string> {
+  if (record.config.valSplit === 0) throw new UserError(`This run held out no validation text; ${remedy}.`);
+  return splitText(await readTrainingText(record, remedy), record.config.valSplit).validationText;
+}
+
 /** Picks the backend for a run's model (measured under `auto`, remembered beside the runs). */
 function chooseBackend(config: TrainConfig, prepared: PreparedText, runsDir: string) {
   return chooseTrainingBackend(
