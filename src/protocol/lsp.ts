@@ -147,6 +147,7 @@ export const Methods = {
   /** client → server request: the cell inspector for a range of an open document, with a run's model (the active one when `runId` is absent). Params InspectCellsParams, result CellInspection (src/protocol/cells.ts). Fails with a sentence when there is no model or no words in the range. */
   inspectCells: 'seqlab/inspectCells',
   /** client → server request: memory through time for a finished run, on its validation text (src/protocol/memory.ts). Params `{ runId: string }`, result MeasuredMemory. Measured once per run and kept; fails with a sentence when the run is still training or its text cannot be read again. */
+  inspectMemory: 'seqlab/inspectMemory',
   /** client → server request: stop (if needed) and delete a run folder. Params `{ runId: string }`, result null. */
   deleteRun: 'seqlab/deleteRun',
   /** client → server notification: settings changed. Params EngineSettings. */

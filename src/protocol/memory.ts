@@ -54,3 +54,6 @@ export interface MemoryReport {
   method: { gradient: string; context: string };
   runs: MemoryRun[];
 }
+
+/** What `seqlab/inspectMemory` answers for one run: its curves and what they were measured on; the extension names it. */
+export type MeasuredMemory = Omit<MemoryRun, 'label'>;

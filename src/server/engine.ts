@@ -12,6 +12,7 @@ import { exportKerasScript } from '../core/kerasScript';
 import { readTrainingText } from '../core/run';
 import { loadRun } from '../core/store';
 import type { CellInspection, InspectCellsParams } from '../protocol/cells';
+import type { MeasuredMemory } from '../protocol/memory';
 import type {
   EngineInitOptions,
   EngineSettings,
@@ -25,6 +26,7 @@ import type {
   TrainParams,
 } from '../protocol/lsp';
 import { CellInspector, type InspectedText } from './cellInspector';
+import { MemoryInspector } from './memoryInspector';
 import type { Log } from './errors';
 import { JobQueue } from './jobs';
 import { ActiveModel } from './models';
@@ -44,6 +46,7 @@ const SHUTDOWN_GRACE_MS = 1500;
 export class Engine {
   private readonly models = new ActiveModel();
   private readonly cells = new CellInspector();
+  private readonly memory = new MemoryInspector();
   private readonly trainer: Trainer;
   /** Active models that failed to load, so a broken folder is not reloaded on every keystroke. */
   private readonly unloadable = new Set<string>();
@@ -147,6 +150,11 @@ export class Engine {
     if (!runId) throw new UserError('No model is chosen; choose one with "SeqLab: Use Model for Suggestions" or name a run to inspect.');
     if (params.layer !== undefined && !Number.isInteger(params.layer)) throw new UserError('The layer to inspect must be a whole number.');
     return this.cells.inspect(this.runWithModel(runId), document, params.layer);
+  }
+
+  /** Memory through time of a finished run, measured once and kept. */
+  inspectMemory(params: { runId: string }): Promise<MeasuredMemory> {
+    return this.memory.measure(this.runWithModel(params.runId));
   }
 
   /**

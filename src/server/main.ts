@@ -125,6 +125,10 @@ connection.onRequest(
   Methods.inspectCells,
   guarded(log, (params: InspectCellsParams) => ready().inspectCells(params, inspectedText(params))),
 );
+connection.onRequest(
+  Methods.inspectMemory,
+  guarded(log, (params: { runId: string }) => ready().inspectMemory(requireStrings(params, Methods.inspectMemory, ['runId']))),
+);
 connection.onNotification(Methods.settingsChanged, (settings: EngineSettings) => engine?.settingsChanged(parseSettings(settings)));
 
 connection.languages.inlineCompletion.on(async (params, token): Promise<InlineCompletionItem[] | null> => {

@@ -30,6 +30,9 @@ import {
   type TrainParams,
 } from '../../src/protocol/lsp';
 import type { CellInspection } from '../../src/protocol/cells';
+import type { MeasuredMemory } from '../../src/protocol/memory';
+import { measureMemory } from '../../src/core/inspect/memory';
+import { validationText } from '../../src/core/run';
 import type { TrainConfig } from '../../src/protocol/types';
 import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
 
@@ -336,6 +339,36 @@ describe('the engine over LSP', () => {
     assert.match(await requestError(engine.request(Methods.inspectCells, { uri: LOOMINGS_URI })), /needs the range/);
     assert.match(await requestError(engine.request(Methods.inspectCells, { uri: 'file:///nowhere.txt', range })), /not open/);
     assert.match(await requestError(engine.request(Methods.inspectCells, { uri: LOOMINGS_URI, range, runId: 'nope' })), /no run "nope"/);
+  });
+
+  it('measures memory through time of a finished run on its validation text, as the core does, and keeps it', async () => {
+    // Measured on the run's held-out text, read again from its file: a sentence while the file is not there...
+    const file = fileURLToPath(LOOMINGS_URI);
+    await fsp.rm(file, { force: true });
+    assert.match(await requestError(engine.request(Methods.inspectMemory, { runId: firstRun })), /can no longer be read; memory through time measures on held-out text/);
+    // ...the curves once it is.
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.writeFile(file, LOOMINGS);
+    const memory = await engine.request<MeasuredMemory>(Methods.inspectMemory, { runId: firstRun });
+    assert.equal(memory.run, firstRun);
+    assert.equal(memory.cell, 'gru');
+    assert.match(memory.text, /validation text .*loomings\.txt/);
+    const run = await loadRun((await engine.run(firstRun)).dir);
+    const expected = await measureMemory(run.model, run.tokenizer.encode(await validationText(run.record, 'the test needs it')));
+    run.model.dispose();
+    assert.equal(memory.tokens, expected.tokens);
+    assert.deepEqual(memory.gradient.lags, expected.gradient.lags);
+    memory.gradient.geometricMean.forEach((norm, i) => {
+      const relative = Math.abs(norm - expected.gradient.geometricMean[i]) / expected.gradient.geometricMean[i];
+      assert.ok(relative < 1e-3, `lag ${i + 1}: ${norm} against ${expected.gradient.geometricMean[i]}`);
+    });
+    memory.context.loss.forEach((loss, i) => assert.ok(Math.abs(loss - expected.context.loss[i]) < 1e-3, `context ${expected.context.contexts[i]}`));
+
+    // Kept: with the text gone again, the run is not measured again (which would fail) but answered as before.
+    await fsp.rm(file, { force: true });
+    assert.deepEqual(await engine.request<MeasuredMemory>(Methods.inspectMemory, { runId: firstRun }), memory);
+    assert.match(await requestError(engine.request(Methods.inspectMemory, { runId: 'nope' })), /no run "nope"/);
+    assert.match(await requestError(engine.request(Methods.inspectMemory, {})), /needs runId/);
   });
 
   it('answers the surprisal of an open document per version, its guesses per token, and a sentence without a model or document', async () => {
