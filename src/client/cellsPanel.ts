@@ -65,7 +65,7 @@ export class CellsPanel implements vscode.Disposable {
     loadPanelPage(panel, this.extensionUri, {
       title: CellsPanel.title,
       script: 'cells',
-      styles: ['common.css', 'cells.css'],
+      styles: ['common.css', 'panelHeader.css', 'cells.css'],
       body: CELLS_BODY,
     });
     this.panelSubscriptions = [

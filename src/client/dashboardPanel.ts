@@ -73,7 +73,7 @@ export class Dashboard implements vscode.Disposable {
     loadPanelPage(panel, this.extensionUri, {
       title: Dashboard.title,
       script: 'dashboard',
-      styles: ['common.css', 'dashboard.css'],
+      styles: ['common.css', 'charts.css', 'dashboard.css'],
       body: DASHBOARD_BODY,
     });
     this.panelSubscriptions = [

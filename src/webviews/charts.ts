@@ -26,6 +26,7 @@ import { formatDuration, formatNumber, formatPercent } from '../protocol/format'
 import type { BatchPoint } from '../protocol/lsp';
 import type { EpochMetrics } from '../protocol/types';
 import type { ChartControls } from './controls';
+import { STILL_CHART, useChartTheme } from './chartSetup';
 import { tickLabels, yRange, type Range } from './scaling';
 import { smooth, type XY } from './smoothing';
 import { chartTheme, runColour, withAlpha, type ChartTheme } from './theme';
@@ -169,25 +170,18 @@ export class Charts {
   /** Re-reads the theme colours after a theme change. */
   applyTheme(): void {
     this.theme = chartTheme();
-    Chart.defaults.font.family = this.theme.font;
-    Chart.defaults.font.size = this.theme.fontSize;
-    Chart.defaults.color = this.theme.text;
+    useChartTheme(this.theme);
     this.redraw();
   }
 
   private create(canvas: HTMLCanvasElement, metric: Metric): Chart<'line', XY[]> {
-    Chart.defaults.font.family = this.theme.font;
-    Chart.defaults.font.size = this.theme.fontSize;
-    Chart.defaults.color = this.theme.text;
+    useChartTheme(this.theme);
     const format = METRICS[metric];
     const chart = new Chart<'line', XY[]>(canvas, {
       type: 'line',
       data: { datasets: [] },
       options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
+        ...STILL_CHART,
         normalized: true,
         interaction: { mode: 'eachRun', intersect: false },
         plugins: {
