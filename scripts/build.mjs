@@ -4,7 +4,7 @@
 // - server and trainWorker: the engine process and its training threads. The .vsix ships no
 //   node_modules, so these bundle TensorFlow.js, and the wasm backend's binaries are copied
 //   next to them (src/core/backend.ts looks there first).
-// - webviews: browser code for the dashboard and the Models view, chart.js included.
+// - webviews: browser code for the dashboard, the Models view and the inspection panels, chart.js included.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ const targets = [
   },
   {
     ...browser,
-    entryPoints: { dashboard: 'src/webviews/dashboard.ts', models: 'src/webviews/models.ts', cells: 'src/webviews/cells.ts' },
+    entryPoints: { dashboard: 'src/webviews/dashboard.ts', models: 'src/webviews/models.ts', cells: 'src/webviews/cells.ts', memory: 'src/webviews/memory.ts' },
     outdir: 'dist/webviews',
   },
 ];

@@ -10,6 +10,7 @@ import { Dashboard } from './client/dashboardPanel';
 import { Engine } from './client/engine';
 import { reportError } from './client/errors';
 import { createLog } from './client/log';
+import { MemoryPanel } from './client/memoryPanel';
 import { ModelsView } from './client/modelsView';
 import { Runs } from './client/runs';
 import { Selection } from './client/selection';
@@ -28,7 +29,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const latency = engine.onSuggestionLatency((l) => statusBar.setEngineLatency(l.milliseconds));
   const dashboard = new Dashboard(context.extensionUri, engine, runs, selection, log);
   const cells = new CellsPanel(context.extensionUri, engine, log);
-  const services = { context, log, config, engine, runs, selection, dashboard, cells };
+  const memory = new MemoryPanel(context.extensionUri, engine, runs, log);
+  const services = { context, log, config, engine, runs, selection, dashboard, cells, memory };
   context.subscriptions.push(
     log,
     config,
@@ -38,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     latency,
     dashboard,
     cells,
+    memory,
     new ModelsView(context.extensionUri, engine, runs, selection, config, dashboard, log),
     ...registerCommands(services),
   );

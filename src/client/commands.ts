@@ -9,6 +9,7 @@ import { hasModel, isActiveState } from '../protocol/format';
 import { Methods, type RunInfo } from '../protocol/lsp';
 import { reportError, UserFacingError } from './errors';
 import { inspectCells } from './inspectCells';
+import { memoryThroughTime } from './memoryThroughTime';
 import { installNativeTensorflow } from './nativeInstall';
 import { pickRun } from './pickers';
 import type { Services } from './services';
@@ -35,6 +36,7 @@ const COMMANDS = {
   'seqlab.showLog': (s) => s.log.show(),
   'seqlab.toggleSurprisalLens': toggleSurprisalLens,
   'seqlab.inspectCells': inspectCells,
+  'seqlab.memoryThroughTime': memoryThroughTime,
 } satisfies Record<string, Handler>;
 
 export function registerCommands(s: Services): vscode.Disposable[] {

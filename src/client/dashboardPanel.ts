@@ -143,6 +143,11 @@ export class Dashboard implements vscode.Disposable {
     const generation = ++this.generation;
     const runs = this.selectedRuns();
     const runIds = runs.map((run) => run.id);
+    // The runs' cards at once (after a window reload, from the last known registry): the
+    // curves need the engine, which takes a second or more to start.
+    if (runIds.length > 0 && runIds.some((id, i) => id !== this.shown[i])) {
+      this.post({ type: 'show', runs, histories: [], labels: this.runs.labels });
+    }
     try {
       const { histories } = runIds.length > 0 ? await this.engine.request(Methods.history, { runIds }) : { histories: [] };
       if (generation !== this.generation) return;

@@ -30,6 +30,7 @@ import {
 } from '../protocol/lsp';
 import type { SurprisalGuessesParams, SurprisalGuessesResult, SurprisalParams, SurprisalResult } from '../protocol/surprisal';
 import type { CellInspection, InspectCellsParams } from '../protocol/cells';
+import type { MeasuredMemory } from '../protocol/memory';
 import type { Config } from './config';
 import type { Log } from './log';
 import type { Runs } from './runs';
@@ -47,6 +48,7 @@ interface Requests {
   [Methods.resumeRun]: [{ runId: string }, null];
   [Methods.importRun]: [{ file: string; tokenizer?: string }, { runId: string }];
   [Methods.inspectCells]: [InspectCellsParams, CellInspection];
+  [Methods.inspectMemory]: [{ runId: string }, MeasuredMemory];
   [Methods.surprisal]: [SurprisalParams, SurprisalResult];
   [Methods.surprisalGuesses]: [SurprisalGuessesParams, SurprisalGuessesResult];
 }

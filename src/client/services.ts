@@ -8,6 +8,7 @@ import type { Config } from './config';
 import type { Dashboard } from './dashboardPanel';
 import type { Engine } from './engine';
 import type { Log } from './log';
+import type { MemoryPanel } from './memoryPanel';
 import type { Runs } from './runs';
 import type { Selection } from './selection';
 
@@ -20,4 +21,5 @@ export interface Services {
   readonly selection: Selection;
   readonly dashboard: Dashboard;
   readonly cells: CellsPanel;
+  readonly memory: MemoryPanel;
 }
