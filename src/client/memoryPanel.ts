@@ -76,7 +76,7 @@ export class MemoryPanel implements vscode.Disposable {
     loadPanelPage(panel, this.extensionUri, {
       title: MemoryPanel.title,
       script: 'memory',
-      styles: ['common.css', 'memory.css'],
+      styles: ['common.css', 'panelHeader.css', 'charts.css', 'memory.css'],
       body: MEMORY_BODY,
     });
     this.panelSubscriptions = [

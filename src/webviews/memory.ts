@@ -38,19 +38,21 @@ function showProgress(runs: MemoryPanelRun[]): void {
   progressBar.hidden = finished === runs.length;
   progressText.textContent = measuring
     ? `Measuring ${measuring.label} (${finished + 1} of ${runs.length}) on its held-out text…`
-    : `${plural(runs.filter((run) => run.status === 'done').length, 'run')} measured on held-out text.`;
+    : `${plural(runs.filter((run) => run.status === 'done').length, 'run')} measured on ${runs.length > 1 ? 'their' : 'its'} validation text.`;
 }
 
 function legendItem(run: MemoryPanelRun): HTMLElement {
   const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
   swatch.style.setProperty('background-color', runColourVar(run.colourIndex));
   const memory = run.memory;
+  // What the text was goes in the tooltip: the same long phrase for every run of a comparison.
   const about = memory
-    ? `${cellName(memory.cell)}, ${memory.units} units${memory.layers > 1 ? ` × ${memory.layers} layers` : ''}; ${memory.tokens.toLocaleString('en')} tokens of ${memory.text}`
+    ? `${cellName(memory.cell)}, ${memory.units} units${memory.layers > 1 ? ` × ${memory.layers} layers` : ''}, ${memory.tokens.toLocaleString('en')} held-out tokens`
     : run.status === 'failed'
       ? 'not measured'
       : run.status === 'measuring'
         ? 'measuring…'
         : 'waiting';
-  return h('li', { 'data-testid': `memory-run-${run.runId}`, 'data-status': run.status }, swatch, h('span', { class: 'name' }, run.label), h('span', { class: 'about' }, about));
+  const title = memory ? `Measured on ${memory.tokens.toLocaleString('en')} tokens of ${memory.text}` : undefined;
+  return h('li', { 'data-testid': `memory-run-${run.runId}`, 'data-status': run.status, title }, swatch, h('span', { class: 'name' }, run.label), h('span', { class: 'about' }, about));
 }

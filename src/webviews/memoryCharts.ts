@@ -8,6 +8,7 @@
 import { Chart, Filler, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip, type ChartDataset, type Tick } from 'chart.js';
 import { formatNumber } from '../protocol/format';
 import type { MemoryPanelRun, MeasuredMemory } from '../protocol/memory';
+import { STILL_CHART, useChartTheme } from './chartSetup';
 import { contextTickLabel, contextX, logTickLabels } from './memoryAxes';
 import { chartTheme, isHighContrast, runColour, withAlpha, type ChartTheme } from './theme';
 
@@ -31,7 +32,7 @@ export class MemoryCharts {
   private runs: DrawnRun[] = [];
 
   constructor(gradientCanvas: HTMLCanvasElement, contextCanvas: HTMLCanvasElement) {
-    this.applyDefaults();
+    useChartTheme(this.theme);
     this.gradient = this.create(gradientCanvas, (item) => `k = ${item} steps back`);
     this.context = this.create(contextCanvas, (item) => `n = ${2 ** item} tokens of context`);
   }
@@ -45,14 +46,8 @@ export class MemoryCharts {
   /** Re-reads the theme's colours and fonts after a theme change. */
   applyTheme(): void {
     this.theme = chartTheme();
-    this.applyDefaults();
+    useChartTheme(this.theme);
     this.draw(this.runs);
-  }
-
-  private applyDefaults(): void {
-    Chart.defaults.font.family = this.theme.font;
-    Chart.defaults.font.size = this.theme.fontSize;
-    Chart.defaults.color = this.theme.text;
   }
 
   private create(canvas: HTMLCanvasElement, title: (x: number) => string): Chart<'line', XY[]> {
@@ -60,10 +55,7 @@ export class MemoryCharts {
       type: 'line',
       data: { datasets: [] },
       options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
+        ...STILL_CHART,
         interaction: { mode: 'index', intersect: false },
         plugins: {
           tooltip: {
