@@ -20,9 +20,13 @@
 // At the end a long run is interrupted by a window reload: the notice says so, and the
 // card's Resume button trains it on to its last epoch.
 //
+// The surprisal lens shades the words of the file in its theme colours, with its legend in
+// the status bar and the model's guesses on hover; Memory Through Time draws both of its
+// charts for the three compared runs, in the dashboard's run colours, also in High Contrast.
+//
 // Screenshots for people (test-artifacts/): dashboard.png, models.png, ghost-text.png, cells.png,
-// compare.png, models-hc-light.png, dashboard-hc-light.png, hc-dark.png; on failure
-// seqlab-failure.png and the VS Code logs.
+// surprisal.png, compare.png, memory.png, models-hc-light.png, models-hc-dark.png,
+// memory-hc-light.png, memory-hc-dark.png; on failure seqlab-failure.png and the VS Code logs.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -76,6 +80,9 @@ const WORD_LIST_BACK = {
 const DASHBOARD = 'SeqLab Dashboard';
 const MODELS = 'Models';
 const CELL_INSPECTOR = 'SeqLab Cell Inspector';
+const MEMORY = 'SeqLab Memory Through Time';
+/** The surprisal lens's word backgrounds: the decorations Monaco draws behind the text of the active editor. */
+const EDITOR_DECORATIONS = '.editor-group-container.active .monaco-editor .view-overlays [class*="ced-"]';
 const TYPED = 'Call me Ish';
 
 /**
@@ -196,6 +203,74 @@ async function staysHidden(page: Page, selector: string, ms: number, failure: st
     assert.equal(await page.locator(selector).isVisible(), false, failure);
     await page.waitForTimeout(100);
   }
+}
+
+/**
+ * The surprisal lens's shading in the active editor: each word background Monaco draws, and
+ * which of the lens's five theme colours (package.json seqlab.surprisalNBackground) it is.
+ * Colours are compared as the browser computes them, through a probe element.
+ */
+async function lensShading(page: Page): Promise<{ shaded: number; buckets: number[]; others: string[] }> {
+  return (await page.evaluate(`(() => {
+    // Inside the workbench, where VS Code defines the theme's colour variables.
+    const probe = document.createElement('span');
+    document.querySelector('.monaco-workbench').append(probe);
+    const computed = (css) => { probe.style.backgroundColor = ''; probe.style.backgroundColor = css; return getComputedStyle(probe).backgroundColor; };
+    const lens = [0, 1, 2, 3, 4].map((b) => computed('var(--vscode-seqlab-surprisal' + b + 'Background)'));
+    probe.remove();
+    const buckets = new Set();
+    const others = new Set();
+    let shaded = 0;
+    for (const e of document.querySelectorAll(${JSON.stringify(EDITOR_DECORATIONS)})) {
+      const colour = getComputedStyle(e).backgroundColor;
+      if (/^(transparent|rgba\\(0, 0, 0, 0\\))$/.test(colour)) continue;
+      const bucket = lens.indexOf(colour);
+      if (bucket >= 0) { buckets.add(bucket); shaded++; } else others.add(colour);
+    }
+    return { shaded, buckets: [...buckets].sort(), others: [...others] };
+  })()`)) as { shaded: number; buckets: number[]; others: string[] };
+}
+
+/** What one of the Memory Through Time canvases has drawn: chart.js's marks, and the share of pixels that are not blank. */
+async function memoryChart(frame: Frame, testId: string): Promise<{ lines: number; points: number; yScale: string; runs: string[]; inked: number; width: number; height: number }> {
+  return (await frame.evaluate(`(() => {
+    const canvas = document.querySelector('[data-testid="${testId}"]');
+    const { width, height } = canvas;
+    const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    let inked = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
+    const box = canvas.getBoundingClientRect();
+    return {
+      lines: Number(canvas.dataset.lines || 0),
+      points: Number(canvas.dataset.points || 0),
+      yScale: canvas.dataset.yScale || '',
+      runs: (canvas.dataset.runs || '').split('|').filter(Boolean),
+      inked: inked / (width * height),
+      width: Math.round(box.width),
+      height: Math.round(box.height),
+    };
+  })()`)) as { lines: number; points: number; yScale: string; runs: string[]; inked: number; width: number; height: number };
+}
+
+/**
+ * Waits until Memory Through Time shows `runIds` measured, both charts drawn with a line per
+ * run (the gradient on a log axis, 64 lags a run), and returns the frame and the charts.
+ */
+async function waitForMemoryCharts(vscode: VSCodeSession, runIds: string[], what: string) {
+  return waitUntil(what, async () => {
+    const frame = await vscode.webviewFrame(MEMORY);
+    const statuses = await frame.locator('[data-testid^="memory-run-"]').evaluateAll((items) => items.map((li) => li.getAttribute('data-status')));
+    if (statuses.length !== runIds.length || !statuses.every((status) => status === 'done')) return undefined;
+    const gradient = await memoryChart(frame, 'memory-gradient');
+    const context = await memoryChart(frame, 'memory-context');
+    return gradient.lines === runIds.length && context.lines === runIds.length && gradient.inked > 0 && context.inked > 0 ? { frame, gradient, context } : undefined;
+  }, { timeoutMs: 90_000, intervalMs: 250 });
+}
+
+/** Background colours of the swatches of these runs in a page, as computed there. */
+async function swatchColours(frame: Frame, selector: (runId: string) => string, runIds: string[]): Promise<string[]> {
+  const selectors = runIds.map((id) => `${selector(id)} .swatch`);
+  return (await frame.evaluate(`${JSON.stringify(selectors)}.map((s) => { const e = document.querySelector(s); return e ? getComputedStyle(e).backgroundColor : null; })`)) as string[];
 }
 
 function step(t: TestContext, started: number, message: string): void {
@@ -439,6 +514,44 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     await inspectorTab.waitFor({ state: 'detached', timeout: 10_000 });
     await vscode.openFile('notes.txt');
 
+    // 4c. The surprisal lens: the words of the file are shaded in the lens's theme colours, the
+    //     legend is in the status bar, a hover gives the model's guesses; toggled again, it is gone.
+    await vscode.pressKey('Control+Home');
+    await vscode.runCommand('SeqLab: Toggle Surprisal Lens');
+    const shading = await waitUntil('the surprisal lens to shade the words', async () => {
+      const found = await lensShading(page);
+      return found.shaded > 50 && found.buckets.length >= 2 ? found : undefined;
+    }, { timeoutMs: 60_000 });
+    assert.deepEqual(shading.others, [], 'every word background is one of the lens colours');
+    const legendText = await waitUntil('the lens legend in the status bar', async () =>
+      (await vscode.statusBarItems()).find((item) => /Surprisal: low ▁▃▅▇█ high/.test(item)), { timeoutMs: 10_000 });
+    step(t, started, `surprisal lens: ${shading.shaded} words shaded in buckets ${shading.buckets.join(', ')}; legend "${legendText}"`);
+    // A word well into the first line (the first word is read, not predicted).
+    const word = page.locator(EDITOR_DECORATIONS).nth(3);
+    const wordBox = await word.boundingBox();
+    assert.ok(wordBox, 'a shaded word is on screen');
+    const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'nats' });
+    const hoverText = await waitUntil('the hover with the model\'s guesses', async () => {
+      await page.mouse.move(wordBox.x + wordBox.width / 2, wordBox.y + wordBox.height / 2 + 1, { steps: 3 });
+      await hover.first().waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
+      const text = (await hover.allInnerTexts()).join('\n');
+      return /the model guessed/.test(text) ? text : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+    assert.match(hoverText, /[\d.]+ nats/, 'the hover says what the word cost');
+    assert.match(hoverText, /\d+(\.\d)?%|\de-\d/, 'and the guesses\' probabilities');
+    step(t, started, `hover: ${JSON.stringify(hoverText.split('\n').slice(0, 3).join(' / '))}`);
+    await vscode.screenshot('surprisal');
+    await page.mouse.move(0, 0);
+    await vscode.pressKey('Escape');
+    await vscode.runCommand('SeqLab: Toggle Surprisal Lens');
+    await waitUntil('the lens to be off', async () => {
+      const found = await lensShading(page);
+      const legend = (await vscode.statusBarItems()).some((item) => /Surprisal: low/.test(item));
+      return found.shaded === 0 && !legend;
+    }, { timeoutMs: 10_000 });
+    step(t, started, 'surprisal lens off: no shading, no legend');
+    await vscode.openFile('notes.txt');
+
     // 5. Compare RNN, GRU and LSTM: three new runs appear in the Models view and finish.
     await vscode.runCommand('SeqLab: Compare RNN, GRU and LSTM on Current File');
     step(t, started, 'Compare chosen in the command palette');
@@ -483,6 +596,29 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     await dashboard.locator('[data-testid="chart-loss"]').scrollIntoViewIfNeeded();
     await vscode.screenshot('compare');
 
+    // 5b. Memory Through Time for the three compared runs (ticked in the Models view by the
+    //     comparison): both charts drawn, a line per run, in the dashboard's colours and names.
+    const comparedColours = await swatchColours(dashboard, (id) => `[data-testid="run-card-${id}"]`, compared);
+    assert.equal(new Set(comparedColours).size, 3, `three run colours on the dashboard: ${comparedColours.join(', ')}`);
+    await vscode.runCommand('SeqLab: Memory Through Time');
+    const memory = await waitForMemoryCharts(vscode, compared, 'Memory Through Time to draw the three runs');
+    assert.equal(memory.gradient.yScale, 'logarithmic', 'the gradient norm is on a log axis');
+    assert.equal(memory.gradient.points, 3 * 64, 'the gradient curve has k = 1 … 64 for each run');
+    assert.equal(memory.context.points, 3 * 7, 'the loss curve has n = 1, 2, 4 … 64 for each run');
+    assert.deepEqual(memory.gradient.runs.map((name) => /^(RNN|GRU|LSTM)/.exec(name)?.[1]).sort(), ['GRU', 'LSTM', 'RNN'], `runs drawn: ${memory.gradient.runs.join(', ')}`);
+    for (const chart of [memory.gradient, memory.context]) {
+      assert.ok(chart.width >= 300 && chart.height >= 200, `a chart has room at the default panel size (${chart.width}×${chart.height})`);
+      assert.ok(chart.inked > 0.01, `a chart is drawn, not blank (${(chart.inked * 100).toFixed(1)}% of pixels)`);
+    }
+    assert.match(await memory.frame.locator('[data-testid="memory-progress"]').innerText(), /^3 runs measured/);
+    assert.deepEqual(
+      await swatchColours(memory.frame, (id) => `[data-testid="memory-run-${id}"]`, compared),
+      comparedColours,
+      'each run has its dashboard colour in Memory Through Time',
+    );
+    step(t, started, `memory through time: ${memory.gradient.runs.join(', ')}; ${(memory.gradient.inked * 100).toFixed(1)}% and ${(memory.context.inked * 100).toFixed(1)}% of pixels drawn`);
+    await vscode.screenshot('memory');
+
     // 6. High contrast: the three cells keep clearly different colours, and the Models view still fits.
     for (const [theme, bodyClass, shot] of [
       ['Default High Contrast Light', 'vscode-high-contrast-light', 'hc-light'],
@@ -503,6 +639,23 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
       }
       await assertModelsFit(await vscode.webviewFrame(MODELS));
       await vscode.screenshot(`models-${shot}`);
+      // The same colours in Memory Through Time, whose charts redraw in the theme (the curves are kept: no new measuring).
+      const dashboardColours = await swatchColours(await vscode.webviewFrame(DASHBOARD), (id) => `[data-testid="run-card-${id}"]`, compared);
+      await vscode.runCommand('SeqLab: Memory Through Time');
+      const inTheme = await waitForMemoryCharts(vscode, compared, `Memory Through Time in ${theme}`);
+      assert.ok(await inTheme.frame.evaluate(`document.body.classList.contains(${JSON.stringify(bodyClass)})`), `the page has the ${theme} class`);
+      assert.deepEqual(
+        await swatchColours(inTheme.frame, (id) => `[data-testid="memory-run-${id}"]`, compared),
+        dashboardColours,
+        `${theme}: each run has its dashboard colour in Memory Through Time`,
+      );
+      step(t, started, `${theme}: Memory Through Time redrawn, ${(inTheme.gradient.inked * 100).toFixed(1)}% and ${(inTheme.context.inked * 100).toFixed(1)}% of pixels, runs in their dashboard colours`);
+      await vscode.screenshot(`memory-${shot}`);
+      // Closed again, so the editor groups are as the steps that follow expect (a third group otherwise takes the files opened).
+      const memoryTab = page.locator('.tabs-container .tab', { hasText: MEMORY });
+      await memoryTab.click();
+      await vscode.runCommand('View: Close Editor');
+      await memoryTab.waitFor({ state: 'detached', timeout: 10_000 });
     }
 
     // 7. A window reload ends a run that trains: the run says so after the reload, and
