@@ -14,7 +14,6 @@ import { initBackend } from '../core/backend';
 import { resolveTrainConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { evaluateText } from '../core/evaluate';
-import { GATE_BLOCKS, parameterParts } from '../core/costs';
 import { exportKeras } from '../core/kerasExport';
 import { exportKerasScript } from '../core/kerasScript';
 import { importKeras, importKerasOutput } from '../core/kerasImport';
@@ -24,6 +23,7 @@ import { Predictor } from '../core/predictor';
 import { prepareText, readTrainingText, resumeRun, runFolderName, samplePrompt, trainRun, validationText, type PreparedText } from '../core/run';
 import { loadNgrams, loadRun, loadSpelling, readRunRecord, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
+import { comparisonCosts, GATE_BLOCKS } from '../protocol/costs';
 import { mixtureShares } from '../protocol/format';
 import type { Baselines, CellType, SuggestionReport, TrainConfig, TrainSummary } from '../protocol/types';
 
@@ -341,21 +341,19 @@ function printSummaries(io: CommandIO, runs: TrainSummary[], baselines: Baseline
  */
 function printCosts(io: CommandIO, runs: TrainSummary[], base: TrainConfig): void {
   if (runs.length < 2) return;
-  const parts = runs.map((r) => parameterParts({ ...base, cell: r.cell, vocabSize: r.vocabSize }));
-  const reference = runs.findIndex((r) => r.cell === 'rnn');
-  const against = reference >= 0 ? reference : 0;
-  const ratio = (x: number, y: number) => (y > 0 ? (x / y).toFixed(1) : '–');
+  const { reference, cells } = comparisonCosts(runs.map((r) => ({ ...base, cell: r.cell, vocabSize: r.vocabSize, tokensPerSecond: r.tokensPerSecond })));
+  const ratio = (value: number | null) => (value === null ? '–' : value.toFixed(1));
   io.stdout.write(
     `\nWhat each cell costs (a recurrent layer has ${Object.entries(GATE_BLOCKS).map(([cell, g]) => `${cell} ${g}`).join(', ')} gate block(s) of weights):\n` +
       formatTable(
-        ['cell', 'embedding', 'recurrent', 'output', `recurrent ÷ ${runs[against].cell}`, `time per token ÷ ${runs[against].cell}`],
-        runs.map((r, i) => [
-          r.cell,
-          parts[i].embedding.toLocaleString('en'),
-          parts[i].recurrent.toLocaleString('en'),
-          parts[i].output.toLocaleString('en'),
-          ratio(parts[i].recurrent, parts[against].recurrent),
-          ratio(runs[against].tokensPerSecond, r.tokensPerSecond),
+        ['cell', 'embedding', 'recurrent', 'output', `recurrent ÷ ${reference}`, `time per token ÷ ${reference}`],
+        cells.map((c) => [
+          c.cell,
+          c.parts.embedding.toLocaleString('en'),
+          c.parts.recurrent.toLocaleString('en'),
+          c.parts.output.toLocaleString('en'),
+          ratio(c.recurrentRatio),
+          ratio(c.timeRatio),
         ]),
       ) +
       '\n',

@@ -15,6 +15,7 @@ import type { RunInfo } from '../protocol/lsp';
 import { isHostToModels, type HostToModels, type ModelsToHost, type RunLabels } from '../protocol/webview';
 import { byId, h } from './dom';
 import { liveLine, LiveRuns } from './liveFigures';
+import { costLines } from './costSummary';
 import { reproductionNote } from './reproduction';
 import { suggestionList } from './suggestionSummary';
 import { runColourVar } from './theme';
@@ -85,6 +86,7 @@ function groupSection(corpus: string, runs: RunInfo[], labels: RunLabels, active
     { class: 'group', 'aria-labelledby': headingId, 'data-corpus': corpus },
     h('h2', { id: headingId, class: 'corpus' }, corpus),
     h('p', { class: 'baselines', 'data-testid': `baselines-${corpus}` }, baselineText(baselines, runs)),
+    ...costLines(runs, labels).map((line) => h('p', { class: 'baselines', 'data-testid': 'costs', title: COSTS_EXPLAINED }, line)),
     h(
       'ul',
       { class: 'cards', 'data-testid': 'models-cards', 'aria-label': `Runs on ${corpus}` },
@@ -97,6 +99,10 @@ function groupSection(corpus: string, runs: RunInfo[], labels: RunLabels, active
     suggestionList(runs, labels),
   );
 }
+
+const COSTS_EXPLAINED =
+  'What each cell costs: a recurrent layer has one set of input, recurrent and bias weights per gate block (SimpleRNN 1, GRU 3, LSTM 4), ' +
+  'so their weights and arithmetic stand 1 : 3 : 4; the time per token is what each run took in training.';
 
 function baselineText(baselines: Baselines | undefined, runs: RunInfo[]): string {
   if (!baselines) {

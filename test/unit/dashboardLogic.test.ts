@@ -3,7 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/config';
+import type { RunInfo } from '../../src/protocol/lsp';
 import { DEFAULT_CONTROLS, parseControls } from '../../src/webviews/controls';
+import { costLines } from '../../src/webviews/costSummary';
 import { reproductionNote } from '../../src/webviews/reproduction';
 import { niceRange, quantile, tickLabels, yRange } from '../../src/webviews/scaling';
 import { settingsRows } from '../../src/webviews/settingsDiff';
@@ -187,5 +189,23 @@ describe('reproductionNote', () => {
     );
     assert.match(reproductionNote({ reproduces: 'a', bestValLoss: 4.0 }, { bestValLoss: 5.0 }, 'GRU 9:00')!, /\(−20\.0%\)\.$/);
     assert.equal(reproductionNote({ reproduces: 'gone', bestValLoss: 4 }, undefined, ''), 'Trained in Keras from the run gone, which is no longer listed.');
+  });
+});
+
+describe('costLines', () => {
+  const run = (id: string, cell: 'rnn' | 'gru' | 'lstm', tokensPerSecond: number | undefined, group?: string) =>
+    ({ id, cell, group, vocabSize: 1000, tokensPerSecond, config: { ...DEFAULT_TRAIN_CONFIG, cell, embedding: 64, units: 64, layers: 1 } }) as unknown as RunInfo;
+
+  it('sets the 1 : 3 : 4 of the recurrent weights beside the time per token of each compared cell', () => {
+    const runs = [run('a', 'rnn', 20000, 'g'), run('b', 'gru', 10000, 'g'), run('c', 'lstm', 8000, 'g'), run('d', 'lstm', 9000)];
+    const [line, ...more] = costLines(runs, { a: 'RNN 9:00', b: 'GRU 9:00', c: 'LSTM 9:00' });
+    assert.equal(more.length, 0, 'a run trained alone is no comparison');
+    // 64·64 + 64·64 + 64 = 8,256 weights per gate block.
+    assert.equal(line, 'RNN 9:00, GRU 9:00, LSTM 9:00: recurrent weights 8.26k · 24.8k · 33.0k (1.0 : 3.0 : 4.0); time per token 1.0 : 2.0 : 2.5, RNN = 1.');
+  });
+
+  it('leaves the times out while a run has none yet', () => {
+    const [line] = costLines([run('a', 'rnn', 20000, 'g'), run('b', 'gru', undefined, 'g')], {});
+    assert.match(line, /\(1\.0 : 3\.0\), RNN = 1\.$/);
   });
 });

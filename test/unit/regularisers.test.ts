@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { WeightAverage } from '../../src/core/averaging';
 import { resolveTrainConfig } from '../../src/core/config';
 import { evaluationBatches } from '../../src/core/dataset';
-import { parameterParts } from '../../src/core/costs';
+import { parameterParts } from '../../src/protocol/costs';
 import { buildModel, countParams, modelParts, startAtUnigram } from '../../src/core/model';
 import { scoreBatches } from '../../src/core/scoring';
 import { trainModel } from '../../src/core/train';
