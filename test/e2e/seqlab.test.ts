@@ -577,6 +577,9 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     assert.deepEqual(cells.map((c) => /^(RNN|GRU|LSTM)/.exec(c.trim())?.[1]).sort(), ['GRU', 'LSTM', 'RNN'], 'one new run per cell');
     const names = await frame.locator('[data-testid^="name-"]').allInnerTexts();
     assert.equal(new Set(names).size, names.length, `every run has its own name: ${names.join(', ')}`);
+    // What each cell costs, under the comparison: the 1 : 3 : 4 of the weights beside the measured time per token.
+    const costs = await waitUntil('the cost line of the comparison', async () => (await (await vscode.webviewFrame(MODELS)).locator('[data-testid="costs"]').allInnerTexts())[0], { timeoutMs: 30_000 });
+    assert.match(costs, /recurrent weights .+ \(1\.0 : 3\.0 : 4\.0\); time per token 1\.0 : [\d.]+ : [\d.]+, RNN = 1\./, costs);
     await assertModelsFit(frame);
     dashboard = await vscode.webviewFrame(DASHBOARD);
     for (const id of compared) {
@@ -677,6 +680,15 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     step(t, started, `${longRun} is training; reloading the window`);
     await vscode.runCommand('Developer: Reload Window');
     await vscode.waitForWorkbench();
+    // The Models view lists the runs as they last were at once, while the engine starts: never "No models yet".
+    await vscode.runCommand('SeqLab: Focus on Models View');
+    const restored = await waitUntil('the Models view after the reload', async () => {
+      const frame = await vscode.webviewFrame(MODELS);
+      const rows = await modelRows(frame);
+      return rows.length > 0 ? { rows, emptyShown: await frame.locator('[data-testid="models-empty"]').isVisible() } : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.ok(!restored.emptyShown, 'no "No models yet" while runs exist');
+    assert.ok(restored.rows.some((row) => row.id === longRun), 'the run that trained is listed');
     const notice = await vscode.waitForNotification(/was interrupted after epoch \d+\/12 when the SeqLab engine stopped/);
     step(t, started, `after the reload: "${notice}"`);
     await vscode.runCommand('SeqLab: Focus on Models View');
