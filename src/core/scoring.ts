@@ -118,19 +118,44 @@ function scoreFast(model: tf.LayersModel, batches: Batch[], withTop5: boolean): 
  * with the state carried as validation reads (fast path).
  */
 export function targetProbabilities(model: tf.LayersModel, stream: Int32Array, seqLen: number, batch: number): Float64Array {
-  const network = makeNetwork(modelParts(model));
   const out = new Float64Array(Math.max(stream.length - 1, 0));
-  let state: LayerState[] | undefined;
-  for (const b of evaluationBatches(stream, seqLen, batch)) {
-    const result = network.targetLogProbabilities(b, b.continues ? state : undefined);
-    tf.dispose(state?.flat());
-    state = result.state;
-    for (let t = 0; t < b.seqLen; t++) {
-      for (let r = 0; r < b.rows; r++) out[b.starts![r] + t] = Math.exp(result.logProbabilities[t * b.rows + r]);
-    }
-  }
-  tf.dispose(state?.flat());
+  for (const _ of probabilityBatches(model, stream, seqLen, batch, out));
   return out;
+}
+
+/**
+ * The same, awaiting `between` after every batch: an engine that serves suggestions on the
+ * same thread answers them in the pauses (a long held-out text takes a second or more).
+ */
+export async function targetProbabilitiesPausing(
+  model: tf.LayersModel,
+  stream: Int32Array,
+  seqLen: number,
+  batch: number,
+  between: () => Promise<void>,
+): Promise<Float64Array> {
+  const out = new Float64Array(Math.max(stream.length - 1, 0));
+  for (const _ of probabilityBatches(model, stream, seqLen, batch, out)) await between();
+  return out;
+}
+
+/** Fills `out` one batch of lanes at a time, yielding after each. */
+function* probabilityBatches(model: tf.LayersModel, stream: Int32Array, seqLen: number, batch: number, out: Float64Array): Generator<void> {
+  const network = makeNetwork(modelParts(model));
+  let state: LayerState[] | undefined;
+  try {
+    for (const b of evaluationBatches(stream, seqLen, batch)) {
+      const result = network.targetLogProbabilities(b, b.continues ? state : undefined);
+      tf.dispose(state?.flat());
+      state = result.state;
+      for (let t = 0; t < b.seqLen; t++) {
+        for (let r = 0; r < b.rows; r++) out[b.starts![r] + t] = Math.exp(result.logProbabilities[t * b.rows + r]);
+      }
+      yield;
+    }
+  } finally {
+    tf.dispose(state?.flat());
+  }
 }
 
 function streamScore(tokens: number, lossSum: number, top1: number, top5: number): StreamScore {

@@ -28,7 +28,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { modelParts, type ModelParts } from '../model';
-import { tokenCrossEntropy, targetProbabilities } from '../scoring';
+import { tokenCrossEntropy, targetProbabilitiesPausing } from '../scoring';
 import type { ContextCurve, GradientCurve, MemoryCurves } from '../../protocol/memory';
 import { unroll } from './unroll';
 
@@ -48,10 +48,14 @@ export const CONTEXT_POSITIONS = 512;
  * default-size model's two curves within about 15 s on one core.
  */
 export const HELD_OUT_TOKENS = 8192;
-/** Windows per backward pass: bounds the tape's memory (~WARM_UP + MAX_LAG steps × a dozen [batch, units] tensors). */
-const GRADIENT_BATCH = 16;
-/** Targets per forward pass of the loss curve. */
-const CONTEXT_BATCH = 128;
+/**
+ * Windows per backward pass: bounds the tape's memory (~WARM_UP + MAX_LAG steps × a dozen
+ * [batch, units] tensors) and how long an engine waits for its next pause (0.2–0.3 s at
+ * 128 units on wasm; 16 windows took no less time in all and up to 0.5 s a batch).
+ */
+const GRADIENT_BATCH = 8;
+/** Targets per forward pass of the loss curve: at most ~0.1 s a batch at 128 units (128 took 0.4 s, in no less time in all). */
+const CONTEXT_BATCH = 32;
 /** Window of the full-context reading (the state carries across windows, so only speed depends on it). */
 const FULL_READ_WINDOW = 256;
 
@@ -172,7 +176,7 @@ export async function lossByContext(model: tf.LayersModel, stream: Int32Array, o
   const positions = evenPositions(longest, stream.length - 1, options.positions ?? CONTEXT_POSITIONS);
   const parts = modelParts(model);
   // One lane: every target is read after all the text before it (eval's lanes would restart at each lane's start).
-  const full = targetProbabilities(model, stream, FULL_READ_WINDOW, 1);
+  const full = await targetProbabilitiesPausing(model, stream, FULL_READ_WINDOW, 1, options.between ?? noPause);
   const fullLosses = positions.map((p) => -Math.log(full[p - 1]));
   const losses: Float64Array[] = [];
   for (const n of contexts) losses.push(await contextLosses(parts, stream, positions, n, options.between));
