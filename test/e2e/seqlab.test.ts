@@ -26,7 +26,7 @@
 //
 // Screenshots for people (test-artifacts/): dashboard.png, models.png, ghost-text.png, cells.png,
 // surprisal.png, compare.png, memory.png, models-hc-light.png, models-hc-dark.png,
-// memory-hc-light.png, memory-hc-dark.png; on failure seqlab-failure.png and the VS Code logs.
+// memory-hc-light.png, memory-hc-dark.png, cells-hc-light.png, cells-hc-dark.png; on failure seqlab-failure.png and the VS Code logs.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -256,6 +256,18 @@ async function memoryChart(frame: Frame, testId: string): Promise<{ lines: numbe
  * Waits until Memory Through Time shows `runIds` measured, both charts drawn with a line per
  * run (the gradient on a log axis, 64 lags a run), and returns the frame and the charts.
  */
+/** The cell inspector's frame once most of its words are coloured, with how many are. */
+async function waitForHeatmap(vscode: VSCodeSession, what: string) {
+  return waitUntil(what, async () => {
+    const frame = await vscode.webviewFrame(CELL_INSPECTOR);
+    const backgrounds = (await frame.evaluate(
+      `[...document.querySelectorAll('[data-testid="cells-heatmap"] .token')].map((token) => getComputedStyle(token).backgroundColor)`,
+    )) as string[];
+    const painted = backgrounds.filter((colour) => !/^(transparent|rgba\(0, 0, 0, 0\))$/.test(colour));
+    return backgrounds.length > 50 && painted.length > backgrounds.length / 2 ? { frame, tokens: backgrounds.length, painted: painted.length } : undefined;
+  }, { timeoutMs: 60_000 });
+}
+
 async function waitForMemoryCharts(vscode: VSCodeSession, runIds: string[], what: string) {
   return waitUntil(what, async () => {
     const frame = await vscode.webviewFrame(MEMORY);
@@ -488,14 +500,7 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     await vscode.openFile('notes.txt');
     await vscode.pressKey('Control+Home');
     await vscode.runCommand('SeqLab: Inspect Cells');
-    const heat = await waitUntil('the cell inspector to colour the words', async () => {
-      const frame = await vscode.webviewFrame(CELL_INSPECTOR);
-      const backgrounds = (await frame.evaluate(
-        `[...document.querySelectorAll('[data-testid="cells-heatmap"] .token')].map((token) => getComputedStyle(token).backgroundColor)`,
-      )) as string[];
-      const painted = backgrounds.filter((colour) => !/^(transparent|rgba\(0, 0, 0, 0\))$/.test(colour));
-      return backgrounds.length > 50 && painted.length > backgrounds.length / 2 ? { frame, tokens: backgrounds.length, painted: painted.length } : undefined;
-    }, { timeoutMs: 60_000 });
+    const heat = await waitForHeatmap(vscode, 'the cell inspector to colour the words');
     const heatBox = await heat.frame.locator('[data-testid="cells-heatmap"]').boundingBox();
     assert.ok(heatBox && heatBox.width > 300 && heatBox.height > 150, `the heat map has room at the default panel size (${JSON.stringify(heatBox)})`);
     const choice = heat.frame.locator('[data-testid="cells-unit-choice"]').nth(1);
@@ -659,6 +664,18 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
       await memoryTab.click();
       await vscode.runCommand('View: Close Editor');
       await memoryTab.waitFor({ state: 'detached', timeout: 10_000 });
+      // The cell inspector in the theme too: its words coloured, its page in the theme's class.
+      await vscode.openFile('notes.txt');
+      await vscode.pressKey('Control+Home');
+      await vscode.runCommand('SeqLab: Inspect Cells');
+      const themedHeat = await waitForHeatmap(vscode, `the cell inspector in ${theme}`);
+      assert.ok(await themedHeat.frame.evaluate(`document.body.classList.contains(${JSON.stringify(bodyClass)})`), `the inspector has the ${theme} class`);
+      step(t, started, `${theme}: cell inspector, ${themedHeat.painted} of ${themedHeat.tokens} tokens coloured`);
+      await vscode.screenshot(`cells-${shot}`);
+      const themedInspectorTab = page.locator('.tabs-container .tab', { hasText: CELL_INSPECTOR });
+      await themedInspectorTab.click();
+      await vscode.runCommand('View: Close Editor');
+      await themedInspectorTab.waitFor({ state: 'detached', timeout: 10_000 });
     }
 
     // 7. A window reload ends a run that trains: the run says so after the reload, and
