@@ -1,10 +1,11 @@
-/** `seqlab bench [--json] [--quick] [--quality | --backends [--python PY]] [--backend B]`. */
+/** `seqlab bench [--json] [--quick] [--quality | --backends [--python PY] | --threads] [--backend B]`. */
 import type { ParsedArgs } from '../cli/args';
 import type { CommandIO } from '../cli/commands';
 import { resolveTrainConfig } from '../core/config';
 import { formatBackendsReport, runBackendsBench } from './backends';
 import { runQualityBench } from './heldout';
 import { runBench } from './index';
+import { formatThreadsReport, runThreadsBench } from './threads';
 import { formatQualityReport } from './qualityReport';
 import { formatReport } from './report';
 
@@ -24,6 +25,11 @@ export async function benchCommand(args: ParsedArgs, io: CommandIO): Promise<voi
     const python = typeof args.flags.python === 'string' ? args.flags.python : undefined;
     const report = await runBackendsBench({ ...options, python });
     io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatBackendsReport(report)) + '\n');
+    return;
+  }
+  if (args.flags.threads) {
+    const report = await runThreadsBench(options);
+    io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatThreadsReport(report)) + '\n');
     return;
   }
   const report = await runBench(options);

@@ -33,6 +33,8 @@ const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind; nega
   'tie-weights': { key: 'tieWeights', kind: 'boolean' },
   'no-tie-weights': { key: 'tieWeights', kind: 'boolean', negate: true },
   backend: { key: 'backend', kind: 'string' },
+  threads: { key: 'threads', kind: 'integer' },
+  'softmax-samples': { key: 'softmaxSamples', kind: 'integer' },
 };
 
 /** How messages name a training setting: by the flag that sets it. */
@@ -53,6 +55,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   quick: 'boolean',
   quality: 'boolean',
   backends: 'boolean',
+  threads: 'boolean',
   resume: 'string',
   keras: 'boolean',
   'keras-script': 'boolean',
@@ -181,6 +184,7 @@ Usage:
   seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)
   seqlab bench --backends [--python PY] [--quick] [--json]
                                                   (fast path per backend vs Keras and PyTorch, ms per step)
+  seqlab bench --threads [--quick] [--json]       (one run's step on 1, 2 and 4 threads, wasm)
 
 Training options (defaults in brackets):
   --cell rnn|gru|lstm [${D.cell}]   --epochs N [${D.epochs}]        --units N [${D.units}]      --layers N [${D.layers}]
@@ -190,6 +194,7 @@ Training options (defaults in brackets):
   --tie-weights | --no-tie-weights [${D.tieWeights ? 'tied' : 'untied'} when embedding = units]
   --seed N [${D.seed}]                --max-vocab N [${D.maxVocab}]  --min-count N [${D.minCount}]    --lowercase
   --backend auto|tensorflow|wasm|cpu [${D.backend}: the faster of tensorflow and wasm, measured per model]
+  --threads N [${D.threads}: 1 or every core, measured per model] threads that train one run together on wasm
 
 Runs are saved under --out [runs], one folder per run. Ctrl+C stops training and keeps the
 best epoch so far.`;

@@ -24,6 +24,7 @@ const TRAIN_SETTINGS = {
   'model.batch': 'batch',
   'model.learningRate': 'learningRate',
   backend: 'backend',
+  'training.threads': 'threads',
 } as const satisfies Record<string, keyof TrainConfig>;
 
 export interface SuggestionConfig {

@@ -2,8 +2,10 @@
  * `auto` picks the training backend by measurement, not by a fixed order: native
  * TensorFlow is not faster for every model (small vocabularies are dominated by per-op
  * overhead, large ones by the output layer's matmuls, which it runs on every core), so a
- * few training steps of the actual model shape on each backend that loads decide. The
- * result is cached per shape and machine, and always comes with the reason.
+ * few training steps of the actual model shape on each backend that loads decide. So does
+ * the number of threads on wasm and cpu (threads 0): splitting a step between cores pays
+ * off for big batches and vocabularies, not for small models. The result is cached per
+ * shape and machine, and always comes with the reason.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,13 +14,19 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, nativeVersion, type BackendName, type BackendPreference } from './backend';
 import { buildModel, type ModelShape } from './model';
 import { Random } from './random';
+import { ParallelTrainer } from './parallel/trainer';
 import { makeTrainer } from './train';
 
 export interface BackendChoice {
   backend: BackendName;
-  /** One sentence for a person: why this backend. */
+  /** Threads that train the run together (1 on native TensorFlow, which uses every core itself). */
+  threads: number;
+  /** One sentence for a person: why this backend, and this many threads. */
   reason: string;
 }
+
+/** Where the run may use more than one thread: the data-parallel trainer's backends. */
+const THREADED_BACKENDS: BackendName[] = ['wasm', 'cpu'];
 
 /** What a calibration measures on: the model and its batches. */
 export interface CalibrationShape extends ModelShape {
@@ -33,10 +41,38 @@ const WARM_UP_STEPS = 2;
 const TIMED_STEPS = 3;
 
 /**
- * Starts the backend for training a model of `shape`: the asked-for one, or under `auto`
- * the faster of those that load, measured (or remembered in `cacheFile`).
+ * Starts the backend for training a model of `shape`, and says on how many threads: the
+ * asked-for ones, or under `auto` (threads 0) the faster of those that load (of one thread
+ * and `cores`), measured or remembered in `cacheFile`.
  */
-export async function chooseTrainingBackend(preference: BackendPreference, shape: CalibrationShape, cacheFile?: string): Promise<BackendChoice> {
+export async function chooseTrainingBackend(
+  preference: BackendPreference,
+  shape: CalibrationShape,
+  cacheFile?: string,
+  threads = 1,
+  cores = 1,
+): Promise<BackendChoice> {
+  const choice = await chooseBackend(preference, shape, cacheFile);
+  if (!THREADED_BACKENDS.includes(choice.backend)) return { ...choice, threads: 1 };
+  if (threads > 0) {
+    const count = Math.min(threads, shape.batch);
+    return { ...choice, threads: count, reason: count > 1 ? `${choice.reason}; ${count} threads (the threads setting)` : choice.reason };
+  }
+  const most = Math.min(cores, shape.batch);
+  if (most < 2) return { ...choice, threads: 1 };
+  const key = `${calibrationKey(shape)} ${choice.backend} threads 1 or ${most}`;
+  const cache = readCache(cacheFile);
+  const timings = cache[key] ?? (await measureThreads(shape, [1, most]));
+  if (!cache[key] && cacheFile) writeCache(cacheFile, { ...cache, [key]: timings });
+  const [one, many] = [timings[1]!, timings[most]!];
+  const measured = `${many.toFixed(0)} ms against ${one.toFixed(0)} ms a batch, measured${cache[key] ? ' earlier' : ''}`;
+  // Within a few percent the measurement cannot tell them apart; one thread then leaves the cores to the rest of the machine.
+  return many < one * 0.95
+    ? { ...choice, threads: most, reason: `${choice.reason}; ${most} threads, ${(one / many).toFixed(1)}× one on this model (${measured})` }
+    : { ...choice, threads: 1, reason: `${choice.reason}; one thread, as ${most} were not faster on this model (${measured})` };
+}
+
+async function chooseBackend(preference: BackendPreference, shape: CalibrationShape, cacheFile?: string): Promise<Omit<BackendChoice, 'threads'>> {
   if (preference !== 'auto') return { backend: await initBackend(preference), reason: 'as set' };
   const available: BackendName[] = [];
   const missing: string[] = [];
@@ -55,7 +91,7 @@ export async function chooseTrainingBackend(preference: BackendPreference, shape
   }
   const key = calibrationKey(shape);
   const cache = readCache(cacheFile);
-  const timings = cache[key] ?? (await measure(available, shape));
+  const timings = cache[key] ?? (await measureBackends(available, shape));
   if (!cache[key] && cacheFile) writeCache(cacheFile, { ...cache, [key]: timings });
   const ranked = available.filter((name) => timings[name] !== undefined).sort((a, b) => timings[a]! - timings[b]!);
   const [fastest, next] = ranked;
@@ -69,26 +105,41 @@ export async function chooseTrainingBackend(preference: BackendPreference, shape
 }
 
 /** Milliseconds of wall time per training step on each backend. */
-async function measure(backends: BackendName[], shape: CalibrationShape): Promise<Partial<Record<BackendName, number>>> {
-  const timings: Partial<Record<BackendName, number>> = {};
+async function measureBackends(backends: BackendName[], shape: CalibrationShape): Promise<Record<string, number>> {
+  const timings: Record<string, number> = {};
+  for (const backend of backends) {
+    await initBackend(backend);
+    timings[backend] = await timeSteps(shape, 1);
+  }
+  return timings;
+}
+
+/** Milliseconds of wall time per training step on the active backend with each number of threads. */
+async function measureThreads(shape: CalibrationShape, counts: number[]): Promise<Record<string, number>> {
+  const timings: Record<string, number> = {};
+  for (const threads of counts) timings[threads] = await timeSteps(shape, threads);
+  return timings;
+}
+
+async function timeSteps(shape: CalibrationShape, threads: number): Promise<number> {
   const random = new Random(shape.vocabSize);
   const ids = () => Int32Array.from({ length: shape.batch * shape.seqLen }, () => random.int(shape.vocabSize));
   const batches = Array.from({ length: WARM_UP_STEPS + TIMED_STEPS }, () => ({ inputs: ids(), targets: ids(), rows: shape.batch, seqLen: shape.seqLen }));
-  for (const backend of backends) {
-    await initBackend(backend);
-    const model = buildModel(shape, 1);
-    const trainer = makeTrainer(model, { engine: 'fast', epochs: 1, batch: shape.batch, patience: 0, learningRate: 1e-3, clipNorm: 5, seed: 1, tieWeights: shape.embedding === shape.units });
-    try {
-      batches.slice(0, WARM_UP_STEPS).forEach((batch) => trainer.step(batch));
-      const started = performance.now();
-      batches.slice(WARM_UP_STEPS).forEach((batch) => trainer.step(batch));
-      timings[backend] = (performance.now() - started) / TIMED_STEPS;
-    } finally {
-      trainer.dispose();
-      model.dispose();
-    }
+  const model = buildModel(shape, 1);
+  const settings = { learningRate: 1e-3, clipNorm: 5, seed: 1, tieWeights: shape.embedding === shape.units };
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const trainer =
+    threads > 1 ? new ParallelTrainer(model, variables, settings, threads) : makeTrainer(model, { ...settings, engine: 'fast', epochs: 1, batch: shape.batch, patience: 0 });
+  try {
+    // Warm-up steps compile kernels, fill caches and start the threads.
+    for (const batch of batches.slice(0, WARM_UP_STEPS)) await trainer.step(batch);
+    const started = performance.now();
+    for (const batch of batches.slice(WARM_UP_STEPS)) await trainer.step(batch);
+    return (performance.now() - started) / TIMED_STEPS;
+  } finally {
+    trainer.dispose();
+    model.dispose();
   }
-  return timings;
 }
 
 /** Everything the timings depend on: the model's shape, the library versions and the machine. */
@@ -97,7 +148,8 @@ function calibrationKey(shape: CalibrationShape): string {
   return [cell, vocabSize, embedding, units, layers, batch, seqLen, `tfjs ${tf.version.tfjs}`, `tensorflow ${nativeVersion() ?? '-'}`, `${os.cpus().length} cpus`].join(' ');
 }
 
-type Cache = Record<string, Partial<Record<BackendName, number>>>;
+/** Milliseconds per step by what was timed (a backend's name, or a number of threads), per calibration key. */
+type Cache = Record<string, Record<string, number>>;
 
 function readCache(file: string | undefined): Cache {
   if (!file) return {};

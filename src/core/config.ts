@@ -27,6 +27,8 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   minCount: 2, //           words seen once become <unk>, so the model learns how often new words come
   lowercase: false, //      suggestions should come out with the person's capitalisation
   backend: 'auto', //       the faster of tensorflow (native) and wasm, measured per model (backendChoice.ts)
+  softmaxSamples: 0, //     every word scored by every step
+  threads: 0, //            one, or all cores when that measures faster for the model (it often is not: see README)
 };
 
 export type ModelSize = Pick<TrainConfig, 'embedding' | 'units' | 'layers'>;
@@ -63,6 +65,8 @@ const NUMERIC_LIMITS: Record<NumericKey, { min: number; max: number; integer: bo
   patience: { min: 0, max: 10000, integer: true },
   seed: { min: 0, max: 2 ** 32 - 1, integer: true },
   maxVocab: { min: 2, max: 1_000_000, integer: true },
+  threads: { min: 0, max: 64, integer: true },
+  softmaxSamples: { min: 0, max: 1_000_000, integer: true },
   minCount: { min: 1, max: 1_000_000, integer: true },
 };
 

@@ -87,6 +87,12 @@ export interface Batch {
   continues?: boolean;
   /** Where in the stream each row's first input is, so a score per target can be put back in stream order. */
   starts?: Int32Array;
+  /**
+   * Set when this batch is part of a bigger one split between threads (data-parallel
+   * training): its rows are rows first … first + rows − 1 of a batch of `total` rows, and
+   * dropout masks them as training the whole batch would.
+   */
+  part?: { first: number; total: number };
 }
 
 /** Number of windows of `seqLen` inputs (plus one target beyond) a stream holds. */

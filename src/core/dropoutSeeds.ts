@@ -13,6 +13,13 @@ export function inputMaskSeed(seed: number): number {
   return (seed ^ INPUT_DROPOUT_STREAM) >>> 0;
 }
 
+/** Mixed into the batch's seed for the words a sampled-softmax step scores (fast/candidates.ts). */
+const CANDIDATE_STREAM = 0x27d4eb2f;
+
+export function candidateSeed(seed: number): number {
+  return (seed ^ CANDIDATE_STREAM) >>> 0;
+}
+
 export function layerMaskSeed(seed: number, layer: number): number {
   return (seed + layer * LAYER_STEP) >>> 0;
 }

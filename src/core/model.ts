@@ -22,17 +22,25 @@ const LAYER_CLASS: Record<CellType, string> = { rnn: 'SimpleRNN', gru: 'GRU', ls
 
 /** Builds an untrained model; `seed` makes its initial weights repeatable. */
 export function buildModel(shape: ModelShape, seed: number): tf.LayersModel {
-  // TF.js warns that orthogonal initialisation of a matrix over 2000 numbers is slow; at
-  // the sizes SeqLab builds it takes milliseconds, and the warning would only alarm people.
+  const restore = silenceOrthogonalWarning();
+  try {
+    return buildLayers(shape, seed);
+  } finally {
+    restore();
+  }
+}
+
+/**
+ * TF.js warns that orthogonal initialisation of a matrix over 2000 numbers is slow; at
+ * the sizes SeqLab builds it takes milliseconds, and the warning would only alarm people.
+ * Returns what puts console.warn back.
+ */
+export function silenceOrthogonalWarning(): () => void {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     if (!String(args[0]).startsWith('Orthogonal initializer')) warn(...args);
   };
-  try {
-    return buildLayers(shape, seed);
-  } finally {
-    console.warn = warn;
-  }
+  return () => (console.warn = warn);
 }
 
 function buildLayers(shape: ModelShape, seed: number): tf.LayersModel {

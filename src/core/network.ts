@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Batch } from './dataset';
+import type { Candidates } from './fast/candidates';
 import type { LossStats } from './fast/loss';
 import { FastNetwork } from './fast/network';
 import type { ModelParts } from './model';
@@ -53,9 +54,11 @@ export interface LanguageNetwork {
    * Forward and backward pass of a training batch. `seed` drives the dropout masks.
    * `initial` is every layer's state to start from (zero when not given); it is a constant
    * to the backward pass, which is where truncated backpropagation through time truncates.
+   * With `candidates` (SeqLab's kernels only) the output layer scores just those words: a
+   * sampled softmax, whose loss figures are the full softmax's on some of the rows.
    * The returned gradients and state belong to the caller.
    */
-  trainingStep(batch: Batch, seed: number, initial?: LayerState[]): TrainingStep;
+  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates): TrainingStep;
   /** With tied weights, copies the embeddings (transposed) into the output kernel after an update. */
   tieOutputKernel(): void;
 }

@@ -6,6 +6,7 @@
 import * as nodePath from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { chooseTrainingBackend } from './backendChoice';
+import { coresForThisProcess } from './cores';
 import { CountingBaselines } from './baselines';
 import { encodeCheckpoint, type TrainingCheckpoint } from './checkpoint';
 import { splitStream, splitText, type Split } from './dataset';
@@ -158,6 +159,7 @@ export async function trainRun(
     corpus: { sha256: textHash(request.text), tokens: split.train.length + split.validation.length, sources: request.sources },
     backend: choice.backend,
     backendReason: choice.reason,
+    threads: choice.threads,
     versions: { seqlab: SEQLAB_VERSION, tfjs: tf.version.tfjs },
     vocabSize: tokenizer.vocabSize,
     params: countParams(model),
@@ -209,7 +211,7 @@ export async function resumeRun(dir: string, text: string, callbacks: RunCallbac
   // The epoch it was interrupted in starts again from the checkpoint before it.
   await writer.rewriteMetrics(checkpoint.history);
   const { interruption: _interruption, error: _error, finishedAt: _finishedAt, summary: _summary, ...kept } = record;
-  const resumed: RunRecord = { ...kept, status: 'training', backend: choice.backend, backendReason: choice.reason };
+  const resumed: RunRecord = { ...kept, status: 'training', backend: choice.backend, backendReason: choice.reason, threads: choice.threads };
   return runTraining({ writer, record: resumed, prepared, model, callbacks, signal, checkpoint });
 }
 
@@ -239,12 +241,17 @@ export async function validationText(record: RunRecord, remedy: string): Promise
   return splitText(await readTrainingText(record, remedy), record.config.valSplit).validationText;
 }
 
-/** Picks the backend for a run's model (measured under `auto`, remembered beside the runs). */
+/**
+ * Picks the backend and threads for a run's model (measured under `auto` and threads 0,
+ * remembered beside the runs), on the cores this process may use.
+ */
 function chooseBackend(config: TrainConfig, prepared: PreparedText, runsDir: string) {
   return chooseTrainingBackend(
     config.backend,
     { ...config, vocabSize: prepared.tokenizer.vocabSize, seqLen: prepared.split.seqLen },
     nodePath.join(runsDir, BACKEND_CHOICE_FILE),
+    config.threads ?? 0, // runs recorded before the setting existed
+    coresForThisProcess(),
   );
 }
 
@@ -284,7 +291,7 @@ async function runTraining({ writer, record, prepared, model, callbacks, signal,
     const result = await trainModel(
       model,
       split,
-      config,
+      { ...config, threads: record.threads ?? 1 },
       {
         onBatch: callbacks.onBatch,
         onEpoch: async (metrics) => {

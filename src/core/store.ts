@@ -57,6 +57,8 @@ export interface RunRecord {
   backend: BackendName;
   /** Why that backend (backendChoice.ts); absent in runs from before it was recorded. */
   backendReason?: string;
+  /** Threads that trained it together (data-parallel on wasm and cpu); absent: one. */
+  threads?: number;
   versions: { seqlab: string; tfjs: string };
   vocabSize: number;
   params: number;

@@ -8,15 +8,18 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
 import { evaluationBatches, trainingBatches, type Batch, type Split } from './dataset';
 import { resolveEngine, type Engine } from './fast/engine';
-import { FastTrainer, type TrainerCheckpoint } from './fast/trainer';
+import { FastTrainer, type SampledSoftmax, type TrainerCheckpoint } from './fast/trainer';
+import { modelParts } from './model';
 import { assignValues, WeightAverage } from './averaging';
 import type { TrainingCheckpoint } from './checkpoint';
+import { nativeBackendActive } from './native/ops';
+import { ParallelTrainer } from './parallel/trainer';
 import { Random } from './random';
 import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './scoring';
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
 
 export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> &
-  Partial<Pick<TrainConfig, 'tieWeights' | 'lrDecay' | 'averageDecay'>> & {
+  Partial<Pick<TrainConfig, 'tieWeights' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
   /**
    * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass (its
    * own kernels on wasm and cpu, TensorFlow's fused ops on tensorflow); 'stock' runs the
@@ -24,6 +27,12 @@ export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate
    * model; backends without a fast path use 'stock'.
    */
   engine?: Engine;
+  /**
+   * Threads that train one step together on the fast path on wasm and cpu (data-parallel,
+   * core/parallel); 1 (the default) trains on this thread alone. Native TensorFlow runs
+   * its own products on every core and always trains on one thread.
+   */
+  threads?: number;
 };
 
 export interface TrainCallbacks {
@@ -61,7 +70,7 @@ export async function trainModel(
   resume?: TrainingCheckpoint,
 ): Promise<TrainResult> {
   let random = new Random(settings.seed);
-  const trainer = makeTrainer(model, settings);
+  const trainer = makeRunTrainer(model, settings, split);
   const variables = trainer.variables;
   const average = settings.averageDecay ? new WeightAverage(variables, settings.averageDecay) : undefined;
   const batchesPerEpoch = trainingBatches(split.train, split.seqLen, settings.batch, new Random(0)).length;
@@ -102,7 +111,7 @@ export async function trainModel(
         }
         const batch = batches[b];
         const t0 = performance.now();
-        const { loss, correct } = trainer.step(batch);
+        const { loss, correct } = await trainer.step(batch);
         average?.update();
         trainingSeconds += (performance.now() - t0) / 1000;
         const n = batch.targets.length;
@@ -154,6 +163,9 @@ export async function trainModel(
       // Halving the step after an epoch that did not help lets Adam settle into the minimum
       // it is circling, where a fixed rate keeps overshooting it.
       if (!isBest && settings.lrDecay !== undefined && settings.lrDecay < 1) trainer.scaleLearningRate(settings.lrDecay);
+      // A sampled softmax gets the model most of the way for a fraction of the output layer's
+      // cost; the true objective takes over where it stops helping, and for the last epoch.
+      if (trainer.sampling && (!isBest || epoch + 1 === settings.epochs)) trainer.useFullSoftmax!();
       const sinceBest = epoch - best!.metrics.epoch;
       if (stopReason === 'completed' && settings.patience > 0 && sinceBest >= settings.patience) {
         stopReason = 'early-stopped';
@@ -210,14 +222,39 @@ export interface Trainer {
   step(batch: Batch): StepResult;
   /** Multiplies the learning rate of the steps to come. */
   scaleLearningRate(factor: number): void;
+  /** Steps score a sample of the words (fast path); `useFullSoftmax` ends that. */
+  readonly sampling?: boolean;
+  useFullSoftmax?(): void;
   /** The state to continue from in another process (between epochs); only the fast path has one. */
   checkpoint?(): TrainerCheckpoint;
   restore?(state: TrainerCheckpoint): void;
   dispose(): void;
 }
 
+/**
+ * The trainer of a run: data-parallel when more than one thread is asked for and the fast
+ * path runs on wasm or cpu; on a sampled softmax when asked for and the vocabulary is big
+ * enough for it to save anything.
+ */
+function makeRunTrainer(model: tf.LayersModel, settings: TrainSettings, split: Split): Trainer | ParallelTrainer {
+  const vocabSize = modelParts(model).vocabSize;
+  const samples = settings.softmaxSamples ?? 0;
+  const sampledSoftmax = samples > 0 && vocabSize > 2 * samples ? { samples, counts: wordCounts(split.train, vocabSize) } : undefined;
+  const threads = Math.min(settings.threads ?? 1, settings.batch);
+  if (threads > 1 && resolveEngine(settings.engine) === 'fast' && !nativeBackendActive()) {
+    return new ParallelTrainer(model, model.trainableWeights.map((w) => w.read() as tf.Variable), { ...settings, sampledSoftmax }, threads);
+  }
+  return makeTrainer(model, { ...settings, sampledSoftmax });
+}
+
+function wordCounts(tokens: Int32Array, vocabSize: number): Float64Array {
+  const counts = new Float64Array(vocabSize);
+  for (const id of tokens) counts[id]++;
+  return counts;
+}
+
 /** The trainer for `settings.engine` on the active backend; the benchmark times these. */
-export function makeTrainer(model: tf.LayersModel, settings: TrainSettings): Trainer {
+export function makeTrainer(model: tf.LayersModel, settings: TrainSettings & { sampledSoftmax?: SampledSoftmax }): Trainer {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return resolveEngine(settings.engine) === 'fast' ? new FastTrainer(model, variables, settings) : new StockTrainer(model, variables, settings);
 }

@@ -48,6 +48,17 @@ export interface TrainConfig extends TokenizerOptions {
   patience: number;
   seed: number;
   backend: BackendPreference;
+  /**
+   * Words a training step's output layer scores besides the batch's targets (a sampled
+   * softmax, until validation stops improving and for the last epoch); 0 = every word.
+   */
+  softmaxSamples: number;
+  /**
+   * Threads that train one run together on wasm and cpu (data-parallel: each computes the
+   * gradients of some of the batch's lanes). 0 = measure 1 against every core the run may
+   * use and take the faster.
+   */
+  threads: number;
 }
 
 /** Reported after each batch. */

@@ -10,7 +10,9 @@
  * terminated while others start.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import * as nodePath from 'node:path';
+import { CORES_VARIABLE } from '../core/cores';
 import type { EngineMessage, TrainJobData, WorkerMessage } from './workerProtocol';
 
 export interface JobEvents {
@@ -128,6 +130,7 @@ export class JobQueue {
     // the engine's stdout, which carries the LSP messages. 'advanced' serialization keeps
     // messages as they are (typed arrays, undefined) instead of going through JSON.
     const worker = fork(this.workerPath, [TRAINING_JOB_FLAG], {
+      env: { ...process.env, [CORES_VARIABLE]: String(this.coresPerJob()) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
       // A debugger flag of the engine's would make every worker fight for the same port.
@@ -155,6 +158,15 @@ export class JobQueue {
     });
     worker.on('exit', (code, signal) => this.ended(job, code, signal));
     send(job, { type: 'job', data: job.data });
+  }
+
+  /**
+   * The cores a job starting now may use for itself: an even share among the jobs that will
+   * train side by side (a run on more threads than that would only slow its neighbours).
+   */
+  private coresPerJob(): number {
+    const sideBySide = Math.max(1, Math.min(this.maxConcurrent, this.running.size + this.queued.length));
+    return Math.max(1, Math.floor(os.availableParallelism() / sideBySide));
   }
 
   private ended(job: Job, code: number | null, signal: NodeJS.Signals | null): void {

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import type { Batch } from '../../src/core/dataset';
 import { ClippedAdam } from '../../src/core/fast/adam';
-import { stackTrainingSteps } from '../../src/core/fast/layout';
+import { dropout, stackTrainingSteps } from '../../src/core/fast/layout';
 import { simdActive } from '../../src/core/fast/wasm/simd';
 import { buildModel, modelParts, type ModelShape } from '../../src/core/model';
 import { makeNetwork } from '../../src/core/network';
@@ -191,7 +191,7 @@ describe('fast path dropout', () => {
     const steps = Array.from({ length: 20 }, (_, t) => tf.fill([10, 50], t + 1) as tf.Tensor2D);
     const input = tf.zeros([200, 3]) as tf.Tensor2D;
     const initial = tf.zeros([10, 50]) as tf.Tensor2D;
-    const run = (seed: number) => stackTrainingSteps(input, steps, initial, { rate: 0.25, seed, withOnes: false });
+    const run = (seed: number) => stackTrainingSteps(input, steps, initial, { rate: 0.25, seed, lanes: { first: 0, total: 10, rows: 10 }, withOnes: false });
     const a = run(1);
     const b = run(1);
     const c = run(2);
@@ -204,6 +204,19 @@ describe('fast path dropout', () => {
     assert.deepEqual(b.mask!.dataSync(), mask);
     assert.notDeepEqual(c.mask!.dataSync(), mask);
     tf.dispose([...steps, input, initial, ...[a, b, c].flatMap((s) => [s.output, s.mask!, s.gradientInputs!])]);
+  });
+
+  it('masks some lanes of a batch exactly as the whole batch masks them there (data-parallel shards)', () => {
+    const [steps, total, width] = [7, 10, 13];
+    const maskOf = (first: number, rows: number) =>
+      tf.tidy(() => dropout(tf.ones([steps * rows, width]), 0.4, 99, { first, total, rows }).mask.arraySync());
+    const whole = maskOf(0, total);
+    for (const [first, rows] of [[0, 4], [4, 3], [7, 3], [9, 1]]) {
+      const mask = maskOf(first, rows);
+      for (let t = 0; t < steps; t++) {
+        for (let r = 0; r < rows; r++) assert.deepEqual(mask[t * rows + r], whole[t * total + first + r], `step ${t}, lane ${first + r}`);
+      }
+    }
   });
 
   for (const { backend, skip } of [BACKENDS[0], BACKENDS[2]]) {

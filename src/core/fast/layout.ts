@@ -64,6 +64,9 @@ interface StackAttrs {
   rate: number;
   /** Seed of the dropout mask. */
   seed: number;
+  /** The lanes of the whole batch these rows are (see LaneSpan): first, and how many in all. */
+  laneFirst: number;
+  laneTotal: number;
   /** 1 = also write what the backward pass needs (mask, gradient inputs). */
   training: number;
   /** 1 = also write the (masked) output with a column of ones after it. */
@@ -93,7 +96,7 @@ const stackKernel = defineKernel<StackAttrs>({
     out.push({ shape: [inputSize + units + 1, n] });
     return out;
   },
-  run: (inputs, outputs, { steps, rate, seed, training, withOnes }, shapes) => {
+  run: (inputs, outputs, { steps, rate, seed, laneFirst, laneTotal, training, withOnes }, shapes) => {
     const first = training ? 1 : 0;
     const [batch, units] = shapes[first];
     const n = steps * batch;
@@ -102,7 +105,7 @@ const stackKernel = defineKernel<StackAttrs>({
     for (let t = 0; t < steps; t++) out.set(inputs[first + t], t * block);
     if (!training) return;
     let next = 1;
-    if (rate > 0) applyDropout(out, outputs[next++], rate, seed);
+    if (rate > 0) applyDropout(out, outputs[next++], rate, seed, units, { first: laneFirst, total: laneTotal, rows: batch });
     if (withOnes) {
       const extended = outputs[next++];
       for (let r = 0; r < n; r++) {
@@ -138,36 +141,73 @@ export function stackTransposed(steps: tf.Tensor2D[]): tf.Tensor2D {
   return stackTransposedKernel(steps, {})[0] as tf.Tensor2D;
 }
 
-const dropoutKernel = defineKernel<{ rate: number; seed: number }>({
+interface DropoutAttrs {
+  [key: string]: number;
+  rate: number;
+  seed: number;
+  /** Lanes (rows per time step) of this batch, and where they sit in the whole batch. */
+  lanes: number;
+  laneFirst: number;
+  laneTotal: number;
+}
+
+const dropoutKernel = defineKernel<DropoutAttrs>({
   name: 'Dropout',
   outputs: ([shape]) => [{ shape }, { shape }],
-  run: ([x], [out, mask], { rate, seed }) => {
+  run: ([x], [out, mask], { rate, seed, lanes, laneFirst, laneTotal }, [[, width]]) => {
     out.set(x);
-    applyDropout(out, mask, rate, seed);
+    applyDropout(out, mask, rate, seed, width, { first: laneFirst, total: laneTotal, rows: lanes });
   },
 });
 
-/** Inverted dropout of a whole matrix: the dropped-out copy and the mask it used (to scale the gradient by). */
-export function dropout(x: tf.Tensor2D, rate: number, seed: number): { output: tf.Tensor2D; mask: tf.Tensor2D } {
-  const [output, mask] = dropoutKernel([x], { rate, seed }) as tf.Tensor2D[];
+/**
+ * Inverted dropout of a time-major matrix [steps · lanes.rows, width]: the dropped-out
+ * copy and the mask it used (to scale the gradient by).
+ */
+export function dropout(x: tf.Tensor2D, rate: number, seed: number, lanes: Lanes): { output: tf.Tensor2D; mask: tf.Tensor2D } {
+  const [output, mask] = dropoutKernel([x], { rate, seed, lanes: lanes.rows, laneFirst: lanes.first, laneTotal: lanes.total }) as tf.Tensor2D[];
   return { output, mask };
 }
 
-/** Inverted dropout in place: zero with probability `rate`, else scale by 1 / (1 − rate). */
-function applyDropout(values: View, mask: View, rate: number, seed: number): void {
+/**
+ * The lanes a time-major matrix holds: `rows` lanes per time step, which are lanes
+ * first … first + rows − 1 of a batch of `total` (all of it, unless a data-parallel
+ * trainer split the batch between threads).
+ */
+export interface Lanes {
+  first: number;
+  total: number;
+  rows: number;
+}
+
+/**
+ * Inverted dropout in place: zero with probability `rate`, else scale by 1 / (1 − rate).
+ * Element c of lane r at step t draws number (t · total + first + r) · width + c of the
+ * seed's mulberry32 stream, so a thread that trains some lanes of a batch drops exactly
+ * what training the whole batch in one thread drops there (mulberry32's state after n
+ * draws is seed + n · its step: any draw can be computed directly).
+ */
+function applyDropout(values: View, mask: View, rate: number, seed: number, width: number, lanes: Lanes): void {
   const keep = 1 / (1 - rate);
-  // mulberry32, as in random.ts, inlined: a call per element would cost more than the rest.
-  let state = seed >>> 0;
-  for (let i = 0; i < values.length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    const m = ((z ^ (z >>> 14)) >>> 0) / 4294967296 < rate ? 0 : keep;
-    mask[i] = m;
-    values[i] *= m;
+  const rows = values.length / width;
+  for (let row = 0; row < rows; row++) {
+    const step = Math.floor(row / lanes.rows);
+    const wholeBatchRow = step * lanes.total + lanes.first + (row - step * lanes.rows);
+    // mulberry32, as in random.ts, inlined: a call per element would cost more than the rest.
+    let state = (seed + Math.imul(wholeBatchRow * width, MULBERRY_STEP)) >>> 0;
+    for (let i = row * width; i < (row + 1) * width; i++) {
+      state = (state + MULBERRY_STEP) >>> 0;
+      let z = state;
+      z = Math.imul(z ^ (z >>> 15), z | 1);
+      z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+      const m = ((z ^ (z >>> 14)) >>> 0) / 4294967296 < rate ? 0 : keep;
+      mask[i] = m;
+      values[i] *= m;
+    }
   }
 }
+
+const MULBERRY_STEP = 0x6d2b79f5;
 
 export interface StackedSteps {
   /** [N, units]: the layer's output, dropout applied when training. */
@@ -181,7 +221,7 @@ export interface StackedSteps {
 
 /** Stacks step outputs for inference: [N, units]. */
 export function stackSteps(hs: tf.Tensor2D[]): tf.Tensor2D {
-  return stackKernel(hs, { steps: hs.length, rate: 0, seed: 0, training: 0, withOnes: 0 })[0] as tf.Tensor2D;
+  return stackKernel(hs, { steps: hs.length, rate: 0, seed: 0, laneFirst: 0, laneTotal: 0, training: 0, withOnes: 0 })[0] as tf.Tensor2D;
 }
 
 /** Stacks step outputs for training; see stackKernel for what comes out. */
@@ -189,12 +229,14 @@ export function stackTrainingSteps(
   input: tf.Tensor2D,
   hs: tf.Tensor2D[],
   initial: tf.Tensor2D,
-  options: { rate: number; seed: number; withOnes: boolean },
+  options: { rate: number; seed: number; lanes: Lanes; withOnes: boolean },
 ): StackedSteps {
   const outputs = stackKernel([input, ...hs, initial], {
     steps: hs.length,
     rate: options.rate,
     seed: options.seed,
+    laneFirst: options.lanes.first,
+    laneTotal: options.lanes.total,
     training: 1,
     withOnes: options.withOnes ? 1 : 0,
   }) as tf.Tensor2D[];

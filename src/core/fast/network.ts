@@ -16,6 +16,7 @@ import type { ModelParts } from '../model';
 import { makeRecurrence } from './cells';
 import { crop, dropout, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
 import type { LanguageNetwork, ScoredBatch, TrainingStep } from '../network';
+import type { Candidates } from './candidates';
 import { lossGradient, readStats, scoreLogits } from './loss';
 import type { LayerState, Recurrence } from './recurrence';
 
@@ -81,15 +82,16 @@ export class FastNetwork implements LanguageNetwork {
     return { top: x, state };
   }
 
-  trainingStep(batch: Batch, seed: number, initial?: LayerState[]): TrainingStep {
+  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates): TrainingStep {
     const { stats, gradients, state } = tf.tidy(() => {
       const { parts } = this;
       const { ids, targets } = timeMajorTensors(batch);
+      const lanes = { first: batch.part?.first ?? 0, total: batch.part?.total ?? batch.rows, rows: batch.rows };
       const layers = parts.recurrent.length;
       const tapes: LayerTape[] = [];
       const finalState: LayerState[] = [];
       let x = gatherRows(parts.embeddings, ids);
-      const inputMask = parts.inputDropout > 0 ? dropout(x, parts.inputDropout, inputMaskSeed(seed)) : undefined;
+      const inputMask = parts.inputDropout > 0 ? dropout(x, parts.inputDropout, inputMaskSeed(seed), lanes) : undefined;
       if (inputMask) x = inputMask.output;
       let topWithOnes: tf.Tensor2D | undefined;
       for (let l = 0; l < layers; l++) {
@@ -100,20 +102,22 @@ export class FastNetwork implements LanguageNetwork {
         const stacked = stackTrainingSteps(x, run.outputs, start[0], {
           rate: parts.dropout[l],
           seed: layerMaskSeed(seed, l),
+          lanes,
           withOnes: l === layers - 1,
         });
         tapes.push({ recurrence, input: x, saved: run.saved, mask: stacked.mask, gradientInputs: stacked.gradientInputs! });
         x = stacked.output;
         topWithOnes = stacked.outputWithOnes;
       }
-      const { stats, dLogits, dLogitsTransposed } = lossGradient(this.logits(x), targets);
-      // dL/dlogitsᵀ·[h ones] is the output kernel's gradient transposed, and the bias's in the last column.
-      const outputProduct: tf.Tensor2D = tf.matMul(dLogitsTransposed, topWithOnes!);
+      const output = candidates
+        ? this.sampledOutput(x, topWithOnes!, toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates)
+        : this.fullOutput(x, topWithOnes!, targets);
+      const { stats, outputRows } = output;
       const grads: tf.NamedTensorMap = {
-        [variableName(parts.outputKernel)]: transpose(crop(outputProduct, 0, 0, parts.vocabSize, parts.units)),
-        [variableName(parts.outputBias)]: tf.reshape(crop(outputProduct, 0, parts.units, parts.vocabSize, 1), [-1]),
+        [variableName(parts.outputKernel)]: transpose(outputRows),
+        [variableName(parts.outputBias)]: output.biasGradient,
       };
-      let dOut: tf.Tensor2D = tf.matMul(dLogits, transpose(parts.outputKernel));
+      let dOut = output.dInput;
       for (let l = layers - 1; l >= 0; l--) {
         const tape = tapes[l];
         const weights = parts.recurrent[l];
@@ -132,7 +136,7 @@ export class FastNetwork implements LanguageNetwork {
       if (this.tiedWeights) {
         // One matrix serves as both: its gradient is the sum of both uses. The output
         // kernel [units, V] is its transpose, so its gradient is the product's block as it is.
-        embeddingGradient = tf.add(embeddingGradient, crop(outputProduct, 0, 0, parts.vocabSize, parts.units));
+        embeddingGradient = tf.add(embeddingGradient, outputRows);
         delete grads[variableName(parts.outputKernel)];
       }
       grads[variableName(parts.embeddings)] = embeddingGradient;
@@ -141,6 +145,57 @@ export class FastNetwork implements LanguageNetwork {
     const result = readStats(stats);
     stats.dispose();
     return { ...result, gradients, state };
+  }
+
+  /**
+   * The output layer over the whole vocabulary: the loss figures, dL/dinput, and the output
+   * kernel's gradient transposed [V, units] (the embeddings' layout) and the bias's.
+   */
+  private fullOutput(x: tf.Tensor2D, xWithOnes: tf.Tensor2D, targets: tf.Tensor1D): OutputGradients {
+    const { parts } = this;
+    const { stats, dLogits, dLogitsTransposed } = lossGradient(this.logits(x), targets);
+    // dL/dlogitsᵀ·[x ones] is the output kernel's gradient transposed, and the bias's in the last column.
+    const product: tf.Tensor2D = tf.matMul(dLogitsTransposed, xWithOnes);
+    return {
+      stats,
+      outputRows: crop(product, 0, 0, parts.vocabSize, parts.units),
+      biasGradient: tf.reshape(crop(product, 0, parts.units, parts.vocabSize, 1), [-1]),
+      dInput: tf.matMul(dLogits, transpose(parts.outputKernel)),
+    };
+  }
+
+  /**
+   * The output layer over the candidates only (sampled softmax, candidates.ts): the same
+   * products with C columns instead of V. The loss it trains on is not the model's, so the
+   * figures it reports are the full softmax's, on every FIGURE_ROW_STEP-th row.
+   */
+  private sampledOutput(x: tf.Tensor2D, xWithOnes: tf.Tensor2D, targetIds: Int32Array, candidates: Candidates): OutputGradients {
+    const { parts } = this;
+    const ids = tf.tensor1d(candidates.ids, 'int32');
+    const position = new Int32Array(parts.vocabSize);
+    candidates.ids.forEach((id, i) => (position[id] = i));
+    const candidateTargets = tf.tensor1d(targetIds.map((id) => position[id]), 'int32');
+    // The kernel's columns for the candidates, as rows [C, units]: with tied weights they are the embeddings'.
+    const rows = gatherRows(this.tiedWeights ? parts.embeddings : transpose(parts.outputKernel), ids);
+    const bias = tf.add(tf.gather(parts.outputBias, ids), tf.tensor1d(candidates.corrections));
+    const logits = tf.fused.matMul({ a: x, b: transpose(rows), bias }) as tf.Tensor2D;
+    const { dLogits, dLogitsTransposed } = lossGradient(logits, candidateTargets);
+    const product: tf.Tensor2D = tf.matMul(dLogitsTransposed, xWithOnes);
+    const count = candidates.ids.length;
+    return {
+      stats: this.figuresOnSomeRows(x, targetIds),
+      outputRows: tf.unsortedSegmentSum(crop(product, 0, 0, count, parts.units), ids, parts.vocabSize),
+      biasGradient: tf.unsortedSegmentSum(tf.reshape(crop(product, 0, parts.units, count, 1), [-1]), ids, parts.vocabSize),
+      dInput: tf.matMul(dLogits, rows),
+    };
+  }
+
+  /** Loss and top-1 of the full softmax on every FIGURE_ROW_STEP-th row, scaled to stand for all rows. */
+  private figuresOnSomeRows(x: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
+    const picked = Int32Array.from({ length: Math.ceil(targets.length / FIGURE_ROW_STEP) }, (_, i) => i * FIGURE_ROW_STEP);
+    const sampledRows = gatherRows(x, tf.tensor1d(picked, 'int32'));
+    const stats = scoreLogits(this.logits(sampledRows), tf.tensor1d(picked.map((row) => targets[row]), 'int32'), false);
+    return tf.mul(stats, targets.length / picked.length) as tf.Tensor1D;
   }
 
   tieOutputKernel(): void {
@@ -162,6 +217,18 @@ export class FastNetwork implements LanguageNetwork {
   logits(x: tf.Tensor2D): tf.Tensor2D {
     return tf.fused.matMul({ a: x, b: this.parts.outputKernel, bias: this.parts.outputBias }) as tf.Tensor2D;
   }
+}
+
+/** Rows of a sampled-softmax step whose full-softmax loss and accuracy are computed for the figures. */
+const FIGURE_ROW_STEP = 8;
+
+interface OutputGradients {
+  stats: tf.Tensor1D;
+  /** The output kernel's gradient transposed [V, units]. */
+  outputRows: tf.Tensor2D;
+  biasGradient: tf.Tensor1D;
+  /** dL/d(the output layer's input) [N, units]. */
+  dInput: tf.Tensor2D;
 }
 
 function lastRow(matrix: tf.Tensor2D): tf.Tensor1D {

@@ -6,11 +6,23 @@ import { Random } from '../random';
 import type { StepResult, Trainer } from '../train';
 import { ClippedAdam, type AdamCheckpoint } from './adam';
 import { makeNetwork, type LanguageNetwork, type LayerState } from '../network';
+import { candidateSeed } from '../dropoutSeeds';
+import { CandidateSampler, type Candidates } from './candidates';
+import { FastNetwork } from './network';
 
 /** What a resumed run needs of the trainer: the optimizer's state and where the dropout seeds were. */
 export interface TrainerCheckpoint {
   optimizer: AdamCheckpoint;
   dropout: number;
+  /** Sampled softmax had ended (absent in checkpoints of runs that never sampled). */
+  fullSoftmax?: boolean;
+}
+
+/** Training on a sampled softmax (candidates.ts): how many words to draw, from these counts. */
+export interface SampledSoftmax {
+  samples: number;
+  /** Occurrences of every word id in the training text. */
+  counts: ArrayLike<number>;
 }
 
 export interface TrainerSettings {
@@ -18,6 +30,7 @@ export interface TrainerSettings {
   clipNorm: number;
   seed: number;
   tieWeights?: boolean;
+  sampledSoftmax?: SampledSoftmax;
 }
 
 /** Mixed into the seed so that the dropout masks' random stream is not the batch shuffles' stream. */
@@ -31,6 +44,8 @@ export class FastTrainer implements Trainer {
   private dropoutSeeds: Random;
   /** The state the last batch ended in: where a batch that continues it starts. */
   private carried: LayerState[] | undefined;
+  /** Draws each step's candidate words while training on a sampled softmax. */
+  private sampler: CandidateSampler | undefined;
 
   constructor(
     model: tf.LayersModel,
@@ -41,17 +56,54 @@ export class FastTrainer implements Trainer {
     this.optimizer = new ClippedAdam({ ...settings });
     this.network.tieOutputKernel();
     this.dropoutSeeds = new Random((settings.seed ^ DROPOUT_STREAM) >>> 0);
+    // Only SeqLab's kernels score candidates; native TensorFlow keeps the full softmax.
+    const { sampledSoftmax } = settings;
+    if (sampledSoftmax && this.network instanceof FastNetwork) this.sampler = new CandidateSampler(sampledSoftmax.counts, sampledSoftmax.samples);
+  }
+
+  /** Training on a sampled softmax now. */
+  get sampling(): boolean {
+    return this.sampler !== undefined;
+  }
+
+  /** From now on every step scores the whole vocabulary. */
+  useFullSoftmax(): void {
+    this.sampler = undefined;
+  }
+
+  /** The words a step of `batch` (the whole batch, when threads split it) scores; none: all of them. */
+  candidates(batch: Batch, seed: number): Candidates | undefined {
+    return this.sampler?.draw(batch.targets, candidateSeed(seed));
   }
 
   step(batch: Batch): StepResult {
-    const seed = Math.floor(this.dropoutSeeds.next() * 2 ** 32);
-    const { lossSum, top1, gradients, state } = this.network.trainingStep(batch, seed, batch.continues ? this.carried : undefined);
+    const seed = this.nextDropoutSeed();
+    const { lossSum, top1, gradients } = this.gradients(batch, seed, this.candidates(batch, seed));
+    this.update(gradients);
+    return { loss: lossSum / batch.targets.length, correct: top1 };
+  }
+
+  /** The seed of the next batch's dropout masks (a data-parallel trainer gives it to every thread). */
+  nextDropoutSeed(): number {
+    return Math.floor(this.dropoutSeeds.next() * 2 ** 32);
+  }
+
+  /**
+   * The first half of a step: the batch's loss figures and the gradients of its mean loss
+   * (owned by the caller), carrying the recurrent state on to the next batch.
+   */
+  gradients(batch: Batch, seed: number, candidates?: Candidates): { lossSum: number; top1: number; gradients: tf.NamedTensorMap } {
+    const { lossSum, top1, gradients, state } = this.network.trainingStep(batch, seed, batch.continues ? this.carried : undefined, candidates);
+    tf.dispose(this.carried?.flat());
+    this.carried = state;
+    return { lossSum, top1, gradients };
+  }
+
+  /** The second half: one clipped Adam step with `gradients` (disposed here). */
+  update(gradients: tf.NamedTensorMap): void {
     this.optimizer.apply(this.variables, gradients);
     for (const gradient of Object.values(gradients)) gradient.dispose();
     this.network.tieOutputKernel();
-    tf.dispose(this.carried?.flat());
-    this.carried = state;
-    return { loss: lossSum / batch.targets.length, correct: top1 };
   }
 
   scaleLearningRate(factor: number): void {
@@ -60,12 +112,13 @@ export class FastTrainer implements Trainer {
 
   /** Taken between epochs, where no recurrent state is carried into the next batch. */
   checkpoint(): TrainerCheckpoint {
-    return { optimizer: this.optimizer.checkpoint(this.variables), dropout: this.dropoutSeeds.position };
+    return { optimizer: this.optimizer.checkpoint(this.variables), dropout: this.dropoutSeeds.position, fullSoftmax: !this.sampler };
   }
 
   restore(state: TrainerCheckpoint): void {
     this.optimizer.restore(this.variables, state.optimizer);
     this.dropoutSeeds = Random.at(state.dropout);
+    if (state.fullSoftmax) this.sampler = undefined;
     this.network.tieOutputKernel();
   }
 

@@ -1,0 +1,141 @@
+/**
+ * `seqlab bench --threads`: one run's training step on 1, 2 and 4 threads (data-parallel,
+ * core/parallel), interleaved in rounds so that a neighbour's load hits every thread count
+ * alike, and how far the weights of the threaded runs end from the one-thread run's after
+ * the same batches. A program that prints figures; on wasm or cpu.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendPreference } from '../core/backend';
+import type { Batch } from '../core/dataset';
+import { buildModel, startAtUnigram } from '../core/model';
+import { ParallelTrainer } from '../core/parallel/trainer';
+import { Random } from '../core/random';
+import { makeTrainer } from '../core/train';
+import type { StepShape } from './backends';
+import { describeMachine, type MachineFigures } from './machine';
+import { median } from './stats';
+
+interface ThreadShape extends StepShape {
+  dropout: number;
+  inputDropout: number;
+}
+
+const THREAD_COUNTS = [1, 2, 4];
+const REFERENCE = { embedding: 64, units: 128, batch: 32, seqLen: 32, dropout: 0, inputDropout: 0 };
+const SHAPES: ThreadShape[] = [
+  ...(['rnn', 'gru', 'lstm'] as const).map((cell) => ({ ...REFERENCE, cell, vocab: 1000, label: 'reference' })),
+  { ...REFERENCE, cell: 'lstm', vocab: 10000, label: 'reference, large vocabulary' },
+  { cell: 'lstm', vocab: 3000, embedding: 128, units: 128, batch: 8, seqLen: 32, dropout: 0.5, inputDropout: 0.3, label: 'training defaults (tied, dropout, 8 lanes)' },
+];
+
+export interface ThreadTiming {
+  threads: number;
+  /** Wall-clock milliseconds per step (median). */
+  ms: number;
+  /** CPU milliseconds per step of the whole process, every thread. */
+  cpuMs: number;
+  tokensPerSecond: number;
+  /** Largest |w − w₁| over every weight after the same batches as the one-thread run (0 for it). */
+  maxWeightDifference: number;
+}
+
+export interface ThreadsRow {
+  shape: ThreadShape;
+  timings: ThreadTiming[];
+}
+
+export interface ThreadsReport {
+  date: string;
+  machine: MachineFigures;
+  backend: string;
+  rows: ThreadsRow[];
+  seconds: number;
+}
+
+export async function runThreadsBench(options: { backend: BackendPreference; quick: boolean; progress: (line: string) => void }): Promise<ThreadsReport> {
+  const started = performance.now();
+  const backend = await initBackend(options.backend === 'auto' ? 'wasm' : options.backend);
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`bench --threads measures the wasm and cpu backends, not ${backend}.`);
+  const rounds = options.quick ? 2 : 5;
+  const stepsPerRound = options.quick ? 2 : 3;
+  const rows: ThreadsRow[] = [];
+  for (const shape of SHAPES) {
+    options.progress(`${shape.cell}, vocabulary ${shape.vocab}, ${shape.batch} lanes: ${THREAD_COUNTS.join(', ')} threads`);
+    rows.push({ shape, timings: await timeThreads(shape, rounds, stepsPerRound) });
+  }
+  return { date: new Date().toISOString(), machine: describeMachine(), backend, rows, seconds: (performance.now() - started) / 1000 };
+}
+
+async function timeThreads(shape: ThreadShape, rounds: number, stepsPerRound: number): Promise<ThreadTiming[]> {
+  const random = new Random(7);
+  const ids = () => Int32Array.from({ length: shape.batch * shape.seqLen }, () => random.int(shape.vocab));
+  const batches: Batch[] = Array.from({ length: 8 }, (_, i) => ({ inputs: ids(), targets: ids(), rows: shape.batch, seqLen: shape.seqLen, continues: i % 8 !== 0 }));
+  const runs = THREAD_COUNTS.map((threads) => {
+    const model = buildModel({ cell: shape.cell, vocabSize: shape.vocab, embedding: shape.embedding, units: shape.units, layers: 1, dropout: shape.dropout, inputDropout: shape.inputDropout }, 1);
+    startAtUnigram(model, batches[0].targets);
+    const tieWeights = shape.embedding === shape.units;
+    const settings = { learningRate: 3e-3, clipNorm: 5, seed: 1, tieWeights };
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const trainer = threads === 1 ? makeTrainer(model, { ...settings, engine: 'fast', epochs: 1, batch: shape.batch, patience: 0 }) : new ParallelTrainer(model, variables, settings, threads);
+    return { threads, model, variables, trainer, next: 0, wall: [] as number[], cpu: [] as number[] };
+  });
+  try {
+    const step = async (run: (typeof runs)[number]) => run.trainer.step(batches[run.next++ % batches.length]);
+    for (const run of runs) for (let i = 0; i < 2; i++) await step(run); // warm-up: kernels, threads
+    for (let r = 0; r < rounds; r++) {
+      for (const run of runs) {
+        for (let i = 0; i < stepsPerRound; i++) {
+          const start = performance.now();
+          const startCpu = process.cpuUsage();
+          await step(run);
+          const used = process.cpuUsage(startCpu);
+          run.wall.push(performance.now() - start);
+          run.cpu.push((used.user + used.system) / 1000);
+        }
+      }
+    }
+    const reference = runs[0].variables.map((v) => v.dataSync());
+    return runs.map((run) => {
+      const ms = median(run.wall);
+      let difference = 0;
+      run.variables.forEach((v, i) => v.dataSync().forEach((x, j) => (difference = Math.max(difference, Math.abs(x - reference[i][j])))));
+      return { threads: run.threads, ms, cpuMs: median(run.cpu), tokensPerSecond: ((shape.batch * shape.seqLen) / ms) * 1000, maxWeightDifference: difference };
+    });
+  } finally {
+    for (const run of runs) {
+      run.trainer.dispose();
+      run.model.dispose();
+    }
+  }
+}
+
+export function formatThreadsReport(report: ThreadsReport): string {
+  const header = ['cell', 'vocab', 'lanes', ...THREAD_COUNTS.flatMap((t) => [`${t} thread${t > 1 ? 's' : ''}`, ...(t > 1 ? [`×`, `max |Δw|`] : [])]), 'shape'];
+  const body = report.rows.map(({ shape, timings }) => {
+    const one = timings[0];
+    return [
+      shape.cell,
+      shape.vocab.toLocaleString('en-US'),
+      String(shape.batch),
+      ...timings.flatMap((t) => [
+        `${t.ms.toFixed(1)} ms`,
+        ...(t.threads > 1 ? [`${(one.ms / t.ms).toFixed(2)}×`, t.maxWeightDifference.toExponential(1)] : []),
+      ]),
+      shape.label,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const { machine } = report;
+  return [
+    `SeqLab bench --threads, ${report.date.slice(0, 10)}: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, backend ${report.backend}`,
+    'One run\'s training step split between threads (data-parallel): wall milliseconds per step (median), × = speed against 1 thread,',
+    'max |Δw| = largest difference of any weight from the 1-thread run after the same batches.',
+    '',
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...body.map(line),
+    '',
+    `Bench time ${report.seconds.toFixed(0)} s.`,
+  ].join('\n');
+}

@@ -1,0 +1,95 @@
+/**
+ * The words a sampled-softmax training step scores (Jean et al. 2015; Bengio & Senécal
+ * 2008): every target of the batch, and `samples` other words drawn from the training
+ * text's unigram distribution raised to 0.75 (as word2vec draws its negatives). The
+ * softmax over these few stands in for the one over the whole vocabulary: each drawn word
+ * stands for the words like it that were not drawn, so its logit gets −log π, π being the
+ * chance that it was drawn, which makes Σ e^logit/π an unbiased estimate of the part of
+ * the normaliser that the batch's targets do not cover.
+ */
+import { Random } from '../random';
+
+export interface Candidates {
+  /** The batch's distinct targets first, then the drawn words; all distinct. */
+  ids: Int32Array;
+  /** Added to each candidate's logit: 0 for a target, −log π for a drawn word. */
+  corrections: Float32Array;
+}
+
+/** Draws beyond this many per wanted word give up (a tiny vocabulary has no more to give). */
+const MAX_TRIES_PER_SAMPLE = 20;
+
+export class CandidateSampler {
+  /** Walker's alias method: one uniform number and one comparison per draw. */
+  private readonly probability: Float64Array;
+  private readonly alias: Int32Array;
+  private readonly proposal: Float64Array;
+
+  constructor(
+    /** How often each word id occurs in the training text. */
+    counts: ArrayLike<number>,
+    readonly samples: number,
+  ) {
+    const size = counts.length;
+    this.proposal = new Float64Array(size);
+    let total = 0;
+    for (let id = 0; id < size; id++) total += this.proposal[id] = Math.pow(counts[id] + 1, 0.75);
+    for (let id = 0; id < size; id++) this.proposal[id] /= total;
+    ({ probability: this.probability, alias: this.alias } = aliasTable(this.proposal));
+  }
+
+  /** The candidates of a batch with these targets; `seed` makes the draw repeatable. */
+  draw(targets: Int32Array, seed: number): Candidates {
+    const size = this.proposal.length;
+    const index = new Set<number>();
+    const ids: number[] = [];
+    for (const target of targets) {
+      if (index.has(target)) continue;
+      index.add(target);
+      ids.push(target);
+    }
+    const fromBatch = ids.length;
+    const random = new Random(seed);
+    const wanted = Math.min(this.samples, size - fromBatch);
+    let drawn = 0;
+    let tries = 0;
+    while (drawn < wanted && tries < wanted * MAX_TRIES_PER_SAMPLE) {
+      tries++;
+      const column = random.int(size);
+      const id = random.next() < this.probability[column] ? column : this.alias[column];
+      if (index.has(id)) continue;
+      index.add(id);
+      ids.push(id);
+      drawn++;
+    }
+    const corrections = new Float32Array(ids.length);
+    for (let i = fromBatch; i < ids.length; i++) {
+      // The chance that `tries` draws with replacement hit this word at least once.
+      const q = this.proposal[ids[i]];
+      const drawnAtLeastOnce = -Math.expm1(tries * Math.log1p(-q));
+      corrections[i] = -Math.log(drawnAtLeastOnce);
+    }
+    return { ids: Int32Array.from(ids), corrections };
+  }
+}
+
+/** Vose's construction of the alias table for `p` (which sums to 1). */
+function aliasTable(p: Float64Array): { probability: Float64Array; alias: Int32Array } {
+  const n = p.length;
+  const probability = new Float64Array(n);
+  const alias = new Int32Array(n);
+  const scaled = Float64Array.from(p, (x) => x * n);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((x, i) => (x < 1 ? small : large).push(i));
+  while (small.length > 0 && large.length > 0) {
+    const less = small.pop()!;
+    const more = large.pop()!;
+    probability[less] = scaled[less];
+    alias[less] = more;
+    scaled[more] += scaled[less] - 1;
+    (scaled[more] < 1 ? small : large).push(more);
+  }
+  for (const i of [...small, ...large]) probability[i] = 1;
+  return { probability, alias };
+}

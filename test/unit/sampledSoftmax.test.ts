@@ -1,0 +1,90 @@
+import { before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../../src/core/dataset';
+import { CandidateSampler } from '../../src/core/fast/candidates';
+import { FastNetwork } from '../../src/core/fast/network';
+import { buildModel, modelParts, startAtUnigram, type ModelShape } from '../../src/core/model';
+import { Random } from '../../src/core/random';
+import { trainModel } from '../../src/core/train';
+import { loomingsSetup, useWasm } from './helpers';
+
+function batch(vocab: number, rows: number, seqLen: number, seed: number): Batch {
+  const random = new Random(seed);
+  const ids = () => Int32Array.from({ length: rows * seqLen }, () => random.int(vocab));
+  return { inputs: ids(), targets: ids(), rows, seqLen };
+}
+
+describe('candidate words of a sampled softmax', () => {
+  it('holds every target once, then distinct drawn words, frequent ones more often, the same for a seed', () => {
+    const counts = Array.from({ length: 200 }, (_, id) => (id === 7 ? 5000 : id === 150 ? 0 : 10));
+    const sampler = new CandidateSampler(counts, 20);
+    const targets = Int32Array.from([3, 3, 9, 4, 9]);
+    const { ids, corrections } = sampler.draw(targets, 1);
+    assert.deepEqual([...ids.slice(0, 3)], [3, 9, 4]);
+    assert.equal(ids.length, 23);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.deepEqual([...corrections.slice(0, 3)], [0, 0, 0]);
+    assert.ok(corrections.slice(3).every((c) => c > 0), 'a drawn word stands for more than itself: −log π > 0');
+    assert.deepEqual(sampler.draw(targets, 1), { ids, corrections });
+    let frequent = 0;
+    let rare = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const drawn = sampler.draw(targets, seed).ids;
+      if (drawn.includes(7)) frequent++;
+      if (drawn.includes(150)) rare++;
+    }
+    assert.ok(frequent > 190 && rare < 60, `word 7 drawn in ${frequent} of 200 steps, word 150 in ${rare}`);
+  });
+});
+
+describe('sampled softmax on the fast path', () => {
+  before(useWasm);
+
+  for (const tied of [true, false]) {
+    it(`computes the full softmax's gradients when every word is a candidate (${tied ? 'tied' : 'untied'} weights)`, () => {
+      const shape: ModelShape = { cell: 'gru', vocabSize: 30, embedding: 12, units: 12, layers: 1, dropout: 0.3, inputDropout: 0.2 };
+      const model = buildModel(shape, 4);
+      const network = new FastNetwork(modelParts(model), tied);
+      network.tieOutputKernel();
+      const data = batch(30, 3, 5, 2);
+      const permutation = new Random(3).shuffle(Array.from({ length: 30 }, (_, i) => i));
+      const full = network.trainingStep(data, 11);
+      const sampled = network.trainingStep(data, 11, undefined, { ids: Int32Array.from(permutation), corrections: new Float32Array(30) });
+      assert.deepEqual(Object.keys(sampled.gradients).sort(), Object.keys(full.gradients).sort());
+      for (const [name, gradient] of Object.entries(full.gradients)) {
+        const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(gradient, sampled.gradients[name]))).dataSync()[0]);
+        assert.ok(difference < 1e-6, `${name}: ${difference}`);
+      }
+      tf.dispose([...Object.values(full.gradients), ...Object.values(sampled.gradients), ...full.state.flat(), ...sampled.state.flat()]);
+      model.dispose();
+    });
+  }
+
+  it('reports the full softmax\'s loss and accuracy from every 8th row, standing for all rows', () => {
+    const shape: ModelShape = { cell: 'lstm', vocabSize: 40, embedding: 8, units: 8, layers: 1, dropout: 0, inputDropout: 0 };
+    const model = buildModel(shape, 5);
+    const network = new FastNetwork(modelParts(model));
+    const data = batch(40, 4, 6, 8); // 24 rows: rows 0, 8 and 16 are scored
+    const sampler = new CandidateSampler(new Array(40).fill(1), 5);
+    const step = network.trainingStep(data, 1, undefined, sampler.draw(data.targets, 1));
+    const { logProbabilities } = network.targetLogProbabilities(data);
+    const expected = -[0, 8, 16].reduce((sum, row) => sum + logProbabilities[row], 0) * (24 / 3);
+    assert.ok(Math.abs(step.lossSum - expected) < 1e-3, `${step.lossSum} against ${expected}`);
+    tf.dispose([...Object.values(step.gradients), ...step.state.flat()]);
+    model.dispose();
+  });
+
+  it('trains on a sampled softmax until the last epoch, which scores every word', async () => {
+    const fullSoftmax: boolean[] = [];
+    const { config, prepared, model } = loomingsSetup({ epochs: 3, units: 16, embedding: 16, backend: 'wasm', softmaxSamples: 50, patience: 0 });
+    assert.ok(prepared.tokenizer.vocabSize > 100);
+    startAtUnigram(model, prepared.split.train);
+    const result = await trainModel(model, prepared.split, config, { onCheckpoint: (c) => void fullSoftmax.push(c.trainer.fullSoftmax === true) });
+    model.dispose();
+    // Epochs 1 and 2 sample (unless epoch 2 did not improve); epoch 3 is the last and scores every word.
+    assert.equal(fullSoftmax[0], false);
+    assert.equal(fullSoftmax[1], true);
+    assert.ok(result.history.every((m) => Number.isFinite(m.loss) && m.valLoss! < Math.log(prepared.tokenizer.vocabSize)));
+  });
+});
