@@ -17,7 +17,7 @@ export async function benchCommand(args: ParsedArgs, io: CommandIO): Promise<voi
   };
   // Speed and quality are separate runs: each takes minutes, and people ask for one or the other.
   if (args.flags.quality) {
-    const report = await runQualityBench(options);
+    const report = await runQualityBench({ ...options, train: args.train });
     io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatQualityReport(report)) + '\n');
     return;
   }

@@ -32,6 +32,8 @@ export interface PresetFigures {
 
 export interface QualityReport {
   date: string;
+  /** The training settings that differ from the defaults (none: the defaults). */
+  settings: Partial<TrainConfig>;
   /** Words of each held-out text (training + validation). */
   words: number;
   texts: HeldOutFigures[];
@@ -49,13 +51,19 @@ export const QUALITY_SETTINGS = {
   quick: { words: 12_000, shortWords: 6_000, sampleWords: 12_000 },
 };
 
-export async function runQualityBench(options: { quick: boolean; backend: TrainConfig['backend']; progress: (line: string) => void }): Promise<QualityReport> {
+export async function runQualityBench(options: {
+  quick: boolean;
+  backend: TrainConfig['backend'];
+  /** Training settings other than the defaults (the command line's), to measure what they change. */
+  train?: Partial<TrainConfig>;
+  progress: (line: string) => void;
+}): Promise<QualityReport> {
   const started = performance.now();
   const plan = options.quick ? QUALITY_SETTINGS.quick : QUALITY_SETTINGS.full;
   const { corpora, skipped } = heldOutCorpora(plan.words);
   const runsDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'seqlab-quality-'));
   try {
-    const config = resolveTrainConfig({ backend: options.backend });
+    const config = resolveTrainConfig({ ...options.train, backend: options.backend });
     const texts: HeldOutFigures[] = [];
     for (const corpus of corpora) {
       options.progress(`${corpus.name}: default ${config.cell} on ${countWords(corpus.text).toLocaleString('en')} words`);
@@ -76,6 +84,7 @@ export async function runQualityBench(options: { quick: boolean; backend: TrainC
     const sample = await continueHeldOut(sampleText.text, config, sampleRun.modelDir);
     return {
       date: new Date().toISOString(),
+      settings: Object.fromEntries(Object.entries(options.train ?? {}).filter(([, value]) => value !== undefined)),
       words: plan.words,
       texts,
       skipped,

@@ -7,9 +7,14 @@ const fixed = (x: number | null, digits = 3) => (x === null ? '–' : x.toFixed(
 /** How far below the KN3 baseline a score is, in percent (negative: above it). */
 const below = (score: number | null, kn3: number | null) => (score === null || kn3 === null ? '–' : pct(1 - score / kn3));
 
+function describeSettings(settings: QualityReport['settings'] | undefined): string {
+  const changed = Object.entries(settings ?? {});
+  return changed.length === 0 ? 'default settings' : `default settings but ${changed.map(([key, value]) => `${key} ${value}`).join(', ')}`;
+}
+
 export function formatQualityReport(r: QualityReport): string {
   const out: string[] = [
-    `SeqLab quality bench, ${r.date.slice(0, 10)}: default settings, about ${r.words.toLocaleString('en')} words per text, ` +
+    `SeqLab quality bench, ${r.date.slice(0, 10)}: ${describeSettings(r.settings)}, about ${r.words.toLocaleString('en')} words per text, ` +
       'the last 10% held out; nats per character of the held-out text (unknown words pay for their spelling).',
     formatTable(
       ['text', 'vocab', 'unk', 'epochs', 'time', 'KN3', 'network', 'below KN3', 'suggestions', 'below KN3', 'keys saved', 'offered', 'right'],

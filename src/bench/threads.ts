@@ -1,8 +1,9 @@
 /**
  * `seqlab bench --threads`: one run's training step on 1, 2 and 4 threads (data-parallel,
- * core/parallel), interleaved in rounds so that a neighbour's load hits every thread count
- * alike, and how far the weights of the threaded runs end from the one-thread run's after
- * the same batches. A program that prints figures; on wasm or cpu.
+ * core/parallel), and on a sampled softmax (fast/candidates.ts) where the vocabulary is
+ * large, interleaved in rounds so that a neighbour's load hits every variant alike; and
+ * how far the weights of the threaded runs end from the one-thread run's after the same
+ * batches. A program that prints figures; on wasm or cpu.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendPreference } from '../core/backend';
@@ -20,23 +21,35 @@ interface ThreadShape extends StepShape {
   inputDropout: number;
 }
 
-const THREAD_COUNTS = [1, 2, 4];
+/** What is timed: threads, and words scored besides the targets (0 = the full softmax). */
+interface Variant {
+  threads: number;
+  samples: number;
+}
+const SAMPLES = 1024;
+const VARIANTS: Variant[] = [
+  { threads: 1, samples: 0 },
+  { threads: 2, samples: 0 },
+  { threads: 4, samples: 0 },
+  { threads: 1, samples: SAMPLES },
+  { threads: 2, samples: SAMPLES },
+];
+const label = (v: Variant) => `${v.threads} thread${v.threads > 1 ? 's' : ''}${v.samples ? `, sampled ${v.samples}` : ''}`;
 const REFERENCE = { embedding: 64, units: 128, batch: 32, seqLen: 32, dropout: 0, inputDropout: 0 };
 const SHAPES: ThreadShape[] = [
   ...(['rnn', 'gru', 'lstm'] as const).map((cell) => ({ ...REFERENCE, cell, vocab: 1000, label: 'reference' })),
   { ...REFERENCE, cell: 'lstm', vocab: 10000, label: 'reference, large vocabulary' },
-  { cell: 'lstm', vocab: 3000, embedding: 128, units: 128, batch: 8, seqLen: 32, dropout: 0.5, inputDropout: 0.3, label: 'training defaults (tied, dropout, 8 lanes)' },
+  ...[3000, 10000].map((vocab) => ({ cell: 'lstm' as const, vocab, embedding: 128, units: 128, batch: 8, seqLen: 32, dropout: 0.5, inputDropout: 0.3, label: 'training defaults (tied, dropout, 8 lanes)' })),
 ];
 
-export interface ThreadTiming {
-  threads: number;
+export interface ThreadTiming extends Variant {
   /** Wall-clock milliseconds per step (median). */
   ms: number;
   /** CPU milliseconds per step of the whole process, every thread. */
   cpuMs: number;
   tokensPerSecond: number;
-  /** Largest |w − w₁| over every weight after the same batches as the one-thread run (0 for it). */
-  maxWeightDifference: number;
+  /** Largest |w − w₁| over every weight after the same batches as the one-thread run (0 for it; none for a sampled softmax, which trains on another objective). */
+  maxWeightDifference: number | null;
 }
 
 export interface ThreadsRow {
@@ -60,7 +73,7 @@ export async function runThreadsBench(options: { backend: BackendPreference; qui
   const stepsPerRound = options.quick ? 2 : 3;
   const rows: ThreadsRow[] = [];
   for (const shape of SHAPES) {
-    options.progress(`${shape.cell}, vocabulary ${shape.vocab}, ${shape.batch} lanes: ${THREAD_COUNTS.join(', ')} threads`);
+    options.progress(`${shape.cell}, vocabulary ${shape.vocab}, ${shape.batch} lanes`);
     rows.push({ shape, timings: await timeThreads(shape, rounds, stepsPerRound) });
   }
   return { date: new Date().toISOString(), machine: describeMachine(), backend, rows, seconds: (performance.now() - started) / 1000 };
@@ -70,14 +83,18 @@ async function timeThreads(shape: ThreadShape, rounds: number, stepsPerRound: nu
   const random = new Random(7);
   const ids = () => Int32Array.from({ length: shape.batch * shape.seqLen }, () => random.int(shape.vocab));
   const batches: Batch[] = Array.from({ length: 8 }, (_, i) => ({ inputs: ids(), targets: ids(), rows: shape.batch, seqLen: shape.seqLen, continues: i % 8 !== 0 }));
-  const runs = THREAD_COUNTS.map((threads) => {
+  const counts = new Float64Array(shape.vocab);
+  for (const b of batches) for (const id of b.targets) counts[id]++;
+  // A sampled softmax only where it leaves most of the vocabulary out.
+  const variants = VARIANTS.filter((v) => v.samples === 0 || shape.vocab >= 4 * v.samples);
+  const runs = variants.map(({ threads, samples }) => {
     const model = buildModel({ cell: shape.cell, vocabSize: shape.vocab, embedding: shape.embedding, units: shape.units, layers: 1, dropout: shape.dropout, inputDropout: shape.inputDropout }, 1);
     startAtUnigram(model, batches[0].targets);
     const tieWeights = shape.embedding === shape.units;
-    const settings = { learningRate: 3e-3, clipNorm: 5, seed: 1, tieWeights };
+    const settings = { learningRate: 3e-3, clipNorm: 5, seed: 1, tieWeights, sampledSoftmax: samples ? { samples, counts } : undefined };
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const trainer = threads === 1 ? makeTrainer(model, { ...settings, engine: 'fast', epochs: 1, batch: shape.batch, patience: 0 }) : new ParallelTrainer(model, variables, settings, threads);
-    return { threads, model, variables, trainer, next: 0, wall: [] as number[], cpu: [] as number[] };
+    return { threads, samples, model, variables, trainer, next: 0, wall: [] as number[], cpu: [] as number[] };
   });
   try {
     const step = async (run: (typeof runs)[number]) => run.trainer.step(batches[run.next++ % batches.length]);
@@ -99,7 +116,8 @@ async function timeThreads(shape: ThreadShape, rounds: number, stepsPerRound: nu
       const ms = median(run.wall);
       let difference = 0;
       run.variables.forEach((v, i) => v.dataSync().forEach((x, j) => (difference = Math.max(difference, Math.abs(x - reference[i][j])))));
-      return { threads: run.threads, ms, cpuMs: median(run.cpu), tokensPerSecond: ((shape.batch * shape.seqLen) / ms) * 1000, maxWeightDifference: difference };
+      const tokensPerSecond = ((shape.batch * shape.seqLen) / ms) * 1000;
+      return { threads: run.threads, samples: run.samples, ms, cpuMs: median(run.cpu), tokensPerSecond, maxWeightDifference: run.samples ? null : difference };
     });
   } finally {
     for (const run of runs) {
@@ -110,27 +128,25 @@ async function timeThreads(shape: ThreadShape, rounds: number, stepsPerRound: nu
 }
 
 export function formatThreadsReport(report: ThreadsReport): string {
-  const header = ['cell', 'vocab', 'lanes', ...THREAD_COUNTS.flatMap((t) => [`${t} thread${t > 1 ? 's' : ''}`, ...(t > 1 ? [`×`, `max |Δw|`] : [])]), 'shape'];
+  const header = ['cell', 'vocab', 'lanes', ...VARIANTS.map(label), 'max |Δw|, 2 threads', 'shape'];
   const body = report.rows.map(({ shape, timings }) => {
     const one = timings[0];
-    return [
-      shape.cell,
-      shape.vocab.toLocaleString('en-US'),
-      String(shape.batch),
-      ...timings.flatMap((t) => [
-        `${t.ms.toFixed(1)} ms`,
-        ...(t.threads > 1 ? [`${(one.ms / t.ms).toFixed(2)}×`, t.maxWeightDifference.toExponential(1)] : []),
-      ]),
-      shape.label,
-    ];
+    const two = timings.find((t) => t.threads === 2 && t.samples === 0);
+    const cell = (v: Variant) => {
+      const t = timings.find((x) => x.threads === v.threads && x.samples === v.samples);
+      if (!t) return '–';
+      return t === one ? `${t.ms.toFixed(1)} ms` : `${t.ms.toFixed(1)} ms ${(one.ms / t.ms).toFixed(2)}×`;
+    };
+    return [shape.cell, shape.vocab.toLocaleString('en-US'), String(shape.batch), ...VARIANTS.map(cell), two?.maxWeightDifference?.toExponential(1) ?? '–', shape.label];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const { machine } = report;
   return [
     `SeqLab bench --threads, ${report.date.slice(0, 10)}: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, backend ${report.backend}`,
-    'One run\'s training step split between threads (data-parallel): wall milliseconds per step (median), × = speed against 1 thread,',
-    'max |Δw| = largest difference of any weight from the 1-thread run after the same batches.',
+    "One run's training step: wall milliseconds per step (median) and speed against 1 thread on the full softmax, with the",
+    `step split between threads (data-parallel) and on a sampled softmax of ${SAMPLES} words besides the targets (where the`,
+    `vocabulary has at least ${4 * SAMPLES}); max |Δw| = largest difference of any weight between 2 threads and 1 after the same batches.`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),

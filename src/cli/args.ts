@@ -195,6 +195,7 @@ Training options (defaults in brackets):
   --seed N [${D.seed}]                --max-vocab N [${D.maxVocab}]  --min-count N [${D.minCount}]    --lowercase
   --backend auto|tensorflow|wasm|cpu [${D.backend}: the faster of tensorflow and wasm, measured per model]
   --threads N [${D.threads}: 1 or every core, measured per model] threads that train one run together on wasm
+  --softmax-samples N [${D.softmaxSamples}: every word] words a step scores besides its targets (sampled softmax, wasm and cpu)
 
 Runs are saved under --out [runs], one folder per run. Ctrl+C stops training and keeps the
 best epoch so far.`;

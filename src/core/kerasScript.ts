@@ -10,9 +10,11 @@ import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { splitText, splitStream } from './dataset';
 import { UserError } from './errors';
+import { CandidateSampler, sampledWords, type SamplerTables } from './fast/candidates';
 import { kerasArchive, kerasLayers } from './kerasExport';
 import { buildModel, startAtUnigram } from './model';
 import { RUN_FILES, type LoadedRun } from './store';
+import { wordCounts } from './train';
 import type { TrainConfig } from '../protocol/types';
 
 /** The training program, kept as a real Python file (src/python) and copied beside the bundles by the build. */
@@ -29,6 +31,14 @@ export interface KerasExperiment {
   seqLen: number;
   config: LoadedRun['record']['config'];
   corpus: LoadedRun['record']['corpus'];
+  /** When the run trained on a sampled softmax: the words a step draws and the tables it draws them by. */
+  sampledSoftmax?: { samples: number } & SamplerTables;
+}
+
+/** The tables SeqLab's sampler drew the run's candidates by, so the script draws the same words (no float of them recomputed). */
+function samplerTables(config: TrainConfig, vocabSize: number, trainIds: Int32Array): KerasExperiment['sampledSoftmax'] {
+  const samples = sampledWords(config.softmaxSamples, vocabSize);
+  return samples > 0 ? { samples, ...new CandidateSampler(wordCounts(trainIds, vocabSize), samples).tables() } : undefined;
 }
 
 /**
@@ -53,6 +63,7 @@ export async function exportKerasScript(run: LoadedRun, text: string, outDir: st
     seqLen: split.seqLen,
     config,
     corpus: record.corpus,
+    sampledSoftmax: samplerTables(config, tokenizer.vocabSize, split.train),
   };
   const script = nodePath.join(outDir, SCRIPT_NAME);
   if (await fs.stat(script).then(() => true, () => false)) throw new UserError(`"${script}" exists already; choose another folder.`);
@@ -105,7 +116,11 @@ function projectReadme(experiment: KerasExperiment): string {
 ${config.cell.toUpperCase()}, embedding ${config.embedding}, ${config.units} units × ${config.layers} layer(s), vocabulary
 ${experiment.vocabSize.toLocaleString('en')} tokens, windows of ${experiment.seqLen}, ${config.batch} lanes a batch, up to ${config.epochs} epochs,
 Adam at ${config.learningRate} with the gradient clipped to norm ${config.clipNorm}, dropout ${config.inputDropout} on word vectors
-and ${config.dropout} after each layer${config.tieWeights && config.embedding === config.units ? ', tied input and output embeddings' : ''}, seed ${config.seed}.
+and ${config.dropout} after each layer${config.tieWeights && config.embedding === config.units ? ', tied input and output embeddings' : ''}, seed ${config.seed}.${
+    experiment.sampledSoftmax
+      ? `\nLike the run, it trains on a sampled softmax (the targets and ${experiment.sampledSoftmax.samples} drawn words a step, the same words as\nthe run drew) until validation stops improving and for the last epoch, then on the full softmax.`
+      : ''
+  }
 \`data/\` holds the token ids of the run's training and validation parts: the same split.
 
 \`\`\`sh

@@ -10,6 +10,7 @@ import { evaluationBatches, trainingBatches, type Batch, type Split } from './da
 import { resolveEngine, type Engine } from './fast/engine';
 import { FastTrainer, type SampledSoftmax, type TrainerCheckpoint } from './fast/trainer';
 import { modelParts } from './model';
+import { sampledWords } from './fast/candidates';
 import { assignValues, WeightAverage } from './averaging';
 import type { TrainingCheckpoint } from './checkpoint';
 import { nativeBackendActive } from './native/ops';
@@ -238,8 +239,8 @@ export interface Trainer {
  */
 function makeRunTrainer(model: tf.LayersModel, settings: TrainSettings, split: Split): Trainer | ParallelTrainer {
   const vocabSize = modelParts(model).vocabSize;
-  const samples = settings.softmaxSamples ?? 0;
-  const sampledSoftmax = samples > 0 && vocabSize > 2 * samples ? { samples, counts: wordCounts(split.train, vocabSize) } : undefined;
+  const samples = sampledWords(settings.softmaxSamples, vocabSize);
+  const sampledSoftmax = samples > 0 ? { samples, counts: wordCounts(split.train, vocabSize) } : undefined;
   const threads = Math.min(settings.threads ?? 1, settings.batch);
   if (threads > 1 && resolveEngine(settings.engine) === 'fast' && !nativeBackendActive()) {
     return new ParallelTrainer(model, model.trainableWeights.map((w) => w.read() as tf.Variable), { ...settings, sampledSoftmax }, threads);
@@ -247,7 +248,7 @@ function makeRunTrainer(model: tf.LayersModel, settings: TrainSettings, split: S
   return makeTrainer(model, { ...settings, sampledSoftmax });
 }
 
-function wordCounts(tokens: Int32Array, vocabSize: number): Float64Array {
+export function wordCounts(tokens: Int32Array, vocabSize: number): Float64Array {
   const counts = new Float64Array(vocabSize);
   for (const id of tokens) counts[id]++;
   return counts;

@@ -15,7 +15,9 @@ whose recurrent state carries over from one window to the next (truncated backpr
 through time); Adam with the gradient clipped to a global norm; input and output dropout;
 tied input and output embeddings when embedding = units; an exponential moving average of
 the weights, which validation and the saved model use; the step halved after an epoch that
-did not improve; early stopping that keeps the best epoch.
+did not improve; early stopping that keeps the best epoch; and, when the run had one, its
+sampled softmax (the batch's targets and the same drawn words as the run, until validation
+stops improving and for the last epoch).
 
 Where it runs (--strategy): one device (default); every local device (mirrored); every
 worker named in TF_CONFIG (multi-worker); or with --ray N as a Ray Train job of N workers.
@@ -39,6 +41,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+# SeqLab's streams of per-batch seeds (src/core/fast/trainer.ts, src/core/dropoutSeeds.ts).
+DROPOUT_STREAM = 0x2545F491
+CANDIDATE_STREAM = 0x27D4EB2F
+MAX_TRIES_PER_SAMPLE = 20
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
 
@@ -121,12 +127,19 @@ def train(experiment, out, strategy_name):
     def zero_states(rows):
         return [tf.zeros([rows, config["units"]]) for _ in range(config["layers"] * states_per_layer)]
 
-    def replica_step(inputs, targets, states, global_tokens):
+    def replica_step(inputs, targets, states, global_tokens, candidates, corrections):
         with tf.GradientTape() as tape:
             logits, new_states = forward(model, inputs, states, training=True)
-            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.reshape(targets, [-1]), logits=logits)
+            flat_targets = tf.reshape(targets, [-1])
+            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=flat_targets, logits=logits)
+            trained_on = losses
+            if candidates is not None:
+                # The sampled softmax: the candidates' logits only (each drawn word's with its −log π).
+                sampled_logits = tf.gather(logits, candidates, axis=1) + corrections
+                positions = tf.tensor_scatter_nd_update(tf.fill([tf.shape(logits)[1]], -1), candidates[:, None], tf.range(tf.shape(candidates)[0]))
+                trained_on = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.gather(positions, flat_targets), logits=sampled_logits)
             # Each replica's share of the mean over the whole batch, so the sum over replicas is that mean.
-            loss = tf.reduce_sum(losses) / tf.cast(global_tokens, tf.float32)
+            loss = tf.reduce_sum(trained_on) / tf.cast(global_tokens, tf.float32)
         # Dense, also the embedding's: Adam then updates every row each step, as SeqLab's does
         # (Keras would otherwise update only the rows of the words in the batch).
         gradients = [tf.convert_to_tensor(g) for g in tape.gradient(loss, model.trainable_variables)]
@@ -140,8 +153,8 @@ def train(experiment, out, strategy_name):
         return tf.reduce_sum(losses), word_hits(logits, targets), [tf.stop_gradient(s) for s in new_states]
 
     @tf.function(reduce_retracing=True)
-    def distributed_step(inputs, targets, states, global_tokens):
-        loss_sum, hits, new_states = strategy.run(replica_step, args=(inputs, targets, states, global_tokens))
+    def distributed_step(inputs, targets, states, global_tokens, candidates=None, corrections=None):
+        loss_sum, hits, new_states = strategy.run(replica_step, args=(inputs, targets, states, global_tokens, candidates, corrections))
         return (
             strategy.reduce(tf.distribute.ReduceOp.SUM, loss_sum, axis=None),
             strategy.reduce(tf.distribute.ReduceOp.SUM, hits, axis=None),
@@ -167,6 +180,8 @@ def train(experiment, out, strategy_name):
         return loss_sum / count, hits / count
 
     rng = Mulberry32(config["seed"])
+    batch_seeds = Mulberry32(config["seed"] ^ DROPOUT_STREAM)
+    sampler = CandidateSampler(experiment["sampledSoftmax"]) if experiment.get("sampledSoftmax") else None
     epochs = config["epochs"]
     learning_rate = config["learningRate"]
     best = None
@@ -184,7 +199,10 @@ def train(experiment, out, strategy_name):
             shards = lambda array: strategy.experimental_distribute_values_from_function(
                 lambda context: tf.constant(array[context.replica_id_in_sync_group * rows : (context.replica_id_in_sync_group + 1) * rows])
             )
-            batch_loss, batch_hits, states = distributed_step(shards(inputs), shards(targets), states, tf.constant(targets.size))
+            # One seed per batch, as SeqLab draws it, whether or not anything uses it.
+            seed = math.floor(batch_seeds.next() * 2**32)
+            sampled = sampler.draw(targets.reshape(-1), (seed ^ CANDIDATE_STREAM) & 0xFFFFFFFF) if sampler else ()
+            batch_loss, batch_hits, states = distributed_step(shards(inputs), shards(targets), states, tf.constant(targets.size), *sampled)
             if average:
                 average.update()
             loss_sum += float(batch_loss)
@@ -217,6 +235,8 @@ def train(experiment, out, strategy_name):
         print(f"epoch {epoch}/{epochs}: loss {metrics['loss']:.3f}, validation loss {val_loss:.3f} (perplexity {metrics['valPerplexity']:.1f}), {metrics['tokensPerSecond']:.0f} tokens/s", flush=True)
         if writer:
             writer.epoch(metrics)
+        if sampler and (not improved or epoch + 1 == epochs):
+            sampler = None  # the full softmax from here on, as SeqLab switches
         if not improved:
             learning_rate *= config["lrDecay"]
             optimizer.learning_rate.assign(learning_rate)
@@ -419,6 +439,40 @@ class Mulberry32:
 
     def int(self, n):
         return math.floor(self.next() * n)
+
+
+class CandidateSampler:
+    """SeqLab's candidate words of a sampled-softmax step (src/core/fast/candidates.ts), from the run's own tables."""
+
+    def __init__(self, tables):
+        self.samples = tables["samples"]
+        self.proposal = tables["proposal"]
+        self.probability = tables["probability"]
+        self.alias = tables["alias"]
+
+    def draw(self, targets, seed):
+        """The batch's distinct targets, then distinct drawn words; each drawn word's logit correction −log π."""
+        ids, seen = [], set()
+        for target in targets.tolist():
+            if target not in seen:
+                seen.add(target)
+                ids.append(target)
+        from_batch = len(ids)
+        size = len(self.proposal)
+        rng = Mulberry32(seed)
+        wanted = min(self.samples, size - from_batch)
+        drawn = tries = 0
+        while drawn < wanted and tries < wanted * MAX_TRIES_PER_SAMPLE:
+            tries += 1
+            column = rng.int(size)
+            word = column if rng.next() < self.probability[column] else self.alias[column]
+            if word in seen:
+                continue
+            seen.add(word)
+            ids.append(word)
+            drawn += 1
+        corrections = [0.0] * from_batch + [-math.log(-math.expm1(tries * math.log1p(-self.proposal[word]))) for word in ids[from_batch:]]
+        return tf.constant(ids, dtype=tf.int32), tf.constant(corrections, dtype=tf.float32)
 
 
 def window_count(length, seq_len, offset=0):

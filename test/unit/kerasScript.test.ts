@@ -103,6 +103,29 @@ describe('the Keras experiment of a run', { skip: 'skip' in keras ? keras.skip :
     }
   });
 
+  it('repeats a run that trained on a sampled softmax, drawing the same words, and switches to the full softmax when the run did', async () => {
+    const config = resolveTrainConfig({ cell: 'gru', units: 16, embedding: 16, epochs: 2, dropout: 0, inputDropout: 0, softmaxSamples: 60, backend: 'wasm' });
+    const textFile = path.join(root, 'loomings.txt');
+    const summary = await trainRun({ text: TEXT, sources: [textFile], name: 'Loomings', config, runsDir: root, runName: 'sampled' });
+    assert.ok(summary.vocabSize > 120, 'the vocabulary is big enough to sample from');
+    const run = await loadRun(summary.modelDir);
+    const sampledProject = path.join(root, 'sampled-project');
+    try {
+      await exportKerasScript(run, TEXT, sampledProject);
+    } finally {
+      run.model.dispose();
+    }
+    const experiment = JSON.parse(await fsp.readFile(path.join(sampledProject, 'experiment.json'), 'utf8')) as { sampledSoftmax?: { samples: number; alias: number[] } };
+    assert.equal(experiment.sampledSoftmax?.samples, 60);
+    assert.equal(experiment.sampledSoftmax?.alias.length, summary.vocabSize);
+    const out = path.join(root, 'sampled-out');
+    await runScript(sampledProject, ['--initial-weights', '--out', out]);
+    const keras = await metrics(out);
+    // Epoch 1 on the sampled softmax, epoch 2 (the last) on the full one: both as the run trained
+    // them (they agree to ~1e-7; other draws of the same number of words part by ~1e-3).
+    run.metrics.forEach((m, i) => assert.ok(Math.abs(keras[i].valLoss! - m.valLoss!) < 1e-5, `epoch ${i + 1}: Keras ${keras[i].valLoss} against SeqLab ${m.valLoss}`));
+  });
+
   it('gives the same training with MultiWorkerMirroredStrategy over two local workers', async () => {
     const out = path.join(root, 'multi-worker');
     const workers = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];

@@ -16,6 +16,22 @@ export interface Candidates {
   corrections: Float32Array;
 }
 
+/**
+ * The words a run's steps draw (its softmaxSamples), or 0 when it trains on the full
+ * softmax: sampling only pays where it leaves most of the vocabulary out.
+ */
+export function sampledWords(softmaxSamples: number | undefined, vocabSize: number): number {
+  const samples = softmaxSamples ?? 0;
+  return samples > 0 && vocabSize > 2 * samples ? samples : 0;
+}
+
+/** The sampler's tables, for a program that must draw the same words (the Keras experiment). */
+export interface SamplerTables {
+  proposal: number[];
+  probability: number[];
+  alias: number[];
+}
+
 /** Draws beyond this many per wanted word give up (a tiny vocabulary has no more to give). */
 const MAX_TRIES_PER_SAMPLE = 20;
 
@@ -36,6 +52,10 @@ export class CandidateSampler {
     for (let id = 0; id < size; id++) total += this.proposal[id] = Math.pow(counts[id] + 1, 0.75);
     for (let id = 0; id < size; id++) this.proposal[id] /= total;
     ({ probability: this.probability, alias: this.alias } = aliasTable(this.proposal));
+  }
+
+  tables(): SamplerTables {
+    return { proposal: Array.from(this.proposal), probability: Array.from(this.probability), alias: Array.from(this.alias) };
   }
 
   /** The candidates of a batch with these targets; `seed` makes the draw repeatable. */

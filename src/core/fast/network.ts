@@ -190,9 +190,15 @@ export class FastNetwork implements LanguageNetwork {
     };
   }
 
-  /** Loss and top-1 of the full softmax on every FIGURE_ROW_STEP-th row, scaled to stand for all rows. */
+  /**
+   * Loss and top-1 of the full softmax on one row in FIGURE_ROW_STEP, scaled to stand for
+   * all rows. Row i·step + (i mod step): rows are time-major, so a plain stride would often
+   * keep to one lane, which is one stretch of the text for a whole epoch.
+   */
   private figuresOnSomeRows(x: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
-    const picked = Int32Array.from({ length: Math.ceil(targets.length / FIGURE_ROW_STEP) }, (_, i) => i * FIGURE_ROW_STEP);
+    const picked = Int32Array.from({ length: Math.ceil(targets.length / FIGURE_ROW_STEP) }, (_, i) => i * FIGURE_ROW_STEP + (i % FIGURE_ROW_STEP)).filter(
+      (row) => row < targets.length,
+    );
     const sampledRows = gatherRows(x, tf.tensor1d(picked, 'int32'));
     const stats = scoreLogits(this.logits(sampledRows), tf.tensor1d(picked.map((row) => targets[row]), 'int32'), false);
     return tf.mul(stats, targets.length / picked.length) as tf.Tensor1D;
