@@ -1,11 +1,11 @@
-/** `seqlab bench [--json] [--quick] [--quality | --backends [--python PY] | --threads] [--backend B]`. */
+/** `seqlab bench [--json] [--quick] [--quality | --backends [--python PY] | --scaling] [--backend B]`. */
 import type { ParsedArgs } from '../cli/args';
 import type { CommandIO } from '../cli/commands';
 import { resolveTrainConfig } from '../core/config';
 import { formatBackendsReport, runBackendsBench } from './backends';
 import { runQualityBench } from './heldout';
 import { runBench } from './index';
-import { formatThreadsReport, runThreadsBench } from './threads';
+import { formatThreadsReport, runThreadsBench } from './scaling';
 import { formatQualityReport } from './qualityReport';
 import { formatReport } from './report';
 
@@ -27,7 +27,7 @@ export async function benchCommand(args: ParsedArgs, io: CommandIO): Promise<voi
     io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatBackendsReport(report)) + '\n');
     return;
   }
-  if (args.flags.threads) {
+  if (args.flags.scaling) {
     const report = await runThreadsBench(options);
     io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatThreadsReport(report)) + '\n');
     return;

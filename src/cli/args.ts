@@ -55,7 +55,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   quick: 'boolean',
   quality: 'boolean',
   backends: 'boolean',
-  threads: 'boolean',
+  scaling: 'boolean',
   resume: 'string',
   keras: 'boolean',
   'keras-script': 'boolean',
@@ -184,7 +184,7 @@ Usage:
   seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)
   seqlab bench --backends [--python PY] [--quick] [--json]
                                                   (fast path per backend vs Keras and PyTorch, ms per step)
-  seqlab bench --threads [--quick] [--json]       (one run's step on 1, 2 and 4 threads, wasm)
+  seqlab bench --scaling [--quick] [--json]       (one run's step on 1, 2, 4 threads and sampled, wasm)
 
 Training options (defaults in brackets):
   --cell rnn|gru|lstm [${D.cell}]   --epochs N [${D.epochs}]        --units N [${D.units}]      --layers N [${D.layers}]

@@ -15,7 +15,8 @@ import { initBackend, nativeVersion, type BackendName, type BackendPreference } 
 import { buildModel, type ModelShape } from './model';
 import { Random } from './random';
 import { ParallelTrainer } from './parallel/trainer';
-import { makeTrainer } from './train';
+import { sampledWords } from './fast/candidates';
+import { makeTrainer, wordCounts } from './train';
 
 export interface BackendChoice {
   backend: BackendName;
@@ -32,6 +33,8 @@ const THREADED_BACKENDS: BackendName[] = ['wasm', 'cpu'];
 export interface CalibrationShape extends ModelShape {
   batch: number;
   seqLen: number;
+  /** The run's sampled softmax (wasm and cpu only): a backend is timed as the run would train on it. */
+  softmaxSamples?: number;
 }
 
 /** The backends `auto` chooses between, fastest first when they tie. */
@@ -126,7 +129,10 @@ async function timeSteps(shape: CalibrationShape, threads: number): Promise<numb
   const ids = () => Int32Array.from({ length: shape.batch * shape.seqLen }, () => random.int(shape.vocabSize));
   const batches = Array.from({ length: WARM_UP_STEPS + TIMED_STEPS }, () => ({ inputs: ids(), targets: ids(), rows: shape.batch, seqLen: shape.seqLen }));
   const model = buildModel(shape, 1);
-  const settings = { learningRate: 1e-3, clipNorm: 5, seed: 1, tieWeights: shape.embedding === shape.units };
+  const samples = sampledWords(shape.softmaxSamples, shape.vocabSize);
+  // Native TensorFlow has no sampled softmax: its trainer ignores this, as it would in the run.
+  const sampledSoftmax = samples > 0 ? { samples, counts: wordCounts(Int32Array.from(batches.flatMap((b) => [...b.targets])), shape.vocabSize) } : undefined;
+  const settings = { learningRate: 1e-3, clipNorm: 5, seed: 1, tieWeights: shape.embedding === shape.units, sampledSoftmax };
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const trainer =
     threads > 1 ? new ParallelTrainer(model, variables, settings, threads) : makeTrainer(model, { ...settings, engine: 'fast', epochs: 1, batch: shape.batch, patience: 0 });
@@ -145,7 +151,8 @@ async function timeSteps(shape: CalibrationShape, threads: number): Promise<numb
 /** Everything the timings depend on: the model's shape, the library versions and the machine. */
 function calibrationKey(shape: CalibrationShape): string {
   const { cell, vocabSize, embedding, units, layers, batch, seqLen } = shape;
-  return [cell, vocabSize, embedding, units, layers, batch, seqLen, `tfjs ${tf.version.tfjs}`, `tensorflow ${nativeVersion() ?? '-'}`, `${os.cpus().length} cpus`].join(' ');
+  const samples = sampledWords(shape.softmaxSamples, vocabSize);
+  return [cell, vocabSize, embedding, units, layers, batch, seqLen, ...(samples ? [`sampled ${samples}`] : []), `tfjs ${tf.version.tfjs}`, `tensorflow ${nativeVersion() ?? '-'}`, `${os.cpus().length} cpus`].join(' ');
 }
 
 /** Milliseconds per step by what was timed (a backend's name, or a number of threads), per calibration key. */

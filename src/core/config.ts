@@ -27,7 +27,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   minCount: 2, //           words seen once become <unk>, so the model learns how often new words come
   lowercase: false, //      suggestions should come out with the person's capitalisation
   backend: 'auto', //       the faster of tensorflow (native) and wasm, measured per model (backendChoice.ts)
-  softmaxSamples: 0, //     every word scored by every step
+  softmaxSamples: 512, //   a sampled softmax while validation improves: 2.5× faster at 5k words, within ±0.3% (README)
   threads: 0, //            one, or all cores when that measures faster for the model (it often is not: see README)
 };
 

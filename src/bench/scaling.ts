@@ -1,5 +1,5 @@
 /**
- * `seqlab bench --threads`: one run's training step on 1, 2 and 4 threads (data-parallel,
+ * `seqlab bench --scaling`: one run's training step on 1, 2 and 4 threads (data-parallel,
  * core/parallel), and on a sampled softmax (fast/candidates.ts) where the vocabulary is
  * large, interleaved in rounds so that a neighbour's load hits every variant alike; and
  * how far the weights of the threaded runs end from the one-thread run's after the same
@@ -8,6 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendPreference } from '../core/backend';
 import type { Batch } from '../core/dataset';
+import { DEFAULT_TRAIN_CONFIG } from '../core/config';
+import { sampledWords } from '../core/fast/candidates';
 import { buildModel, startAtUnigram } from '../core/model';
 import { ParallelTrainer } from '../core/parallel/trainer';
 import { Random } from '../core/random';
@@ -26,7 +28,8 @@ interface Variant {
   threads: number;
   samples: number;
 }
-const SAMPLES = 1024;
+/** The default: what a run of that vocabulary trains with. */
+const SAMPLES = DEFAULT_TRAIN_CONFIG.softmaxSamples;
 const VARIANTS: Variant[] = [
   { threads: 1, samples: 0 },
   { threads: 2, samples: 0 },
@@ -68,7 +71,7 @@ export interface ThreadsReport {
 export async function runThreadsBench(options: { backend: BackendPreference; quick: boolean; progress: (line: string) => void }): Promise<ThreadsReport> {
   const started = performance.now();
   const backend = await initBackend(options.backend === 'auto' ? 'wasm' : options.backend);
-  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`bench --threads measures the wasm and cpu backends, not ${backend}.`);
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`bench --scaling measures the wasm and cpu backends, not ${backend}.`);
   const rounds = options.quick ? 2 : 5;
   const stepsPerRound = options.quick ? 2 : 3;
   const rows: ThreadsRow[] = [];
@@ -85,8 +88,8 @@ async function timeThreads(shape: ThreadShape, rounds: number, stepsPerRound: nu
   const batches: Batch[] = Array.from({ length: 8 }, (_, i) => ({ inputs: ids(), targets: ids(), rows: shape.batch, seqLen: shape.seqLen, continues: i % 8 !== 0 }));
   const counts = new Float64Array(shape.vocab);
   for (const b of batches) for (const id of b.targets) counts[id]++;
-  // A sampled softmax only where it leaves most of the vocabulary out.
-  const variants = VARIANTS.filter((v) => v.samples === 0 || shape.vocab >= 4 * v.samples);
+  // A sampled softmax where a run would train on one.
+  const variants = VARIANTS.filter((v) => v.samples === 0 || sampledWords(v.samples, shape.vocab) > 0);
   const runs = variants.map(({ threads, samples }) => {
     const model = buildModel({ cell: shape.cell, vocabSize: shape.vocab, embedding: shape.embedding, units: shape.units, layers: 1, dropout: shape.dropout, inputDropout: shape.inputDropout }, 1);
     startAtUnigram(model, batches[0].targets);
@@ -143,10 +146,10 @@ export function formatThreadsReport(report: ThreadsReport): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const { machine } = report;
   return [
-    `SeqLab bench --threads, ${report.date.slice(0, 10)}: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, backend ${report.backend}`,
+    `SeqLab bench --scaling, ${report.date.slice(0, 10)}: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, backend ${report.backend}`,
     "One run's training step: wall milliseconds per step (median) and speed against 1 thread on the full softmax, with the",
-    `step split between threads (data-parallel) and on a sampled softmax of ${SAMPLES} words besides the targets (where the`,
-    `vocabulary has at least ${4 * SAMPLES}); max |Δw| = largest difference of any weight between 2 threads and 1 after the same batches.`,
+    `step split between threads (data-parallel) and on a sampled softmax of ${SAMPLES} words besides the targets (where a run`,
+    'would train on one); max |Δw| = largest difference of any weight between 2 threads and 1 after the same batches.',
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
