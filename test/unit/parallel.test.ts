@@ -106,6 +106,21 @@ describe('data-parallel training', () => {
     });
   }
 
+  it('keeps every copy equal when a batch has fewer lanes than there are threads', async () => {
+    const shape: ModelShape = { cell: 'rnn', vocabSize: 30, embedding: 6, units: 6, layers: 1, dropout: 0, inputDropout: 0 };
+    const model = buildModel(shape, 2);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const trainer = new ParallelTrainer(model, variables, settings, 3);
+    try {
+      for (const batch of [...batches(30, 3, 4, 1), ...batches(30, 2, 4, 2), ...batches(30, 3, 4, 2)]) await trainer.step({ ...batch, continues: false });
+      const copies = await trainer.weightsOfEveryThread();
+      for (const copy of copies.slice(1)) assert.equal(maxDifference(copy, copies[0]), 0);
+    } finally {
+      trainer.dispose(); // a thread left running would keep the test process alive
+      model.dispose();
+    }
+  });
+
   it('runs the training loop on 2 threads with the same curve as on one, and stops its threads at the end', async () => {
     const curve = async (threads: number) => {
       const { config, prepared, model } = loomingsSetup({ epochs: 2, units: 16, embedding: 16, batch: 4, backend: 'wasm', threads });

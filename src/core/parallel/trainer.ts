@@ -62,7 +62,8 @@ export class ParallelTrainer {
     const total = batch.targets.length;
     const weights = parts.map((part) => part.targets.length / total);
     this.layout.weightedSum(this.buffers.slice(0, parts.length), weights, present, this.sum);
-    for (const thread of threads.slice(0, others.length)) thread.send({ type: 'update', present });
+    // Every thread, also one that had no lanes this time (a batch of fewer lanes than threads): all copies stay equal.
+    for (const thread of threads) thread.send({ type: 'update', present });
     this.main.update(this.layout.read(this.variables, this.sum, present));
     const lossSum = others.reduce((s, o) => s + o.lossSum, own.lossSum);
     const correct = others.reduce((s, o) => s + o.top1, own.top1);
