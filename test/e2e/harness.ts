@@ -596,7 +596,9 @@ export class VSCodeSession {
       await this.page.keyboard.press(key);
       const input = widget.locator('.quick-input-box input');
       await input.waitFor({ state: 'visible', ...attempt });
-      await input.fill(query);
+      // An attempt's timeout here too: a fill that hangs (the input re-rendered under it)
+      // then makes a new attempt instead of spending the whole session's timeout.
+      await input.fill(query, attempt);
       await row.click(attempt);
       await widget.waitFor({ state: 'hidden', ...attempt });
       return true;
