@@ -49,6 +49,8 @@ export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable
     });
     const subscriptions = [
       view.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
+      // Updates are not posted while the view is hidden, so it catches up when shown again.
+      view.onDidChangeVisibility(() => this.update()),
       view.onDidDispose(() => {
         for (const d of subscriptions) d.dispose();
         this.view = undefined;
@@ -107,7 +109,10 @@ export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable
   }
 
   private post(message: HostToModels): void {
-    if (this.view?.visible) void this.view.webview.postMessage(message);
+    // Not `view.visible`: after a window reload the page can say it is ready before the
+    // host marks the view visible, and an update dropped then left it blank until the
+    // engine next changed a run.
+    if (this.view) void this.view.webview.postMessage(message);
   }
 
   dispose(): void {

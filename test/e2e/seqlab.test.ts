@@ -699,11 +699,17 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     await vscode.waitForWorkbench();
     // The Models view lists the runs as they last were at once, while the engine starts: never "No models yet".
     await vscode.runCommand('SeqLab: Focus on Models View');
+    let viewSeen = 'no Models view frame';
     const restored = await waitUntil('the Models view after the reload', async () => {
       const frame = await vscode.webviewFrame(MODELS);
       const rows = await modelRows(frame);
-      return rows.length > 0 ? { rows, emptyShown: await frame.locator('[data-testid="models-empty"]').isVisible() } : undefined;
-    }, { timeoutMs: 30_000 });
+      const emptyShown = await frame.locator('[data-testid="models-empty"]').isVisible();
+      viewSeen = `${rows.length} rows, "No models yet" ${emptyShown ? 'shown' : 'hidden'}`;
+      return rows.length > 0 ? { rows, emptyShown } : undefined;
+    }, { timeoutMs: 60_000 }).catch(async (error: Error) => {
+      await vscode.screenshot('models-after-reload');
+      throw new Error(`${error.message}; the view last showed ${viewSeen}`);
+    });
     assert.ok(!restored.emptyShown, 'no "No models yet" while runs exist');
     assert.ok(restored.rows.some((row) => row.id === longRun), 'the run that trained is listed');
     const notice = await vscode.waitForNotification(/was interrupted after epoch \d+\/12 when the SeqLab engine stopped/);
