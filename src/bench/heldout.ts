@@ -11,8 +11,11 @@ import * as nodePath from 'node:path';
 import { resolveTrainConfig, SIZE_PRESETS } from '../core/config';
 import { Predictor } from '../core/predictor';
 import { prepareText, runFolderName, samplePrompt, trainRun } from '../core/run';
-import { loadRun } from '../core/store';
-import type { TrainConfig, TrainSummary } from '../protocol/types';
+import { splitText } from '../core/dataset';
+import { evaluateText, KEYSTROKE_SAMPLE_CHARACTERS } from '../core/evaluate';
+import { loadNgrams, loadRun, loadSpelling } from '../core/store';
+import { TUNING_CHARACTERS } from '../core/typing';
+import type { SuggestionReport, TrainConfig, TrainSummary } from '../protocol/types';
 import { firstWords, heldOutCorpora, type Corpus } from './corpora';
 
 export interface HeldOutFigures {
@@ -20,6 +23,17 @@ export interface HeldOutFigures {
   description: string;
   words: number;
   summary: TrainSummary;
+  /**
+   * The ghost text typing held-out text that none of the run's settings were fitted on:
+   * the validation part after the characters its thresholds were chosen on (null when
+   * there is too little of it). The summary's typing figures are on the fitting text.
+   */
+  untuned: UntunedTyping | null;
+}
+
+export interface UntunedTyping extends Pick<SuggestionReport, 'keystrokeSavings' | 'wordStartOffered' | 'wordStartFirstWordRight'> {
+  /** Characters typed for the keystroke savings. */
+  characters: number;
 }
 
 export interface PresetFigures {
@@ -67,7 +81,8 @@ export async function runQualityBench(options: {
     const texts: HeldOutFigures[] = [];
     for (const corpus of corpora) {
       options.progress(`${corpus.name}: default ${config.cell} on ${countWords(corpus.text).toLocaleString('en')} words`);
-      texts.push({ corpus: corpus.name, description: corpus.description, words: countWords(corpus.text), summary: await train(corpus, config, runsDir) });
+      const summary = await train(corpus, config, runsDir);
+      texts.push({ corpus: corpus.name, description: corpus.description, words: countWords(corpus.text), summary, untuned: await typeUntuned(corpus.text, config, summary.modelDir) });
     }
     const wrapped = corpora.find((c) => c.name === 'wrapped') ?? corpora[0];
     const short = firstWords([wrapped.text], plan.shortWords);
@@ -99,6 +114,28 @@ export async function runQualityBench(options: {
 
 function train(corpus: Corpus, config: TrainConfig, runsDir: string): Promise<TrainSummary> {
   return trainRun({ text: corpus.text, sources: [corpus.name], name: corpus.name, config, runsDir, runName: runFolderName(corpus.name, config.cell) });
+}
+
+/** Characters past the fitting text skipped before typing, as the typed text's spacing differs a little from the file's. */
+const FITTING_MARGIN = 500;
+
+/** The run's suggestions typing the held-out text after the part their thresholds were fitted on. */
+async function typeUntuned(text: string, config: TrainConfig, dir: string): Promise<UntunedTyping | null> {
+  const { validationText } = splitText(text, config.valSplit);
+  const rest = validationText.slice(TUNING_CHARACTERS + FITTING_MARGIN);
+  const start = rest.search(/\s\S/);
+  const untuned = start < 0 ? '' : rest.slice(start + 1);
+  if (untuned.length < KEYSTROKE_SAMPLE_CHARACTERS) return null;
+  const run = await loadRun(dir);
+  try {
+    const counts = { ngrams: await loadNgrams(dir), spelling: await loadSpelling(dir), suggestion: run.suggestion };
+    const { suggestion } = await evaluateText(run.model, run.tokenizer, counts, untuned, config);
+    if (!suggestion) return null;
+    const { keystrokeSavings, wordStartOffered, wordStartFirstWordRight } = suggestion;
+    return { characters: KEYSTROKE_SAMPLE_CHARACTERS, keystrokeSavings, wordStartOffered, wordStartFirstWordRight };
+  } finally {
+    run.model.dispose();
+  }
 }
 
 /** 30 words greedily continuing the first words of the held-out part. */

@@ -18,7 +18,7 @@ export function formatQualityReport(r: QualityReport): string {
       'the last 10% held out; nats per character of the held-out text (unknown words pay for their spelling).',
     formatTable(
       ['text', 'vocab', 'unk', 'epochs', 'time', 'KN3', 'network', 'below KN3', 'suggestions', 'below KN3', 'keys saved', 'offered', 'right'],
-      r.texts.map(({ corpus, summary: s }) => [
+      r.texts.map(({ corpus, summary: s, untuned }) => [
         corpus,
         s.vocabSize.toLocaleString('en'),
         pct(s.baselines.unknownShare),
@@ -29,13 +29,13 @@ export function formatQualityReport(r: QualityReport): string {
         below(s.natsPerChar, s.baselines.kn3NatsPerChar),
         fixed(s.suggestion?.natsPerChar ?? null),
         below(s.suggestion?.natsPerChar ?? null, s.baselines.kn3NatsPerChar),
-        s.suggestion ? pct(s.suggestion.keystrokeSavings) : '–',
-        s.suggestion ? pct(s.suggestion.wordStartOffered) : '–',
-        s.suggestion ? pct(s.suggestion.wordStartFirstWordRight) : '–',
+        untuned ? pct(untuned.keystrokeSavings) : '–',
+        untuned ? pct(untuned.wordStartOffered) : '–',
+        untuned ? pct(untuned.wordStartFirstWordRight) : '–',
       ]),
     ),
-    'keys saved: typing the start of the held-out text with the ghost text; offered / right: at word starts, how often a',
-    'suggestion showed, and how often its first word was the next word.',
+    'keys saved: typing held-out text with the ghost text (3,000 characters after the part the suggestion thresholds were',
+    'fitted on); offered / right: at its word starts, how often a suggestion showed, and how often its first word was the next word.',
     ...r.texts.map((t) => `  ${t.corpus}: ${t.description}`),
     ...r.skipped.map((s) => `  skipped ${s}`),
     '',

@@ -415,7 +415,9 @@ function suggestionLine(suggestion: SuggestionReport | null): string {
   if (!suggestion) return 'Suggestions come from the network alone (this run has no suggestion.json).\n';
   const { weights } = suggestion;
   return (
-    `Suggestions mix the network ${percent(weights.network)}, KN3 ${percent(weights.kn3)} and a cache of the document ${percent(weights.cache)}, ` +
+    `Suggestions mix the network ${percent(weights.network)}, KN3 ${percent(weights.kn3)}, a cache of the document ${percent(weights.cache)} ` +
+    `and a neural cache of it ${percent(weights.neuralCache ?? 0)}, ` +
+    `give the document's own new words ${percent(suggestion.newWordShare)} of an unknown word's chance, ` +
     `shown at ${percent(suggestion.minConfidence)} confidence or more: offered at ${percent(suggestion.wordStartOffered)} of word starts, ` +
     `first word right ${percent(suggestion.wordStartFirstWordRight)} of those times.\n`
   );

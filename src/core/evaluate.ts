@@ -52,13 +52,12 @@ export async function evaluateText(
   const typed = tokenizer.detokenize(tokenizer.tokenize(text.slice(0, characters * 2))).slice(0, characters);
   const score = await scoreBatches(model, evaluationBatches(heldOut.ids, options.seqLen, options.batch), true);
   const maxWords = options.maxWords ?? DEFAULT_SUGGEST_OPTIONS.maxWords;
-  // The network alone is typed with the threshold the run's suggestions use, so the two compare.
-  const minConfidence = counts.suggestion?.minConfidence ?? DEFAULT_SUGGEST_OPTIONS.minConfidence;
+  // The network alone is typed with the thresholds the run's suggestions use, so the two compare.
+  const { minConfidence, minNextWordConfidence } = counts.suggestion ?? DEFAULT_SUGGEST_OPTIONS;
   let suggestion: SuggestionReport | null = null;
   if (counts.suggestion) {
-    const { weights } = counts.suggestion;
-    const scored = scoreSuggestionModel(model, tokenizer, counts.suggestion, { ids: heldOut.ids, typed, seqLen: options.seqLen, batch: options.batch }, maxWords);
-    suggestion = suggestionReport(weights, minConfidence, scored.mixtureNats, scored.typing, heldOut);
+    const scored = scoreSuggestionModel(model, tokenizer, counts.suggestion, { text: heldOut, typed, seqLen: options.seqLen, batch: options.batch }, maxWords);
+    suggestion = suggestionReport(counts.suggestion, scored, scored.typing, heldOut);
   }
   const predictor = new Predictor(model, tokenizer);
   try {
@@ -69,7 +68,7 @@ export async function evaluateText(
       natsPerChar: natsPerCharacter(score.loss * score.tokens, heldOut),
       top1Accuracy: score.accuracy,
       top5Accuracy: score.top5Accuracy,
-      keystrokeSavings: simulateTyping(predictor, typed, { maxWords, minConfidence }).keystrokeSavings,
+      keystrokeSavings: simulateTyping(predictor, typed, { maxWords, minConfidence, minNextWordConfidence }).keystrokeSavings,
       suggestion,
       baselines: counts.ngrams.score(heldOut),
     };

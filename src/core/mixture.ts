@@ -1,25 +1,36 @@
 /**
  * The suggestion model: the network's next-word distribution mixed with the Kneser-Ney
- * trigram's and with a cache of the words of the document being typed,
+ * trigram's, with a cache of the words of the document being typed and with a neural
+ * cache of the contexts they came in,
  *
- *   P(w | history) = λ_net · P_net(w) + λ_kn3 · P_kn3(w | u v) + λ_cache · P_cache(w)
+ *   P(w | history) = λ_net · P_net(w) + λ_kn3 · P_kn3(w | u v) + λ_cache · P_cache(w) + λ_neural · P_neural(w)
  *
  * The network knows style and long context but smooths away rare exact phrases; the trigram
  * remembers exact phrases of the training text; the cache knows the names and words of the
- * document at hand that the training text may never have used (Kuhn & De Mori 1990). The
- * weights are fitted on held-out text by expectation-maximisation, the standard fit for a
- * linear mixture, so each part gets the share of the probability it earns.
+ * document at hand that the training text may never have used (Kuhn & De Mori 1990); the
+ * neural cache (neuralCache.ts) knows what the document wrote after contexts like this one.
+ * The weights are fitted on held-out text by expectation-maximisation, the standard fit for
+ * a linear mixture, so each part gets the share of the probability it earns.
  */
 import type { KneserNeyTrigram } from './kneserNey';
+import { addNeuralCache, type NeuralCacheSettings, type RememberedPositions } from './neuralCache';
 
 export interface MixtureWeights {
   network: number;
   kn3: number;
   cache: number;
+  neuralCache: number;
 }
 
 /** The network alone: what a run uses when it has no fitted mixture. */
-export const NETWORK_ONLY: MixtureWeights = { network: 1, kn3: 0, cache: 0 };
+export const NETWORK_ONLY: MixtureWeights = { network: 1, kn3: 0, cache: 0, neuralCache: 0 };
+
+/** The neural cache after some text: what it remembers, and the top layer's output and the word read now. */
+export interface NeuralMemory extends RememberedPositions {
+  query: ArrayLike<number>;
+  current: number;
+  settings: NeuralCacheSettings;
+}
 
 /** Recent tokens the cache remembers: a few pages, the span over which a document repeats itself. */
 export const CACHE_TOKENS = 2000;
@@ -61,7 +72,7 @@ export class TokenCache {
 
 /**
  * Mixes the network's distribution after `history` (token ids, oldest first) with the
- * trigram's and the cache's. While the cache is empty its weight goes to the network.
+ * trigram's and the caches'. While a cache is empty its weight goes to the network.
  */
 export function mixDistribution(
   network: Float32Array,
@@ -69,11 +80,13 @@ export function mixDistribution(
   kn3: KneserNeyTrigram,
   cache: TokenCache,
   weights: MixtureWeights,
+  neural?: NeuralMemory,
 ): Float32Array {
-  const cacheWeight = cache.size > 0 ? weights.cache : 0;
-  const networkWeight = weights.network + (weights.cache - cacheWeight);
   const out = new Float32Array(network.length);
-  for (let i = 0; i < out.length; i++) out[i] = networkWeight * network[i];
+  const neuralWeight = neural ? addNeuralCache(out, weights.neuralCache, neural.query, neural.current, neural, neural.settings) : 0;
+  const cacheWeight = cache.size > 0 ? weights.cache : 0;
+  const networkWeight = weights.network + (weights.cache - cacheWeight) + (weights.neuralCache - neuralWeight);
+  for (let i = 0; i < out.length; i++) out[i] += networkWeight * network[i];
   if (weights.kn3 > 0) {
     const n = history.length;
     const trigram = kn3.distribution(n >= 2 ? history[n - 2] : undefined, n >= 1 ? history[n - 1] : undefined);
@@ -88,14 +101,16 @@ export interface TargetProbabilities {
   network: Float64Array;
   kn3: Float64Array;
   cache: Float64Array;
+  /** The neural cache's, at one flatness (neuralCacheProbabilities). */
+  neuralCache: Float64Array;
 }
 
 /**
  * The trigram's and the cache's probabilities of `stream[1..]`, the cache filling as the
- * stream is read (as it does while a person types); `network` is the network's, computed
- * by the caller.
+ * stream is read (as it does while a person types); `network` and `neuralCache` are
+ * computed by the caller.
  */
-export function targetProbabilities(stream: Int32Array, network: Float64Array, kn3: KneserNeyTrigram): TargetProbabilities {
+export function targetProbabilities(stream: Int32Array, network: Float64Array, kn3: KneserNeyTrigram, neuralCache: Float64Array): TargetProbabilities {
   const targets = Math.max(stream.length - 1, 0);
   const knProbabilities = new Float64Array(targets);
   const cacheProbabilities = new Float64Array(targets);
@@ -106,24 +121,34 @@ export function targetProbabilities(stream: Int32Array, network: Float64Array, k
     cacheProbabilities[i - 1] = cache.probability(stream[i]);
     cache.add(stream[i]);
   }
-  return { network, kn3: knProbabilities, cache: cacheProbabilities };
+  return { network, kn3: knProbabilities, cache: cacheProbabilities, neuralCache };
 }
 
-const PARTS = ['network', 'kn3', 'cache'] as const;
+const PARTS = ['network', 'kn3', 'cache', 'neuralCache'] as const;
 
 /** Fits the mixture weights to targets [from, to) by EM; a few dozen rounds converge. */
 export function fitMixture(p: TargetProbabilities, from = 0, to = p.network.length, rounds = 40): MixtureWeights {
-  let weights: MixtureWeights = { network: 1 / 3, kn3: 1 / 3, cache: 1 / 3 };
+  const fitted = fitWeights(PARTS.map((part) => p[part]), from, to, rounds);
+  return fitted ? { network: fitted[0], kn3: fitted[1], cache: fitted[2], neuralCache: fitted[3] } : NETWORK_ONLY;
+}
+
+/**
+ * The weights of a linear mixture of the columns (each part's probability of every
+ * target) that maximise the likelihood of targets [from, to), by expectation-maximisation
+ * from equal shares. Undefined when no target has any probability.
+ */
+export function fitWeights(columns: readonly ArrayLike<number>[], from: number, to: number, rounds = 40): number[] | undefined {
+  let weights = columns.map(() => 1 / columns.length);
   for (let round = 0; round < rounds; round++) {
-    const responsibility = { network: 0, kn3: 0, cache: 0 };
+    const responsibility = columns.map(() => 0);
     for (let i = from; i < to; i++) {
-      const total = PARTS.reduce((sum, part) => sum + weights[part] * p[part][i], 0);
+      const total = columns.reduce((sum, column, k) => sum + weights[k] * column[i], 0);
       if (total <= 0) continue;
-      for (const part of PARTS) responsibility[part] += (weights[part] * p[part][i]) / total;
+      columns.forEach((column, k) => (responsibility[k] += (weights[k] * column[i]) / total));
     }
-    const sum = PARTS.reduce((s, part) => s + responsibility[part], 0);
-    if (sum <= 0) return NETWORK_ONLY;
-    weights = { network: responsibility.network / sum, kn3: responsibility.kn3 / sum, cache: responsibility.cache / sum };
+    const sum = responsibility.reduce((a, b) => a + b, 0);
+    if (sum <= 0) return undefined;
+    weights = responsibility.map((r) => r / sum);
   }
   return weights;
 }
@@ -135,16 +160,45 @@ export function mixtureNats(p: TargetProbabilities, weights: MixtureWeights, fro
   return nats;
 }
 
+/** A fitted mixture: its weights and how the neural cache weighs what it remembers. */
+export interface FittedMixture {
+  weights: MixtureWeights;
+  neuralCache: NeuralCacheSettings;
+}
+
 /**
- * Held-out nats of the mixture with weights that never saw the targets they score: fitted
- * on each half of the stream and scored on the other (two-fold cross-fitting), so the
- * figure is what the mixture would score on new text. Also returns weights fitted on all.
+ * Held-out nats of the mixture with weights and neural-cache settings that never saw the
+ * targets they score: fitted on each half of the stream and scored on the other (two-fold
+ * cross-fitting), so the figure is what the mixture would score on new text. Also returns
+ * the mixture fitted on all. `neural` holds the neural cache's column under each setting tried.
  */
-export function crossFittedMixture(p: TargetProbabilities): { nats: number; weights: MixtureWeights } {
-  const n = p.network.length;
+export function crossFittedMixture(
+  p: Omit<TargetProbabilities, 'neuralCache'>,
+  neural: readonly { settings: NeuralCacheSettings; column: Float64Array }[],
+): { nats: number } & FittedMixture {
+  const parts = (k: number) => ({ ...p, neuralCache: neural[k].column });
+  const fit = (from: number, to: number) =>
+    neural
+      .map((_, k) => {
+        const weights = fitMixture(parts(k), from, to);
+        return { k, weights, nats: mixtureNats(parts(k), weights, from, to) };
+      })
+      .reduce((best, f) => (f.nats < best.nats ? f : best));
+  const result = crossFitted(p.network.length, fit, (m, from, to) => mixtureNats(parts(m.k), m.weights, from, to));
+  return { nats: result.nats, weights: result.weights.weights, neuralCache: neural[result.weights.k].settings };
+}
+
+/**
+ * Two-fold cross-fitting of any weights fitted to targets: fitted on each half of `n`
+ * targets and scored on the other, and fitted on all of them for use.
+ */
+export function crossFitted<W>(
+  n: number,
+  fit: (from: number, to: number) => W,
+  nats: (weights: W, from: number, to: number) => number,
+): { nats: number; weights: W } {
   const half = Math.floor(n / 2);
-  const first = fitMixture(p, 0, half);
-  const second = fitMixture(p, half, n);
-  const nats = mixtureNats(p, second, 0, half) + mixtureNats(p, first, half, n);
-  return { nats, weights: fitMixture(p) };
+  const first = fit(0, half);
+  const second = fit(half, n);
+  return { nats: nats(second, 0, half) + nats(first, half, n), weights: fit(0, n) };
 }

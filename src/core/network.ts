@@ -24,6 +24,14 @@ export interface TrainingStep extends LossStats {
   state: LayerState[];
 }
 
+/** What targetLogProbabilities returns; the state belongs to the caller. */
+export interface TargetLogProbabilities {
+  logProbabilities: Float32Array;
+  /** The top layer's output at every position [rows·seqLen × units], time-major as the log-probabilities. */
+  hidden: Float32Array;
+  state: LayerState[];
+}
+
 /** Figures of a scored batch and the state it ended in (owned by the caller). */
 export interface ScoredBatch extends LossStats {
   state: LayerState[];
@@ -42,7 +50,7 @@ export interface LanguageNetwork {
    * Log-probability of every target of the batch (time-major, row t·rows + r), starting
    * from `initial`; the state it ends in belongs to the caller.
    */
-  targetLogProbabilities(batch: Batch, initial?: LayerState[]): { logProbabilities: Float32Array; state: LayerState[] };
+  targetLogProbabilities(batch: Batch, initial?: LayerState[]): TargetLogProbabilities;
   /**
    * The output layer's logits [rows·seqLen, vocab] for every position of the batch
    * (time-major, row t·rows + r), starting from `initial`, for a caller that needs more of

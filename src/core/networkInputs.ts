@@ -1,7 +1,8 @@
-/** What both network implementations take from a batch and from the model's variables. */
+/** What both network implementations take from a batch and from the model's variables, and give back. */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from './dataset';
 import { toTimeMajor } from './fast/layout';
+import type { LayerState, TargetLogProbabilities } from './network';
 
 /** The batch's inputs and targets as time-major id tensors: row t·rows + r is lane r at step t. */
 export function timeMajorTensors(batch: Batch): { ids: tf.Tensor1D; targets: tf.Tensor1D } {
@@ -15,4 +16,12 @@ export function timeMajorTensors(batch: Batch): { ids: tf.Tensor1D; targets: tf.
 export function variableName(weight: tf.Tensor): string {
   if (!(weight instanceof tf.Variable)) throw new Error('Training needs the model\'s variables, not copies.');
   return weight.name;
+}
+
+/** Reads a batch's log-probabilities and top-layer outputs into numbers, disposing the tensors. */
+export function readTargetLogProbabilities(values: tf.Tensor, top: tf.Tensor, state: LayerState[]): TargetLogProbabilities {
+  const logProbabilities = values.dataSync() as Float32Array;
+  const hidden = top.dataSync() as Float32Array;
+  tf.dispose([values, top]);
+  return { logProbabilities, hidden, state };
 }

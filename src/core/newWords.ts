@@ -2,8 +2,9 @@
  * Words of the document that are outside the vocabulary: names, rare terms, the words
  * that make a text its own. The network can only say "some unknown word comes next";
  * remembering which unknown words this document used lets a suggestion complete "Quee"
- * to "Queequeg" once the person has typed it before. The network's probability of
- * <unk> is shared among them by how often each appeared, as a cache model would.
+ * to "Queequeg" once the person has typed it before. A share of the network's probability
+ * of <unk> (newWordSpelling.ts) is divided among them by how often each appeared, as a
+ * cache model would.
  */
 export class NewWords {
   private readonly counts = new Map<string, number>();
@@ -24,6 +25,11 @@ export class NewWords {
     }
   }
 
+  /** Share of the remembered words that are `word` (0 while none is remembered). */
+  probability(word: string): number {
+    return this.recent.length === 0 ? 0 : (this.counts.get(word) ?? 0) / this.recent.length;
+  }
+
   clear(): void {
     this.counts.clear();
     this.recent.length = 0;
@@ -31,11 +37,9 @@ export class NewWords {
 
   /** Each remembered word starting with `prefix`, with its share of `unknownProbability`. */
   candidates(prefix: string, unknownProbability: number): { word: string; probability: number }[] {
-    const total = this.recent.length;
-    if (total === 0) return [];
     const found: { word: string; probability: number }[] = [];
-    for (const [word, count] of this.counts) {
-      if (word.startsWith(prefix) && word !== prefix) found.push({ word, probability: (unknownProbability * count) / total });
+    for (const word of this.counts.keys()) {
+      if (word.startsWith(prefix) && word !== prefix) found.push({ word, probability: unknownProbability * this.probability(word) });
     }
     return found;
   }

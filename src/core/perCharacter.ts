@@ -19,6 +19,9 @@ export interface HeldOutText {
   unknownTargets: number;
   /** Nats to spell the unknown targets; null without a spelling model (a run saved before spelling.json). */
   spellingNats: number | null;
+  /** The unknown targets as written, in order, and each one's nats to spell (null without a spelling model). */
+  unknownWords: string[];
+  unknownSpellingNats: Float64Array | null;
 }
 
 /**
@@ -34,15 +37,18 @@ export function describeHeldOut(
   spelling: Pick<SpellingModel, 'nats'> | undefined,
 ): HeldOutText {
   if (tokens.length !== ids.length) throw new Error(`${tokens.length} tokens do not align with ${ids.length} ids.`);
-  let unknownTargets = 0;
-  let spellingNats = 0;
-  for (let i = 1; i < ids.length; i++) {
-    if (ids[i] !== unknownId) continue;
-    unknownTargets++;
-    if (spelling) spellingNats += spelling.nats(tokens[i]);
-  }
+  const unknownWords: string[] = [];
+  for (let i = 1; i < ids.length; i++) if (ids[i] === unknownId) unknownWords.push(tokens[i]);
+  const unknownSpellingNats = spelling ? Float64Array.from(unknownWords, (word) => spelling.nats(word)) : null;
   const characters = tokens.length > 0 ? codePointCount(text, firstTokenEnd(text, tokens[0])) : 0;
-  return { ids, characters, unknownTargets, spellingNats: spelling ? spellingNats : null };
+  return {
+    ids,
+    characters,
+    unknownTargets: unknownWords.length,
+    spellingNats: unknownSpellingNats ? unknownSpellingNats.reduce((sum, nats) => sum + nats, 0) : null,
+    unknownWords,
+    unknownSpellingNats,
+  };
 }
 
 /** Targets scored on the text: every token but the first. */

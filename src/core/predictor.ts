@@ -15,6 +15,7 @@ import type { LayerState, Recurrence } from './fast/recurrence';
 import type { KneserNeyTrigram } from './kneserNey';
 import { CACHE_TOKENS, mixDistribution, TokenCache, type MixtureWeights } from './mixture';
 import { modelParts } from './model';
+import { NEURAL_CACHE_TOKENS, type NeuralCacheSettings } from './neuralCache';
 import { NewWords } from './newWords';
 import { Random } from './random';
 import { NEWLINE_TOKEN, type Tokenizer } from './tokenizer';
@@ -42,6 +43,11 @@ export interface SuggestOptions {
    * being right (the product over its words); stop adding words below it.
    */
   minConfidence: number;
+  /**
+   * The threshold for a ghost at a word start (nothing of the word typed yet), when it
+   * differs: a next-word guess is read in full, a completion only glanced at.
+   */
+  minNextWordConfidence?: number;
 }
 
 /**
@@ -54,6 +60,10 @@ export const DEFAULT_SUGGEST_OPTIONS: Readonly<SuggestOptions> = { maxWords: 3, 
 export interface SuggestionParts {
   kn3: KneserNeyTrigram;
   weights: MixtureWeights;
+  /** How the neural cache weighs what it remembers (neuralCache.ts). */
+  neuralCache: NeuralCacheSettings;
+  /** Share of the probability of <unk> that the document's remembered new words get (newWordSpelling.ts). */
+  newWordShare: number;
 }
 
 export interface Suggestion {
@@ -118,6 +128,8 @@ export class Predictor {
   private readonly newWords = new NewWords();
   /** Ids of the tokens of `readText` (the last CACHE_TOKENS + 2 of them): the trigram's context and the cache. */
   private readIds: number[] = [];
+  /** The top layer's output after each of `readIds`: what the neural cache remembers. */
+  private readOutputs: Float32Array[] = [];
   /** Counts of tokens fed through the network, for tests and benchmarks. */
   readonly stats = { tokensRead: 0, fullPasses: 0 };
 
@@ -148,8 +160,14 @@ export class Predictor {
 
   /**
    * Ghost text for the cursor at the end of `textBefore`: completes the word being typed,
-   * or at a word start offers the next word, then adds words while the model is sure enough
-   * of all of it, up to the end of the line. Undefined when it has nothing sure to offer.
+   * or at a word start offers the next word, then possibly more words and the space after
+   * them, up to the end of the line. Undefined when it has nothing sure to offer.
+   *
+   * How much to show: a ghost is taken with one key only if all of it is right, so a
+   * longer one saves more when it is right and is right less often. Of the cuts of the
+   * likeliest continuation whose probability is at least the threshold, it shows the one
+   * that saves the most keys on average, P(all of it right) × (its characters − 1). A
+   * ghost of one character saves nothing and is not shown.
    */
   suggest(textBefore: string, options: SuggestOptions): Suggestion | undefined {
     const { context, partial } = this.splitPartialWord(textBefore);
@@ -159,37 +177,38 @@ export class Predictor {
     const tokens: string[] = [];
     const confidences: number[] = [];
     const limit = options.maxWords + (partial ? 1 : 0);
+    const minConfidence = partial ? options.minConfidence : (options.minNextWordConfidence ?? options.minConfidence);
     let joint = 1;
-    /** Set when the words stopped for want of confidence: `probabilities` is then what comes after them. */
-    let unsureOfNext = false;
+    let best: { tokens: number; text: string; saved: number } | undefined;
+    const consider = (text: string, probability: number) => {
+      const saved = probability * (text.length - 1);
+      if (text.length >= 2 && probability >= minConfidence && saved > (best?.saved ?? 0)) best = { tokens: tokens.length, text, saved };
+    };
     try {
       while (tokens.length < limit) {
-        const best = tokens.length === 0 && !partial ? this.firstWord(probabilities, textBefore) : this.rank(probabilities, 1, tokens.length === 0 ? partial : '')[0];
-        if (!best || joint * best.probability < options.minConfidence || best.token === NEWLINE_TOKEN) {
-          unsureOfNext = true;
-          break;
-        }
-        joint *= best.probability;
-        tokens.push(best.token);
-        confidences.push(best.probability);
+        const next = tokens.length === 0 && !partial ? this.firstWord(probabilities, textBefore) : this.rank(probabilities, 1, tokens.length === 0 ? partial : '')[0];
+        if (!next || joint * next.probability < minConfidence || next.token === NEWLINE_TOKEN) break;
+        joint *= next.probability;
+        tokens.push(next.token);
+        confidences.push(next.probability);
+        const text = partial
+          ? tokens[0].slice(partial.length) + this.tokenizer.continuation(context + tokens[0], tokens.slice(1))
+          : this.tokenizer.continuation(textBefore, tokens);
+        consider(text, joint);
         if (tokens.length === limit) break;
-        const next = this.read([best.id], state);
+        const read = this.read([next.id], state);
         if (state !== this.state) state.dispose();
-        state = next;
-        history.push(best.id);
+        state = read;
+        history.push(next.id);
         probabilities = this.probabilities(state, history);
+        // The space before the next word, taken with these words: phone keyboards do so too.
+        if (text) consider(`${text} `, joint * this.spaceProbability(textBefore + text, probabilities));
       }
     } finally {
       if (state !== this.state) state.dispose();
     }
-    if (tokens.length === 0) return undefined;
-    let text = partial
-      ? tokens[0].slice(partial.length) + this.tokenizer.continuation(context + tokens[0], tokens.slice(1))
-      : this.tokenizer.continuation(textBefore, tokens);
-    // The next word is unsure but the space before it may not be: taking it with the words
-    // saves the key that would follow almost every accepted word, as phone keyboards do.
-    if (text && unsureOfNext && joint * this.spaceProbability(textBefore + text, probabilities) >= options.minConfidence) text += ' ';
-    return text ? { text, tokens, confidences } : undefined;
+    if (!best) return undefined;
+    return { text: best.text, tokens: tokens.slice(0, best.tokens), confidences: confidences.slice(0, best.tokens) };
   }
 
   /**
@@ -232,6 +251,7 @@ export class Predictor {
     this.state = this.zeroState();
     this.readText = '';
     this.readIds = [];
+    this.readOutputs = [];
     this.newWords.clear();
     this.checkpoints = [];
   }
@@ -263,9 +283,11 @@ export class Predictor {
     const newIds = this.tokenizer.encodeTokens(tokens);
     tokens.forEach((token, i) => newIds[i] === this.tokenizer.unknownId && this.newWords.add(token));
     if (newIds.length > 0) {
-      const next = this.read(newIds, this.state);
+      const outputs: Float32Array[] = [];
+      const next = this.read(newIds, this.state, outputs);
       if (this.readText !== '') this.checkpoints.push({ length: this.readText.length, tokens: this.readIds.length, snapshot: this.state.snapshot() });
       this.readIds.push(...newIds);
+      this.readOutputs.push(...outputs);
       if (this.readIds.length > HISTORY_TOKENS) this.forgetOldestIds();
       if (this.checkpoints.length > CHECKPOINTS) this.checkpoints.shift();
       this.state.dispose();
@@ -284,24 +306,35 @@ export class Predictor {
       this.state = ReadState.restore(snapshot);
       this.readText = this.readText.slice(0, length);
       this.readIds.length = tokens;
+      this.readOutputs.length = tokens;
       this.checkpoints.length = i;
       return true;
     }
     return false;
   }
 
-  /** Runs `ids` through the recurrent layers from `from`; returns the new state. */
-  private read(ids: ArrayLike<number>, from: ReadState): ReadState {
+  /**
+   * Runs `ids` through the recurrent layers from `from`; returns the new state. With
+   * `outputs`, also appends the top layer's output after each id to it.
+   */
+  private read(ids: ArrayLike<number>, from: ReadState, outputs?: Float32Array[]): ReadState {
     this.stats.tokensRead += ids.length;
-    const layers = tf.tidy(() => {
+    const { layers, top } = tf.tidy(() => {
       let inputs = gatherRows(this.network.parts.embeddings, tf.tensor1d(Int32Array.from(ids), 'int32'));
-      return this.recurrences.map((recurrence, layer) => {
+      const layers = this.recurrences.map((recurrence, layer) => {
         // One matmul projects every new token; only the recurrence runs step by step.
         const run = recurrence.forward(this.network.project(layer, inputs), 1, from.layers[layer], false);
-        if (layer < this.recurrences.length - 1) inputs = stackSteps(run.outputs);
+        if (layer < this.recurrences.length - 1 || outputs) inputs = stackSteps(run.outputs);
         return run.state;
       });
+      return { layers, top: outputs ? inputs : undefined };
     });
+    if (top) {
+      const values = top.dataSync() as Float32Array;
+      top.dispose();
+      const units = this.network.parts.units;
+      for (let i = 0; i < ids.length; i++) outputs!.push(values.slice(i * units, (i + 1) * units));
+    }
     return new ReadState(layers);
   }
 
@@ -313,13 +346,24 @@ export class Predictor {
     if (!this.mixture) return values;
     const cache = new TokenCache();
     for (let i = Math.max(0, history.length - CACHE_TOKENS); i < history.length; i++) cache.add(history[i]);
-    return mixDistribution(values, history, this.mixture.kn3, cache, this.mixture.weights);
+    // The text read pairs each output with the id after it; words suggested ahead are not remembered.
+    const from = Math.max(0, this.readIds.length - 1 - NEURAL_CACHE_TOKENS);
+    const neural = {
+      query: state.top.dataSync(),
+      current: history[history.length - 1],
+      keys: this.readOutputs.slice(from, -1),
+      read: this.readIds.slice(from, -1),
+      next: this.readIds.slice(from + 1),
+      settings: this.mixture.neuralCache,
+    };
+    return mixDistribution(values, history, this.mixture.kn3, cache, this.mixture.weights, neural);
   }
 
   /** Drops the oldest ids, keeping the checkpoints' token counts in step. */
   private forgetOldestIds(): void {
     const drop = this.readIds.length - HISTORY_TOKENS;
     this.readIds.splice(0, drop);
+    this.readOutputs.splice(0, drop);
     this.checkpoints = this.checkpoints.filter((c) => c.tokens >= drop);
     this.checkpoints.forEach((c) => (c.tokens -= drop));
   }
@@ -359,8 +403,9 @@ export class Predictor {
     for (const id of pool) {
       if (id !== unknown) consider({ id, token: this.tokenizer.vocab[id], probability: probabilities[id] });
     }
-    // Never <unk> itself, but the document's own new words in its place.
-    for (const { word, probability } of this.newWords.candidates(prefix, probabilities[unknown])) {
+    // Never <unk> itself, but the document's own new words in its place: all of its
+    // probability for the network alone, the fitted share for the suggestion model.
+    for (const { word, probability } of this.newWords.candidates(prefix, probabilities[unknown] * (this.mixture?.newWordShare ?? 1))) {
       consider({ id: unknown, token: word, probability });
     }
     // With a typed prefix, "how sure" means: of the words that fit what was typed.

@@ -17,7 +17,8 @@ import { describeHeldOut, natsPerCharacter, targetCount, type HeldOutText } from
 import { DEFAULT_SUGGEST_OPTIONS } from './predictor';
 import { SpellingModel } from './spelling';
 import { NGRAMS_FILE, readCheckpoint, readRunRecord, RunWriter, SPELLING_FILE, SUGGESTION_FILE, type RunRecord } from './store';
-import { fitSuggestionModel, suggestionReport, TUNING_CHARACTERS } from './suggestionModel';
+import { fitSuggestionModel, suggestionReport } from './suggestionModel';
+import { TUNING_CHARACTERS } from './typing';
 import { NEWLINE_TOKEN, Tokenizer } from './tokenizer';
 import { trainModel, type TrainCallbacks } from './train';
 import { SEQLAB_VERSION } from './version';
@@ -356,7 +357,7 @@ async function fitSuggestion(model: tf.LayersModel, prepared: PreparedText, conf
   const { tokenizer, split, ngrams, heldOut, validationTyped } = prepared;
   const kn3 = ngrams.kn3;
   if (!kn3 || validationTyped === '') return null;
-  const fit = fitSuggestionModel(model, tokenizer, kn3, { ids: split.validation, typed: validationTyped, seqLen: split.seqLen, batch: config.batch }, DEFAULT_SUGGEST_OPTIONS.maxWords);
+  const fit = fitSuggestionModel(model, tokenizer, kn3, { text: heldOut, typed: validationTyped, seqLen: split.seqLen, batch: config.batch }, DEFAULT_SUGGEST_OPTIONS.maxWords);
   await writer.writeJson(SUGGESTION_FILE, fit.settings);
-  return suggestionReport(fit.settings.weights, fit.settings.minConfidence, fit.mixtureNats, fit.typing, heldOut);
+  return suggestionReport(fit.settings, fit, fit.typing, heldOut);
 }

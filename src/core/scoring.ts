@@ -124,6 +124,23 @@ export function targetProbabilities(model: tf.LayersModel, stream: Int32Array, s
 }
 
 /**
+ * The same, with the top layer's output after every input, [targets × units] in stream
+ * order (row t read stream[t]): what the neural cache remembers (neuralCache.ts).
+ */
+export function targetProbabilitiesAndStates(
+  model: tf.LayersModel,
+  stream: Int32Array,
+  seqLen: number,
+  batch: number,
+): { probabilities: Float64Array; hidden: Float32Array; units: number } {
+  const probabilities = new Float64Array(Math.max(stream.length - 1, 0));
+  const units = modelParts(model).units;
+  const hidden = new Float32Array(probabilities.length * units);
+  for (const _ of probabilityBatches(model, stream, seqLen, batch, probabilities, hidden));
+  return { probabilities, hidden, units };
+}
+
+/**
  * The same, awaiting `between` after every batch: an engine that serves suggestions on the
  * same thread answers them in the pauses (a long held-out text takes a second or more).
  */
@@ -139,9 +156,17 @@ export async function targetProbabilitiesPausing(
   return out;
 }
 
-/** Fills `out` one batch of lanes at a time, yielding after each. */
-function* probabilityBatches(model: tf.LayersModel, stream: Int32Array, seqLen: number, batch: number, out: Float64Array): Generator<void> {
+/** Fills `out` (and `hidden`, if given) one batch of lanes at a time, yielding after each. */
+function* probabilityBatches(
+  model: tf.LayersModel,
+  stream: Int32Array,
+  seqLen: number,
+  batch: number,
+  out: Float64Array,
+  hidden?: Float32Array,
+): Generator<void> {
   const network = makeNetwork(modelParts(model));
+  const units = network.parts.units;
   let state: LayerState[] | undefined;
   try {
     for (const b of evaluationBatches(stream, seqLen, batch)) {
@@ -149,7 +174,12 @@ function* probabilityBatches(model: tf.LayersModel, stream: Int32Array, seqLen: 
       tf.dispose(state?.flat());
       state = result.state;
       for (let t = 0; t < b.seqLen; t++) {
-        for (let r = 0; r < b.rows; r++) out[b.starts![r] + t] = Math.exp(result.logProbabilities[t * b.rows + r]);
+        for (let r = 0; r < b.rows; r++) {
+          const row = t * b.rows + r;
+          const position = b.starts![r] + t;
+          out[position] = Math.exp(result.logProbabilities[row]);
+          hidden?.set(result.hidden.subarray(row * units, (row + 1) * units), position * units);
+        }
       }
       yield;
     }

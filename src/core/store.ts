@@ -9,6 +9,8 @@
  * only then are older weights deleted. `config.json` carries a status, so a folder left
  * by a crashed process says 'training', never 'done'.
  */
+import { NEURAL_CACHE_CANDIDATES } from './neuralCache';
+import { DEFAULT_NEW_WORD_SHARE } from './newWordSpelling';
 import { parseSuggestionSettings, type RunSuggestionModel, type SuggestionSettingsJSON } from './suggestionModel';
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
@@ -263,7 +265,15 @@ async function loadSuggestion(dir: string): Promise<RunSuggestionModel | undefin
   }
   const kn3 = (await loadNgrams(dir)).kn3;
   if (!kn3) throw new UserError(`The run folder "${dir}" has a ${SUGGESTION_FILE} but its ${NGRAMS_FILE} holds no trigram counts.`);
-  return { kn3, weights: settings.weights, minConfidence: settings.minConfidence };
+  return {
+    kn3,
+    weights: settings.weights,
+    // Any settings will do where the neural cache has no weight (a run saved before it).
+    neuralCache: settings.neuralCache ?? NEURAL_CACHE_CANDIDATES[0],
+    newWordShare: settings.newWordShare ?? DEFAULT_NEW_WORD_SHARE,
+    minConfidence: settings.minConfidence,
+    minNextWordConfidence: settings.minNextWordConfidence ?? settings.minConfidence,
+  };
 }
 
 /** The counting baselines saved with a run, for scoring new text against them. */

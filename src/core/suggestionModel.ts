@@ -8,11 +8,13 @@ import type * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
 import type { KneserNeyTrigram } from './kneserNey';
 import { crossFittedMixture, mixtureNats as mixtureNatsOf, targetProbabilities, type MixtureWeights } from './mixture';
-import { natsPerCharacter, type HeldOutText } from './perCharacter';
+import { crossFittedNewWordShare, DEFAULT_NEW_WORD_SHARE, newWordCosts, newWordNats } from './newWordSpelling';
+import type { HeldOutText } from './perCharacter';
 import { Predictor, type SuggestionParts } from './predictor';
-import { targetProbabilities as networkProbabilities } from './scoring';
+import { NEURAL_CACHE_CANDIDATES, neuralCacheProbabilities, type NeuralCacheSettings } from './neuralCache';
+import { targetProbabilitiesAndStates } from './scoring';
 import type { Tokenizer } from './tokenizer';
-import { chooseMinConfidence, simulateTyping, type TypingFigures } from './typing';
+import { chooseThresholds, simulateTyping, type Thresholds, type TypingFigures } from './typing';
 import type { SuggestionReport } from '../protocol/types';
 
 /** Saved with a run as suggestion.json. */
@@ -20,30 +22,35 @@ export interface SuggestionSettingsJSON {
   format: 'seqlab-suggestion';
   version: 1;
   weights: MixtureWeights;
-  /** The threshold chosen on held-out text (SuggestOptions.minConfidence). */
+  /** How the neural cache weighs what it remembers (neuralCache.ts); absent, with no neural-cache weight, in runs saved before it. */
+  neuralCache?: NeuralCacheSettings;
+  /**
+   * Share of an unknown word's probability given to the document's earlier new words
+   * (newWordSpelling.ts); absent in runs saved before it was fitted.
+   */
+  newWordShare?: number;
+  /** The thresholds chosen on held-out text (SuggestOptions); the next-word one is absent in runs saved before it was fitted. */
   minConfidence: number;
+  minNextWordConfidence?: number;
 }
 
 /** A run's suggestion model as loaded: the trigram and the fitted settings. */
-export interface RunSuggestionModel extends SuggestionParts {
-  minConfidence: number;
-}
+export interface RunSuggestionModel extends SuggestionParts, Thresholds {}
 
 export interface SuggestionFit {
-  settings: SuggestionSettingsJSON;
+  settings: SuggestionSettingsJSON & { newWordShare: number; neuralCache: NeuralCacheSettings } & Thresholds;
   /** Nats of the held-out targets under the network alone, and under the mixture (cross-fitted weights). */
   networkNats: number;
   mixtureNats: number;
+  /** Nats to spell the unknown targets with the document's new words remembered (cross-fitted share); null without a spelling model. */
+  newWordNats: number | null;
   /** Typing the held-out sample with the chosen threshold. */
   typing: TypingFigures;
 }
 
-/** Characters of held-out text typed to choose the threshold: a stable figure in seconds. */
-export const TUNING_CHARACTERS = 1500;
-
 export interface HeldOut {
-  /** Token ids of the held-out text. */
-  ids: Int32Array;
+  /** The held-out text as scored: its token ids, its unknown words and what they cost to spell. */
+  text: HeldOutText;
   /** The held-out text as SeqLab would space it (what the simulated person types). */
   typed: string;
   seqLen: number;
@@ -58,15 +65,20 @@ export function fitSuggestionModel(
   heldOut: HeldOut,
   maxWords: number,
 ): SuggestionFit {
-  const parts = partProbabilities(model, kn3, heldOut);
-  const mixture = crossFittedMixture(parts);
-  const predictor = new Predictor(model, tokenizer, { kn3, weights: mixture.weights });
+  const parts = partProbabilities(model, kn3, heldOut, NEURAL_CACHE_CANDIDATES);
+  const mixture = crossFittedMixture(parts, parts.neural);
+  const spellings = heldOut.text.unknownSpellingNats;
+  const newWords = spellings ? crossFittedNewWordShare(newWordCosts(heldOut.text.unknownWords, spellings)) : undefined;
+  const newWordShare = newWords?.share ?? DEFAULT_NEW_WORD_SHARE;
+  const fitted = { kn3, weights: mixture.weights, neuralCache: mixture.neuralCache, newWordShare };
+  const predictor = new Predictor(model, tokenizer, fitted);
   try {
-    const { minConfidence, figures } = chooseMinConfidence(predictor, heldOut.typed.slice(0, TUNING_CHARACTERS), maxWords);
+    const { figures, ...thresholds } = chooseThresholds(predictor, heldOut.typed, maxWords);
     return {
-      settings: { format: 'seqlab-suggestion', version: 1, weights: mixture.weights, minConfidence },
+      settings: { format: 'seqlab-suggestion', version: 1, weights: mixture.weights, neuralCache: mixture.neuralCache, newWordShare, ...thresholds },
       networkNats: totalNats(parts.network),
       mixtureNats: mixture.nats,
+      newWordNats: newWords?.nats ?? null,
       typing: figures,
     };
   } finally {
@@ -74,43 +86,57 @@ export function fitSuggestionModel(
   }
 }
 
-/** Scores a run's fitted suggestion model on other text: the mixture's nats and the typing figures. */
+/** Scores a run's fitted suggestion model on other text: the mixture's nats, the unknown words' and the typing figures. */
 export function scoreSuggestionModel(
   model: tf.LayersModel,
   tokenizer: Tokenizer,
   suggestion: RunSuggestionModel,
   heldOut: HeldOut,
   maxWords: number,
-): { mixtureNats: number; typing: TypingFigures } {
-  const mixtureNats = mixtureNatsOf(partProbabilities(model, suggestion.kn3, heldOut), suggestion.weights);
+): { mixtureNats: number; newWordNats: number | null; typing: TypingFigures } {
+  const parts = partProbabilities(model, suggestion.kn3, heldOut, [suggestion.neuralCache]);
+  const mixtureNats = mixtureNatsOf({ ...parts, neuralCache: parts.neural[0].column }, suggestion.weights);
+  const spellings = heldOut.text.unknownSpellingNats;
+  const newWords = spellings ? newWordNats(newWordCosts(heldOut.text.unknownWords, spellings), suggestion.newWordShare) : null;
   const predictor = new Predictor(model, tokenizer, suggestion);
   try {
-    return { mixtureNats, typing: simulateTyping(predictor, heldOut.typed, { maxWords, minConfidence: suggestion.minConfidence }) };
+    const { minConfidence, minNextWordConfidence } = suggestion;
+    return { mixtureNats, newWordNats: newWords, typing: simulateTyping(predictor, heldOut.typed, { maxWords, minConfidence, minNextWordConfidence }) };
   } finally {
     predictor.dispose();
   }
 }
 
-/** The figures of a fit or a score as reported (nats per character needs the text's spelling costs). */
+/**
+ * The figures of a fit or a score as reported. Nats per character count the mixture's
+ * nats of every target and, for the unknown ones, the nats to spell them with the
+ * document's new words remembered (null without a spelling model).
+ */
 export function suggestionReport(
-  weights: MixtureWeights,
-  minConfidence: number,
-  mixtureNats: number,
+  settings: Pick<SuggestionSettingsJSON, 'weights'> & Thresholds & { newWordShare: number },
+  nats: { mixtureNats: number; newWordNats: number | null },
   typing: TypingFigures,
   heldOut: HeldOutText,
 ): SuggestionReport {
   return {
-    weights: { ...weights },
-    minConfidence,
-    natsPerChar: natsPerCharacter(mixtureNats, heldOut),
+    weights: { ...settings.weights },
+    newWordShare: settings.newWordShare,
+    minConfidence: settings.minConfidence,
+    minNextWordConfidence: settings.minNextWordConfidence,
+    natsPerChar: nats.newWordNats === null ? null : (nats.mixtureNats + nats.newWordNats) / Math.max(heldOut.characters, 1),
     keystrokeSavings: typing.keystrokeSavings,
     wordStartOffered: typing.wordStartOffered,
     wordStartFirstWordRight: typing.wordStartFirstWordRight,
   };
 }
 
-function partProbabilities(model: tf.LayersModel, kn3: KneserNeyTrigram, heldOut: HeldOut) {
-  return targetProbabilities(heldOut.ids, networkProbabilities(model, heldOut.ids, heldOut.seqLen, heldOut.batch), kn3);
+/** Each part's probability of every held-out target; the neural cache's under each of `settings`. */
+function partProbabilities(model: tf.LayersModel, kn3: KneserNeyTrigram, heldOut: HeldOut, settings: readonly NeuralCacheSettings[]) {
+  const { ids } = heldOut.text;
+  const network = targetProbabilitiesAndStates(model, ids, heldOut.seqLen, heldOut.batch);
+  const columns = neuralCacheProbabilities(ids, network.hidden, network.units, network.probabilities, settings);
+  const { neuralCache: _, ...parts } = targetProbabilities(ids, network.probabilities, kn3, columns[0]);
+  return { ...parts, neural: settings.map((s, k) => ({ settings: s, column: columns[k] })) };
 }
 
 function totalNats(probabilities: Float64Array): number {
@@ -119,19 +145,26 @@ function totalNats(probabilities: Float64Array): number {
   return nats;
 }
 
+/** Checks a suggestion.json; one saved before the neural cache gets a neural-cache weight of 0. */
 export function parseSuggestionSettings(json: unknown): SuggestionSettingsJSON {
   const data = json as Partial<SuggestionSettingsJSON> | null;
-  const weights = data?.weights;
+  const weights = data?.weights && { ...data.weights, neuralCache: data.weights.neuralCache ?? 0 };
   const share = (x: unknown) => typeof x === 'number' && x >= 0 && x <= 1;
+  const neural = data?.neuralCache;
+  const positive = (x: unknown) => typeof x === 'number' && x > 0 && Number.isFinite(x);
   const valid =
     data?.format === 'seqlab-suggestion' &&
     data.version === 1 &&
     share(data.minConfidence) &&
+    (data.minNextWordConfidence === undefined || share(data.minNextWordConfidence)) &&
+    (data.newWordShare === undefined || (share(data.newWordShare) && data.newWordShare < 1)) &&
     !!weights &&
     share(weights.network) &&
     share(weights.kn3) &&
     share(weights.cache) &&
-    Math.abs(weights.network + weights.kn3 + weights.cache - 1) < 1e-6;
+    share(weights.neuralCache) &&
+    Math.abs(weights.network + weights.kn3 + weights.cache + weights.neuralCache - 1) < 1e-6 &&
+    (neural === undefined ? weights.neuralCache === 0 : positive(neural?.flatness) && positive(neural?.evidence));
   if (!valid) throw new UserError('suggestion.json is not a valid set of suggestion settings.');
-  return data as SuggestionSettingsJSON;
+  return { ...(data as SuggestionSettingsJSON), weights: weights! };
 }

@@ -79,8 +79,9 @@ export function formatPercent(value: number | null | undefined): string {
   return `${(value * 100).toFixed(1)}%`;
 }
 
-/** "network 62% · KN3 25% · cache 13%": what the suggestions mix, in whole percents. */
+/** "network 62% · KN3 25% · cache 3% · neural cache 10%": what the suggestions mix, in whole percents. */
 export function mixtureShares(weights: SuggestionReport['weights']): string {
   const share = (x: number) => `${Math.round(x * 100)}%`;
-  return `network ${share(weights.network)} · KN3 ${share(weights.kn3)} · cache ${share(weights.cache)}`;
+  const neural = weights.neuralCache === undefined ? '' : ` · neural cache ${share(weights.neuralCache)}`;
+  return `network ${share(weights.network)} · KN3 ${share(weights.kn3)} · cache ${share(weights.cache)}${neural}`;
 }

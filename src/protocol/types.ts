@@ -144,10 +144,14 @@ export interface TrainSummary {
  * saved the most keystrokes there.
  */
 export interface SuggestionReport {
-  /** Shares of the mixture: network, KN3, document cache (they sum to 1). */
-  weights: { network: number; kn3: number; cache: number };
+  /** Shares of the mixture: network, KN3, document cache, neural cache (they sum to 1; no neural cache in summaries saved before it). */
+  weights: { network: number; kn3: number; cache: number; neuralCache?: number };
+  /** Share of an unknown word's probability given to the new words the document used before (the rest spells it). */
+  newWordShare: number;
   /** Show a suggestion when the model gives all of it at least this probability. */
   minConfidence: number;
+  /** The same for a next-word ghost at a word start (absent in summaries saved before it was fitted). */
+  minNextWordConfidence?: number;
   /** Nats per character of the mixture on the held-out text; null without a spelling model. */
   natsPerChar: number | null;
   /** Simulated typing of held-out text with the ghost text (DESIGN.md §5). */

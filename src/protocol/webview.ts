@@ -92,12 +92,16 @@ function isRunInfo(value: unknown): value is RunInfo {
   );
 }
 
-/** The suggestion figures a view reads: the mixture's three shares and the scores beside them. */
+/** The suggestion figures a view reads: the mixture's shares and the scores beside them. */
 function isSuggestionReport(value: unknown): value is SuggestionReport {
   if (!isObject(value) || !isObject(value.weights)) return false;
-  const { network, kn3, cache } = value.weights;
+  const { network, kn3, cache, neuralCache } = value.weights;
   const figures = [network, kn3, cache, value.minConfidence, value.keystrokeSavings, value.wordStartOffered, value.wordStartFirstWordRight];
-  return figures.every((x) => typeof x === 'number') && (value.natsPerChar === null || typeof value.natsPerChar === 'number');
+  return (
+    figures.every((x) => typeof x === 'number') &&
+    (neuralCache === undefined || typeof neuralCache === 'number') &&
+    (value.natsPerChar === null || typeof value.natsPerChar === 'number')
+  );
 }
 
 function isRunInfoArray(value: unknown): value is RunInfo[] {

@@ -19,10 +19,10 @@ import type { SuggestionSettings } from '../protocol/lsp';
  * else the one the run chose for the most keystrokes saved, else the engine's default.
  */
 export function suggestOptions(settings: Pick<SuggestionSettings, 'maxWords' | 'minConfidence'>, run: Pick<LoadedRun, 'suggestion'>): SuggestOptions {
-  return {
-    maxWords: settings.maxWords,
-    minConfidence: settings.minConfidence ?? run.suggestion?.minConfidence ?? DEFAULT_SUGGEST_OPTIONS.minConfidence,
-  };
+  // A threshold the person set applies everywhere; the run's own are two, fitted together.
+  if (settings.minConfidence !== null) return { maxWords: settings.maxWords, minConfidence: settings.minConfidence };
+  const { minConfidence, minNextWordConfidence } = run.suggestion ?? DEFAULT_SUGGEST_OPTIONS;
+  return { maxWords: settings.maxWords, minConfidence, minNextWordConfidence };
 }
 
 export class ActiveModel {

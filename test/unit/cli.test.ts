@@ -104,15 +104,17 @@ describe('seqlab train, generate and eval on a chapter', () => {
   it('fits a suggestion model after training: suggestion.json in the run folder, its figures in the summary', async () => {
     const suggestion = summary.suggestion as SuggestionReport;
     assert.ok(suggestion, 'the summary has a suggestion');
-    const { network, kn3, cache } = suggestion.weights;
-    assert.ok([network, kn3, cache].every((w) => w >= 0 && w <= 1), JSON.stringify(suggestion.weights));
-    assert.ok(Math.abs(network + kn3 + cache - 1) < 1e-9, `weights sum to ${network + kn3 + cache}`);
+    const { network, kn3, cache, neuralCache = NaN } = suggestion.weights;
+    assert.ok([network, kn3, cache, neuralCache].every((w) => w >= 0 && w <= 1), JSON.stringify(suggestion.weights));
+    assert.ok(Math.abs(network + kn3 + cache + neuralCache - 1) < 1e-9, `weights sum to ${network + kn3 + cache + neuralCache}`);
     assert.ok(CONFIDENCE_CANDIDATES.includes(suggestion.minConfidence), `threshold ${suggestion.minConfidence}`);
     assert.ok(suggestion.natsPerChar !== null && suggestion.natsPerChar > 0.5 && suggestion.natsPerChar < 5, String(suggestion.natsPerChar));
     assert.ok(suggestion.keystrokeSavings >= 0 && suggestion.keystrokeSavings < 1);
     const saved = JSON.parse(await fs.readFile(path.join(cwd, String(summary.modelDir), 'suggestion.json'), 'utf8'));
     assert.deepEqual(saved.weights, suggestion.weights);
     assert.equal(saved.minConfidence, suggestion.minConfidence);
+    assert.ok(saved.newWordShare >= 0 && saved.newWordShare < 1, String(saved.newWordShare));
+    assert.equal(saved.newWordShare, suggestion.newWordShare);
   });
 
   it('generates text from the saved run, the same text for the same seed', () => {
@@ -198,7 +200,7 @@ describe('seqlab compare', () => {
     assert.match(result.stdout, /Baselines on the same split: KN3 perplexity [\d.]+ \([\d.]+ nats\/char\), unigram [\d.]+, uniform \d+/);
     assert.match(result.stdout, /Unknown words: [\d.]+% of the targets\./);
     assert.match(result.stdout, /suggest nats\/char\s+keys saved/);
-    assert.match(result.stdout, /^Suggestions mix: rnn network \d+% · KN3 \d+% · cache \d+%, shown at [\d.]+% confidence; gru /m);
+    assert.match(result.stdout, /^Suggestions mix: rnn network \d+% · KN3 \d+% · cache \d+% · neural cache \d+%, shown at [\d.]+% confidence; gru /m);
     assert.match(result.stdout, /Sample continuations of "/);
   });
 

@@ -133,6 +133,7 @@ describe('webview messages', () => {
 
   it('names what suggests in whole percents', () => {
     assert.equal(mixtureShares({ network: 0.618, kn3: 0.251, cache: 0.131 }), 'network 62% · KN3 25% · cache 13%');
+    assert.equal(mixtureShares({ network: 0.518, kn3: 0.251, cache: 0.031, neuralCache: 0.2 }), 'network 52% · KN3 25% · cache 3% · neural cache 20%');
   });
 });
 

@@ -35,7 +35,7 @@ const sum = (values: ArrayLike<number>) => Array.from(values).reduce((a, b) => a
 describe('mixDistribution', () => {
   const kn3 = trigram();
   const network = networkDistribution(3);
-  const weights: MixtureWeights = { network: 0.5, kn3: 0.3, cache: 0.2 };
+  const weights: MixtureWeights = { network: 0.5, kn3: 0.3, cache: 0.2, neuralCache: 0 };
   const history = [1, 2, 3];
 
   it('sums to 1 with a filled cache, and the cache adds its share to the words it saw', () => {
@@ -72,15 +72,18 @@ describe('TokenCache', () => {
   });
 });
 
+const PART_NAMES = ['network', 'kn3', 'cache', 'neuralCache'] as const;
+
 /**
- * Targets drawn from a known mixture of three distributions over five symbols, with each
+ * Targets drawn from a known mixture of four distributions over five symbols, with each
  * part's probability of the symbol drawn: what the network, KN3 and the cache would give.
  */
-function synthetic(weightsOf: (i: number) => MixtureWeights, n: number, seed: number): TargetProbabilities {
+function synthetic(weightsOf: (i: number) => Omit<MixtureWeights, 'neuralCache'> & { neuralCache?: number }, n: number, seed: number): TargetProbabilities {
   const parts = {
     network: [0.7, 0.1, 0.1, 0.05, 0.05],
     kn3: [0.05, 0.7, 0.1, 0.1, 0.05],
     cache: [0.05, 0.05, 0.1, 0.1, 0.7],
+    neuralCache: [0.1, 0.05, 0.7, 0.1, 0.05],
   };
   const random = new Random(seed);
   const draw = (p: number[]) => {
@@ -88,25 +91,25 @@ function synthetic(weightsOf: (i: number) => MixtureWeights, n: number, seed: nu
     for (let s = 0; s < p.length; s++) if ((r -= p[s]) < 0) return s;
     return p.length - 1;
   };
-  const out = { network: new Float64Array(n), kn3: new Float64Array(n), cache: new Float64Array(n) };
+  const out = { network: new Float64Array(n), kn3: new Float64Array(n), cache: new Float64Array(n), neuralCache: new Float64Array(n) };
   for (let i = 0; i < n; i++) {
-    const w = weightsOf(i);
+    const w = { neuralCache: 0, ...weightsOf(i) };
     const r = random.next();
-    const part = r < w.network ? 'network' : r < w.network + w.kn3 ? 'kn3' : 'cache';
+    const part = r < w.network ? 'network' : r < w.network + w.kn3 ? 'kn3' : r < w.network + w.kn3 + w.cache ? 'cache' : 'neuralCache';
     const symbol = draw(parts[part]);
-    for (const name of ['network', 'kn3', 'cache'] as const) out[name][i] = parts[name][symbol];
+    for (const name of PART_NAMES) out[name][i] = parts[name][symbol];
   }
   return out;
 }
 
 describe('fitMixture', () => {
   it('recovers the weights of the mixture that made the data', () => {
-    const truth = { network: 0.5, kn3: 0.3, cache: 0.2 };
+    const truth = { network: 0.4, kn3: 0.3, cache: 0.2, neuralCache: 0.1 };
     const fitted = fitMixture(synthetic(() => truth, 20_000, 11));
-    for (const part of ['network', 'kn3', 'cache'] as const) {
+    for (const part of PART_NAMES) {
       assert.ok(Math.abs(fitted[part] - truth[part]) < 0.04, `${part}: fitted ${fitted[part].toFixed(3)}, true ${truth[part]}`);
     }
-    assert.ok(Math.abs(fitted.network + fitted.kn3 + fitted.cache - 1) < 1e-9);
+    assert.ok(Math.abs(fitted.network + fitted.kn3 + fitted.cache + fitted.neuralCache - 1) < 1e-9);
   });
 
   it('gives nearly all the weight to the one part that explains the data', () => {
@@ -121,11 +124,14 @@ describe('fitMixture', () => {
   });
 });
 
+/** The mixture's own neural-cache column as the only candidate: the cross-fitting of the weights alone. */
+const onlySetting = (p: TargetProbabilities) => [{ settings: { flatness: 1, evidence: 1 }, column: p.neuralCache }];
+
 describe('crossFittedMixture', () => {
   it('scores each half with weights fitted on the other, never better than weights fitted on all', () => {
     // The halves differ, so weights fitted on one half suit the other badly.
     const p = synthetic((i) => (i < 2000 ? { network: 0.8, kn3: 0.1, cache: 0.1 } : { network: 0.1, kn3: 0.8, cache: 0.1 }), 4000, 14);
-    const { nats, weights } = crossFittedMixture(p);
+    const { nats, weights } = crossFittedMixture(p, onlySetting(p));
     const inSample = mixtureNats(p, fitMixture(p));
     assert.ok(nats >= inSample, `cross-fitted ${nats.toFixed(1)} < in-sample ${inSample.toFixed(1)}`);
     assert.ok(nats > inSample * 1.02, 'the mismatch between the halves shows in the cross-fitted nats');
@@ -134,8 +140,22 @@ describe('crossFittedMixture', () => {
 
   it('costs little when the halves are alike', () => {
     const p = synthetic(() => ({ network: 0.4, kn3: 0.4, cache: 0.2 }), 4000, 15);
-    const { nats } = crossFittedMixture(p);
+    const { nats } = crossFittedMixture(p, onlySetting(p));
     const inSample = mixtureNats(p, fitMixture(p));
     assert.ok(nats >= inSample && nats < inSample * 1.01, `cross-fitted ${nats.toFixed(1)}, in-sample ${inSample.toFixed(1)}`);
+  });
+
+  it('chooses the neural-cache settings whose column explains the targets', () => {
+    const p = synthetic(() => ({ network: 0.4, kn3: 0.2, cache: 0.1, neuralCache: 0.3 }), 4000, 16);
+    // A column of the same size that knows nothing: the network's probabilities shuffled.
+    const random = new Random(17);
+    const noise = Float64Array.from(p.neuralCache, () => p.network[random.int(p.network.length)]);
+    const candidates = [
+      { settings: { flatness: 0.3, evidence: 1 }, column: noise },
+      { settings: { flatness: 1, evidence: 2 }, column: p.neuralCache },
+    ];
+    const fitted = crossFittedMixture(p, candidates);
+    assert.deepEqual(fitted.neuralCache, { flatness: 1, evidence: 2 });
+    assert.ok(Math.abs(fitted.weights.neuralCache - 0.3) < 0.06, JSON.stringify(fitted.weights));
   });
 });

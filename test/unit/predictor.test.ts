@@ -146,10 +146,16 @@ describe('suggestions and generation from a model that knows its text', () => {
   });
 
   it('stops adding words where the model is unsure, and at a line end', () => {
-    const suggestion = known().suggest('And this is the third one', { maxWords: 5, minConfidence: 0.5 });
+    const suggestion = known().suggest('And this is the third', { maxWords: 5, minConfidence: 0.5 });
     assert.ok(suggestion);
-    assert.equal(suggestion.text, '.');
+    assert.equal(suggestion.text, ' one.');
     assert.equal(known().suggest('Is this the first document', { maxWords: 5, minConfidence: 0.999999 }), undefined);
+  });
+
+  it('shows no ghost of one character: taking it would save no key', () => {
+    // The model is sure of "." and then of a line break, where a suggestion ends.
+    assert.ok(known().nextProbabilities('And this is the third one')[known().tokenizer.idOf('.')] > 0.5);
+    assert.equal(known().suggest('And this is the third one', { maxWords: 5, minConfidence: 0.5 }), undefined);
   });
 
   it("completes a word outside the vocabulary that the document used before", () => {
@@ -190,9 +196,27 @@ describe('next-word suggestions at a word start', () => {
   });
   after(() => model.dispose());
 
+  it('offers the document\'s new words with the fitted share of the probability of <unk>', () => {
+    const share = 0.3;
+    const predictor = new Predictor(model, prepared.tokenizer, { kn3: prepared.ngrams.kn3!, weights: { network: 0.6, kn3: 0.3, cache: 0.1, neuralCache: 0 }, neuralCache: { flatness: 1, evidence: 1 }, newWordShare: share });
+    try {
+      const before = 'Zorblatt wrote about the century.\nZorblatt wrote about the century.\nThen ';
+      assert.equal(prepared.tokenizer.idOf('Zorblatt'), prepared.tokenizer.unknownId, 'the name is new to the model');
+      const unknown = predictor.nextProbabilities(before)[prepared.tokenizer.unknownId];
+      const offered = predictor.topK(before, prepared.tokenizer.vocabSize).find((c) => c.token === 'Zorblatt');
+      assert.ok(offered, 'the remembered name is a candidate');
+      // Its part of the new words read: the name twice among all the unknown words of the text.
+      const newWords = prepared.tokenizer.tokenize(before).filter((t) => prepared.tokenizer.idOf(t) === prepared.tokenizer.unknownId);
+      const expected = share * unknown * (2 / newWords.length);
+      assert.ok(Math.abs(offered.probability - expected) < 1e-6, `${offered.probability} against ${expected}`);
+    } finally {
+      predictor.dispose();
+    }
+  });
+
   const mixtures: [string, () => SuggestionParts | undefined][] = [
     ['the network alone', () => undefined],
-    ['the network mixed with KN3 and the document cache', () => ({ kn3: prepared.ngrams.kn3!, weights: { network: 0.5, kn3: 0.3, cache: 0.2 } })],
+    ['the network mixed with KN3 and the document caches', () => ({ kn3: prepared.ngrams.kn3!, weights: { network: 0.4, kn3: 0.3, cache: 0.2, neuralCache: 0.1 }, neuralCache: { flatness: 1, evidence: 1 }, newWordShare: 0.2 })],
   ];
   for (const [name, parts] of mixtures) {
     it(`never offers a token that glues to the word before the typed space (${name})`, () => {
@@ -251,6 +275,6 @@ describe('the space after a suggested word', () => {
   });
 
   it('is not added past the last word allowed', () => {
-    assert.equal(known().suggest(`${TEXT}\nthe ca`, { maxWords: 0, minConfidence: 0.5 })?.text, 't');
+    assert.equal(known().suggest(`${TEXT}\nthe c`, { maxWords: 0, minConfidence: 0.5 })?.text, 'at');
   });
 });

@@ -85,14 +85,14 @@ describe('engine settings from the client', () => {
   });
 });
 
-describe('the threshold a run suggests at', () => {
-  const fitted = { suggestion: { minConfidence: 0.45 } as RunSuggestionModel };
-  it("is the run's own when the setting is null", () => {
-    assert.deepEqual(suggestOptions({ maxWords: 2, minConfidence: null }, fitted), { maxWords: 2, minConfidence: 0.45 });
+describe('the thresholds a run suggests at', () => {
+  const fitted = { suggestion: { minConfidence: 0.45, minNextWordConfidence: 0.3 } as RunSuggestionModel };
+  it("are the run's own two when the setting is null", () => {
+    assert.deepEqual(suggestOptions({ maxWords: 2, minConfidence: null }, fitted), { maxWords: 2, minConfidence: 0.45, minNextWordConfidence: 0.3 });
   });
-  it("is the person's when they set one, even 0", () => {
-    assert.equal(suggestOptions({ maxWords: 2, minConfidence: 0 }, fitted).minConfidence, 0);
-    assert.equal(suggestOptions({ maxWords: 2, minConfidence: 0.7 }, fitted).minConfidence, 0.7);
+  it("are the person's one for both when they set one, even 0", () => {
+    assert.deepEqual(suggestOptions({ maxWords: 2, minConfidence: 0 }, fitted), { maxWords: 2, minConfidence: 0 });
+    assert.deepEqual(suggestOptions({ maxWords: 2, minConfidence: 0.7 }, fitted), { maxWords: 2, minConfidence: 0.7 });
   });
   it('is the default for a run saved before suggestion.json', () => {
     assert.equal(suggestOptions({ maxWords: 2, minConfidence: null }, {}).minConfidence, DEFAULT_SUGGEST_OPTIONS.minConfidence);
@@ -117,6 +117,7 @@ describe('the figures of a finished run', () => {
   it('carries what suggests to the Models view, and null for a summary saved before suggestion.json', () => {
     const suggestion = {
       weights: { network: 0.6, kn3: 0.3, cache: 0.1 },
+      newWordShare: 0.3,
       minConfidence: 0.2,
       natsPerChar: 0.9,
       keystrokeSavings: 0.31,

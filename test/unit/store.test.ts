@@ -9,6 +9,7 @@ import { UserError } from '../../src/core/errors';
 import { Tokenizer } from '../../src/core/tokenizer';
 import { CountingBaselines } from '../../src/core/baselines';
 import { SpellingModel } from '../../src/core/spelling';
+import { DEFAULT_NEW_WORD_SHARE } from '../../src/core/newWordSpelling';
 import { fileHandler, listRuns, loadNgrams, loadRun, loadSpelling, RunWriter, type RunRecord, type RunStatus } from '../../src/core/store';
 import type { EpochMetrics, TrainConfig } from '../../src/protocol/types';
 
@@ -414,7 +415,7 @@ describe('loadSpelling', () => {
 });
 
 describe('suggestion.json', () => {
-  const settings = { format: 'seqlab-suggestion', version: 1, weights: { network: 0.6, kn3: 0.3, cache: 0.1 }, minConfidence: 0.15 };
+  const settings = { format: 'seqlab-suggestion', version: 1, weights: { network: 0.6, kn3: 0.3, cache: 0.1 }, newWordShare: 0.35, minConfidence: 0.15 };
 
   /** A run with the counts its suggestion model mixes in. */
   async function runWithCounts() {
@@ -447,9 +448,30 @@ describe('suggestion.json', () => {
     await writer.writeJson('suggestion.json', settings);
     const run = await loadRun(dir);
     assert.ok(run.suggestion);
-    assert.deepEqual(run.suggestion.weights, settings.weights);
+    // A suggestion.json saved before the neural cache mixes none of it in.
+    assert.deepEqual(run.suggestion.weights, { ...settings.weights, neuralCache: 0 });
     assert.equal(run.suggestion.minConfidence, 0.15);
+    assert.equal(run.suggestion.newWordShare, 0.35);
     assert.equal(run.suggestion.kn3.vocabSize, tokenizer.vocabSize);
+    run.model.dispose();
+  });
+
+  it('loads the neural cache\'s share and settings', async () => {
+    const { dir, writer } = await runWithCounts();
+    const withNeural = { ...settings, weights: { network: 0.5, kn3: 0.3, cache: 0.05, neuralCache: 0.15 }, neuralCache: { flatness: 0.3, evidence: 2 } };
+    await writer.writeJson('suggestion.json', withNeural);
+    const run = await loadRun(dir);
+    assert.deepEqual(run.suggestion?.weights, withNeural.weights);
+    assert.deepEqual(run.suggestion?.neuralCache, { flatness: 0.3, evidence: 2 });
+    run.model.dispose();
+  });
+
+  it('saved before the new-word share was fitted gives new words the default share', async () => {
+    const { dir, writer } = await runWithCounts();
+    const { newWordShare: _, ...older } = settings;
+    await writer.writeJson('suggestion.json', older);
+    const run = await loadRun(dir);
+    assert.equal(run.suggestion?.newWordShare, DEFAULT_NEW_WORD_SHARE);
     run.model.dispose();
   });
 
@@ -463,6 +485,11 @@ describe('suggestion.json', () => {
     for (const damaged of [
       { ...settings, weights: { network: 0.6, kn3: 0.6, cache: 0.1 } },
       { ...settings, minConfidence: 1.5 },
+      { ...settings, newWordShare: 1 },
+      // A neural-cache share without its settings, and settings out of range.
+      { ...settings, weights: { network: 0.5, kn3: 0.3, cache: 0.1, neuralCache: 0.1 } },
+      { ...settings, weights: { network: 0.5, kn3: 0.3, cache: 0.1, neuralCache: 0.1 }, neuralCache: { flatness: 1, evidence: -1 } },
+      { ...settings, newWordShare: 'most' },
       { ...settings, format: 'seqlab-run' },
       [],
     ]) {

@@ -10,12 +10,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
-import { timeMajorTensors, variableName } from '../networkInputs';
+import { readTargetLogProbabilities, timeMajorTensors, variableName } from '../networkInputs';
 import { inputMaskSeed, layerMaskSeed } from '../dropoutSeeds';
 import type { ModelParts } from '../model';
 import { makeRecurrence } from './cells';
 import { crop, dropout, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
-import type { LanguageNetwork, ScoredBatch, TrainingStep } from '../network';
+import type { LanguageNetwork, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import type { Candidates } from './candidates';
 import { lossGradient, readStats, scoreLogits } from './loss';
 import type { LayerState, Recurrence } from './recurrence';
@@ -58,16 +58,16 @@ export class FastNetwork implements LanguageNetwork {
     });
   }
 
-  targetLogProbabilities(batch: Batch, initial?: LayerState[]): { logProbabilities: Float32Array; state: LayerState[] } {
-    const { values, state } = tf.tidy(() => {
-      const { logits, state } = this.inferenceLogits(batch, initial);
+  targetLogProbabilities(batch: Batch, initial?: LayerState[]): TargetLogProbabilities {
+    const { values, top, state } = tf.tidy(() => {
+      const { ids } = timeMajorTensors(batch);
+      const run = this.inferenceRun(ids, batch.rows, initial);
+      const logits = this.logits(run.top);
       const targets = toTimeMajor(batch.targets, batch.rows, batch.seqLen);
       const flat = tf.tensor1d(targets.map((target, row) => row * logits.shape[1] + target), 'int32');
-      return { values: tf.sub(tf.gather(tf.reshape(logits, [-1]), flat), tf.logSumExp(logits, 1)), state };
+      return { values: tf.sub(tf.gather(tf.reshape(logits, [-1]), flat), tf.logSumExp(logits, 1)), top: run.top, state: run.state };
     });
-    const logProbabilities = values.dataSync() as Float32Array;
-    values.dispose();
-    return { logProbabilities, state };
+    return readTargetLogProbabilities(values, top, state);
   }
 
   private inferenceRun(ids: tf.Tensor1D, rows: number, initial?: LayerState[]): { top: tf.Tensor2D; state: LayerState[] } {

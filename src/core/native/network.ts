@@ -10,10 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
-import { timeMajorTensors, variableName } from '../networkInputs';
+import { readTargetLogProbabilities, timeMajorTensors, variableName } from '../networkInputs';
 import { inputMaskSeed, layerMaskSeed } from '../dropoutSeeds';
 import type { ModelParts } from '../model';
-import type { LanguageNetwork, LayerState, ScoredBatch, TrainingStep } from '../network';
+import type { LanguageNetwork, LayerState, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { UNKNOWN_ID } from '../tokenizer';
 import { makeNativeCell, type NativeCell } from './cells';
 import { matMul, runOp } from './ops';
@@ -35,15 +35,13 @@ export class NativeNetwork implements LanguageNetwork {
     return { lossSum: readScalar(lossSum), ...accuracyCounts(readRanked(ranked), batch), state };
   }
 
-  targetLogProbabilities(batch: Batch, initial?: LayerState[]): { logProbabilities: Float32Array; state: LayerState[] } {
-    const { values, state } = tf.tidy(() => {
+  targetLogProbabilities(batch: Batch, initial?: LayerState[]): TargetLogProbabilities {
+    const { values, top, state } = tf.tidy(() => {
       const { ids, targets } = timeMajorTensors(batch);
       const run = this.forward(ids, batch, initial, undefined);
-      return { values: tf.neg(crossEntropy(this.output(run.top).logits, targets)[0]), state: run.state };
+      return { values: tf.neg(crossEntropy(this.output(run.top).logits, targets)[0]), top: run.top, state: run.state };
     });
-    const logProbabilities = values.dataSync() as Float32Array;
-    values.dispose();
-    return { logProbabilities, state };
+    return readTargetLogProbabilities(values, top, state);
   }
 
   inferenceLogits(batch: Batch, initial?: LayerState[]): { logits: tf.Tensor2D; state: LayerState[] } {
