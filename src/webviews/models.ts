@@ -22,6 +22,8 @@ import { runColourVar } from './theme';
 import { channel, onMessage } from './vscodeApi';
 
 const vscode = channel<ModelsToHost, never>();
+const READY_RETRY_MS = 1000;
+const READY_ATTEMPTS = 30;
 const groupsBox = byId('groups');
 const empty = byId('empty');
 const suggestionsOff = byId('suggestions-off');
@@ -31,11 +33,24 @@ let runsById = new Map<string, RunInfo>();
 let livePending = new Set<string>();
 
 byId('train').addEventListener('click', () => vscode.post({ type: 'trainModel' }));
+let rendered = false;
 onMessage(isHostToModels, (message) => {
-  if (message.type === 'update') render(message);
-  else if (live.apply(message.progress)) scheduleLive(message.progress.runId);
+  if (message.type === 'update') {
+    render(message);
+    rendered = true;
+  } else if (live.apply(message.progress)) scheduleLive(message.progress.runId);
 });
-vscode.post({ type: 'ready' });
+sayReady();
+
+/**
+ * Asks for the runs until they come: right after a window reload the host can miss the
+ * first "ready" while it restores its views, and the view would stay blank.
+ */
+function sayReady(attempt = 0): void {
+  if (rendered || attempt >= READY_ATTEMPTS) return;
+  vscode.post({ type: 'ready' });
+  setTimeout(() => sayReady(attempt + 1), READY_RETRY_MS);
+}
 
 function render(message: Extract<HostToModels, { type: 'update' }>): void {
   selected = message.selected;

@@ -377,6 +377,8 @@ export class VSCodeSession {
   /** Aborted by close(), so that every pending wait of this session stops at once. */
   private readonly closing = new AbortController();
   private closed: Promise<void> | undefined;
+  /** Errors and warnings the webviews printed, and uncaught page errors: what a blank view leaves behind. */
+  readonly webviewConsole: string[] = [];
 
   constructor(
     readonly name: string,
@@ -389,7 +391,15 @@ export class VSCodeSession {
     readonly extensionsDir: string,
     private readonly tempDirs: string[],
     readonly timeoutMs: number,
-  ) {}
+  ) {
+    page.on('console', (message) => {
+      const url = message.location().url;
+      if ((message.type() === 'error' || message.type() === 'warning') && (url.includes('webview') || message.text().includes('SeqLab'))) {
+        this.webviewConsole.push(`${message.type()}: ${message.text()} (${url}:${message.location().lineNumber})`);
+      }
+    });
+    page.on('pageerror', (error) => this.webviewConsole.push(`uncaught: ${error.message}`));
+  }
 
   private until<T>(what: string, probe: () => Promise<T | undefined | false>, intervalMs?: number): Promise<T> {
     return waitUntil(what, probe, { timeoutMs: this.timeoutMs, intervalMs, signal: this.closing.signal });
@@ -600,7 +610,13 @@ export class VSCodeSession {
       // then makes a new attempt instead of spending the whole session's timeout.
       await input.fill(query, attempt);
       await row.click(attempt);
-      await widget.waitFor({ state: 'hidden', ...attempt });
+      // Chosen once the palette closes, or once the next quick pick of a command that asks
+      // questions replaces it (with no time hidden in between on a busy machine): trying
+      // again then would press Escape on that question and run the command twice.
+      await waitUntil(`${what}: the choice to be taken`, async () => !(await widget.isVisible()) || (await input.inputValue()) !== query, {
+        timeoutMs: QUICK_INPUT_ATTEMPT_MS,
+        intervalMs: 50,
+      });
       return true;
     }, 0);
   }
@@ -710,6 +726,10 @@ export async function withVSCode<T>(options: StartOptions, body: (vscode: VSCode
       session.saveLogs(`${session.name}-failure`);
     } catch {
       // An aborted session may already have removed its folders.
+    }
+    // What the webviews printed goes with the error, so a CI log shows it.
+    if (error instanceof Error && session.webviewConsole.length > 0) {
+      error.message += `\nWebview console (last ${Math.min(20, session.webviewConsole.length)}):\n${session.webviewConsole.slice(-20).join('\n')}`;
     }
     throw error;
   } finally {
