@@ -418,7 +418,9 @@ function suggestionLine(suggestion: SuggestionReport | null): string {
     `Suggestions mix the network ${percent(weights.network)}, KN3 ${percent(weights.kn3)}, a cache of the document ${percent(weights.cache)} ` +
     `and a neural cache of it ${percent(weights.neuralCache ?? 0)}, ` +
     `give the document's own new words ${percent(suggestion.newWordShare)} of an unknown word's chance, ` +
-    `shown at ${percent(suggestion.minConfidence)} confidence or more: offered at ${percent(suggestion.wordStartOffered)} of word starts, ` +
+    `shown at ${percent(suggestion.minConfidence)} confidence or more` +
+    (suggestion.minNextWordConfidence === undefined ? '' : ` (${percent(suggestion.minNextWordConfidence)} for a next word)`) +
+    `: offered at ${percent(suggestion.wordStartOffered)} of word starts, ` +
     `first word right ${percent(suggestion.wordStartFirstWordRight)} of those times.\n`
   );
 }

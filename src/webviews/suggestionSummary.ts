@@ -1,6 +1,6 @@
 /**
  * What suggests for each run of a text, under its table in the Models view: the shares of
- * the suggestion model (network, Kneser-Ney trigram, cache of the document) and its scores
+ * the suggestion model (network, Kneser-Ney trigram, caches of the document) and its scores
  * on the validation text beside the network's alone. Short lines that wrap, so they read
  * at the side bar's 300 px.
  */
@@ -11,8 +11,10 @@ import type { SuggestionReport } from '../protocol/types';
 import { h } from './dom';
 
 const EXPLANATION =
-  'Suggestions mix the network with KN3 (a Kneser-Ney trigram of the training text) and a cache of the words of the document being typed. ' +
-  'The shares and the confidence threshold were fitted on the validation text, the threshold for the most keystrokes saved; ' +
+  'Suggestions mix the network with KN3 (a Kneser-Ney trigram of the training text), a cache of the words of the document being typed ' +
+  'and a neural cache of what followed each word earlier in the document. ' +
+  'The shares and the confidence thresholds were fitted on the validation text: for completing a word, the one that saves the most keystrokes; ' +
+  'for guessing the next word, the lowest at which such guesses were right two times in five. ' +
   'keystrokes saved = typing the validation text, taking a right suggestion with Tab.';
 
 /** One item per run that fitted a suggestion model; null when none did (older runs, or runs still training). */
@@ -31,8 +33,9 @@ function item(run: RunInfo, label: string, suggestion: SuggestionReport): HTMLLI
       'div',
       { class: 'figures' },
       `${formatNumber(suggestion.natsPerChar)} nats/char (network alone ${formatNumber(run.natsPerChar)}) · ` +
-        // The threshold the run chose, which the figures were measured at; a person's setting may override it.
-        `${formatPercent(suggestion.keystrokeSavings)} of keystrokes saved at its threshold of ${formatPercent(suggestion.minConfidence)}`,
+        // The thresholds the run chose, which the figures were measured at; a person's setting may override them.
+        `${formatPercent(suggestion.keystrokeSavings)} of keystrokes saved at its threshold of ${formatPercent(suggestion.minConfidence)}` +
+        (suggestion.minNextWordConfidence === undefined ? '' : ` (${formatPercent(suggestion.minNextWordConfidence)} for next words)`),
     ),
     h(
       'div',
