@@ -412,7 +412,13 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     const saveInput = page.locator('.quick-input-widget .quick-input-box input');
     await saveInput.waitFor({ state: 'visible', timeout: 30_000 });
     const csvFile = path.join(vscode.workspace, 'seqlab-metrics.csv');
-    await saveInput.fill(csvFile);
+    // VS Code puts its default path in the box a moment after showing it; a path typed before
+    // that ends up inside the default ("…/workspace/tmp/…/seqlab-metrics.csv"). Type until it holds.
+    await waitUntil('the save dialog to hold the CSV path', async () => {
+      if ((await saveInput.inputValue()) !== csvFile) await saveInput.fill(csvFile);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return (await saveInput.inputValue()) === csvFile;
+    }, { timeoutMs: 15_000 });
     await page.keyboard.press('Enter');
     const csv = await waitUntil('the exported CSV file', () => (fs.existsSync(csvFile) ? fs.readFileSync(csvFile, 'utf8') : undefined), { timeoutMs: 30_000 });
     const csvLines = csv.trim().split(/\r?\n/);
