@@ -10,7 +10,9 @@ import { initBackend, type BackendName } from '../core/backend';
 import type { Batch } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Random } from '../core/random';
-import { makeTrainer } from '../core/train';
+import { DEFAULT_TRAIN_CONFIG } from '../core/config';
+import { sampledWords } from '../core/fast/candidates';
+import { makeTrainer, wordCounts } from '../core/train';
 import type { CellType } from '../protocol/types';
 import { describeMachine, type MachineFigures } from './machine';
 import { median } from './stats';
@@ -42,6 +44,8 @@ export interface BackendsRow {
 export interface BackendsReport {
   date: string;
   machine: MachineFigures;
+  /** Threads of native TensorFlow and the peers (SeqLab on wasm trains on one); absent: each framework's default. */
+  threads?: number;
   rows: BackendsRow[];
   /** The Python that ran the peers, or why they did not run. */
   peers: string;
@@ -51,21 +55,40 @@ export interface BackendsReport {
 const REFERENCE = { embedding: 64, units: 128, batch: 32, seqLen: 32 };
 const SHAPES: StepShape[] = [
   ...(['rnn', 'gru', 'lstm'] as const).map((cell) => ({ ...REFERENCE, cell, vocab: 1000, label: 'reference' })),
-  { ...REFERENCE, cell: 'lstm', vocab: 10000, label: 'reference, large vocabulary' },
+  ...(['rnn', 'gru', 'lstm'] as const).map((cell) => ({ ...REFERENCE, cell, vocab: 10000, label: 'reference, large vocabulary' })),
   { cell: 'lstm', vocab: 1000, embedding: 128, units: 128, batch: 8, seqLen: 32, label: 'training defaults (8 lanes)' },
 ];
 const BACKENDS: BackendName[] = ['wasm', 'tensorflow'];
 const PEERS = ['keras', 'pytorch'] as const;
+/**
+ * Where a run would train on a sampled softmax (a vocabulary over twice this), SeqLab is
+ * also timed so, in a column of its own: the saved model is the same full softmax, and the
+ * peers train on theirs.
+ */
+const SOFTMAX_SAMPLES = DEFAULT_TRAIN_CONFIG.softmaxSamples;
+const sampledColumn = (backend: BackendName) => `${backend}, sampled ${SOFTMAX_SAMPLES}`;
 
 export interface BackendsOptions {
   quick: boolean;
   /** A Python with tensorflow (Keras) and torch; none: the peers are skipped. */
   python?: string;
+  /** Threads for native TensorFlow and the peers; none: each framework's default (every core). */
+  threads?: number;
   progress: (line: string) => void;
+}
+
+/**
+ * The environment that holds TensorFlow (in Node and in Python) and PyTorch to `threads`
+ * threads for their products: both read these when they start.
+ */
+function threadEnvironment(threads: number | undefined): Record<string, string> {
+  return threads ? { TF_NUM_INTRAOP_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : {};
 }
 
 export async function runBackendsBench(options: BackendsOptions): Promise<BackendsReport> {
   const steps = options.quick ? 4 : 12;
+  // Before the tensorflow backend loads, which is when TensorFlow sizes its thread pool.
+  Object.assign(process.env, threadEnvironment(options.threads));
   const rows: BackendsRow[] = SHAPES.map((shape) => ({ shape, times: {} }));
   for (const backend of BACKENDS) {
     const failure = await initBackend(backend).then(
@@ -78,19 +101,22 @@ export async function runBackendsBench(options: BackendsOptions): Promise<Backen
         continue;
       }
       options.progress(`${backend}: ${row.shape.cell}, vocabulary ${row.shape.vocab}, batch ${row.shape.batch}`);
-      row.times[backend] = timeFastPath(row.shape, steps);
+      row.times[backend] = timeFastPath(row.shape, steps, 0);
+      if (sampledWords(SOFTMAX_SAMPLES, row.shape.vocab) > 0) row.times[sampledColumn(backend)] = timeFastPath(row.shape, steps, SOFTMAX_SAMPLES);
     }
   }
-  const peers = options.python ? runPeers(options.python, rows, steps, options.progress) : 'not run (give --python with tensorflow and torch installed)';
-  return { date: new Date().toISOString(), machine: describeMachine(), rows, peers };
+  const peers = options.python ? runPeers(options.python, rows, steps, options.threads, options.progress) : 'not run (give --python with tensorflow and torch installed)';
+  return { date: new Date().toISOString(), machine: describeMachine(), threads: options.threads, rows, peers };
 }
 
-function timeFastPath(shape: StepShape, steps: number): StepTime {
+/** Training steps of the shape's model on the active backend, on the full softmax or on `samples` drawn words. */
+function timeFastPath(shape: StepShape, steps: number, samples: number): StepTime {
   const model = buildModel({ cell: shape.cell, vocabSize: shape.vocab, embedding: shape.embedding, units: shape.units, layers: 1, dropout: 0 }, 1);
-  const trainer = makeTrainer(model, { engine: 'fast', epochs: 1, batch: shape.batch, patience: 0, learningRate: 1e-3, clipNorm: 5, seed: 1 });
   const random = new Random(7);
   const ids = () => Int32Array.from({ length: shape.batch * shape.seqLen }, () => random.int(shape.vocab));
   const batches: Batch[] = Array.from({ length: 4 }, () => ({ inputs: ids(), targets: ids(), rows: shape.batch, seqLen: shape.seqLen }));
+  const sampledSoftmax = samples > 0 ? { samples, counts: wordCounts(Int32Array.from(batches.flatMap((b) => [...b.targets])), shape.vocab) } : undefined;
+  const trainer = makeTrainer(model, { engine: 'fast', epochs: 1, batch: shape.batch, patience: 0, learningRate: 1e-3, clipNorm: 5, seed: 1, sampledSoftmax });
   try {
     for (let i = 0; i < 3; i++) trainer.step(batches[i % batches.length]);
     const wall: number[] = [];
@@ -112,7 +138,7 @@ function timeFastPath(shape: StepShape, steps: number): StepTime {
 }
 
 /** Runs src/bench/peers/step_time.py once per framework and reads its JSON lines. */
-function runPeers(python: string, rows: BackendsRow[], steps: number, progress: (line: string) => void): string {
+function runPeers(python: string, rows: BackendsRow[], steps: number, threads: number | undefined, progress: (line: string) => void): string {
   const script = path.resolve(__dirname, '..', 'src', 'bench', 'peers', 'step_time.py');
   for (const framework of PEERS) {
     progress(`${framework}: ${rows.length} shapes`);
@@ -121,7 +147,7 @@ function runPeers(python: string, rows: BackendsRow[], steps: number, progress: 
       encoding: 'utf8',
       maxBuffer: 16 * 1024 * 1024,
       // DESIGN.md §3: fresh memory is slow on these VMs and PyTorch spins idle threads.
-      env: { ...process.env, MALLOC_MMAP_MAX_: '0', OMP_WAIT_POLICY: 'PASSIVE' },
+      env: { ...process.env, MALLOC_MMAP_MAX_: '0', OMP_WAIT_POLICY: 'PASSIVE', ...threadEnvironment(threads) },
     });
     if (result.error || result.status !== 0) {
       const reason = result.error?.message ?? result.stderr.trim().split('\n').at(-1) ?? `exit code ${result.status}`;
@@ -139,14 +165,14 @@ function runPeers(python: string, rows: BackendsRow[], steps: number, progress: 
 
 /** The report as a table: ms per step, and each column's speed against SeqLab on wasm. */
 export function formatBackendsReport(report: BackendsReport): string {
-  const columns = [...BACKENDS, ...PEERS];
+  const columns = [...BACKENDS, ...BACKENDS.map(sampledColumn), ...PEERS];
   const cell = (time: StepTime | string | undefined, wasm: StepTime | string | undefined) => {
     if (time === undefined) return '–';
     if (typeof time === 'string') return 'n/a';
     const ratio = wasm && typeof wasm !== 'string' ? ` (${(wasm.ms / time.ms).toFixed(1)}×)` : '';
     return `${time.ms.toFixed(0)} ms${ratio}`;
   };
-  const header = ['cell', 'vocab', 'batch', 'shape', ...columns.map((c) => (c === 'wasm' || c === 'tensorflow' ? `SeqLab ${c}` : c))];
+  const header = ['cell', 'vocab', 'batch', 'shape', ...columns.map((c) => ((PEERS as readonly string[]).includes(c) ? c : `SeqLab ${c}`))];
   const body = report.rows.map((row) => [row.shape.cell, String(row.shape.vocab), String(row.shape.batch), row.shape.label, ...columns.map((c) => cell(row.times[c], row.times.wasm))]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
@@ -155,8 +181,11 @@ export function formatBackendsReport(report: BackendsReport): string {
     .filter((note, i, all) => all.indexOf(note) === i);
   const { machine } = report;
   return [
-    `SeqLab bench --backends, ${report.date.slice(0, 10)}: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`,
-    'Milliseconds of wall time per training step (median), every framework with its default threads; (n×) = speed against SeqLab on wasm.',
+    `SeqLab bench --backends${report.threads ? ` --threads ${report.threads}` : ''}, ${report.date.slice(0, 10)}: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`,
+    `Milliseconds of wall time per training step (median), ${
+      report.threads ? `native TensorFlow and the peers on ${report.threads} thread${report.threads > 1 ? 's' : ''}, SeqLab on wasm on one` : 'every framework with its default threads'
+    }; (n×) = speed against SeqLab on wasm.`,
+    `"sampled ${SOFTMAX_SAMPLES}": SeqLab training as a run of that vocabulary does, on a sampled softmax (the saved model is the full softmax; the peers train on theirs).`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),

@@ -1,4 +1,4 @@
-/** `seqlab bench [--json] [--quick] [--quality | --backends [--python PY] | --scaling] [--backend B]`. */
+/** `seqlab bench [--json] [--quick] [--quality | --backends [--python PY] [--threads N] | --scaling] [--backend B]`. */
 import type { ParsedArgs } from '../cli/args';
 import type { CommandIO } from '../cli/commands';
 import { resolveTrainConfig } from '../core/config';
@@ -23,7 +23,8 @@ export async function benchCommand(args: ParsedArgs, io: CommandIO): Promise<voi
   }
   if (args.flags.backends) {
     const python = typeof args.flags.python === 'string' ? args.flags.python : undefined;
-    const report = await runBackendsBench({ ...options, python });
+    const threads = args.train.threads && args.train.threads > 0 ? args.train.threads : undefined;
+    const report = await runBackendsBench({ ...options, python, threads });
     io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatBackendsReport(report)) + '\n');
     return;
   }

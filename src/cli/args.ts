@@ -182,8 +182,9 @@ Usage:
   seqlab demo [--json]
   seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
   seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)
-  seqlab bench --backends [--python PY] [--quick] [--json]
-                                                  (fast path per backend vs Keras and PyTorch, ms per step)
+  seqlab bench --backends [--python PY] [--threads N] [--quick] [--json]
+                                                  (fast path per backend vs Keras and PyTorch, ms per step;
+                                                  --threads: native TensorFlow and the peers on N threads)
   seqlab bench --scaling [--quick] [--json]       (one run's step on 1, 2, 4 threads and sampled, wasm)
 
 Training options (defaults in brackets):
@@ -195,7 +196,7 @@ Training options (defaults in brackets):
   --seed N [${D.seed}]                --max-vocab N [${D.maxVocab}]  --min-count N [${D.minCount}]    --lowercase
   --backend auto|tensorflow|wasm|cpu [${D.backend}: the faster of tensorflow and wasm, measured per model]
   --threads N [${D.threads}: 1 or every core, measured per model] threads that train one run together on wasm
-  --softmax-samples N [${D.softmaxSamples}: every word] words a step scores besides its targets (sampled softmax, wasm and cpu)
+  --softmax-samples N [${D.softmaxSamples}: every word] words a step scores besides its targets (sampled softmax)
 
 Runs are saved under --out [runs], one folder per run. Ctrl+C stops training and keeps the
 best epoch so far.`;

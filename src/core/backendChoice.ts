@@ -33,7 +33,7 @@ const THREADED_BACKENDS: BackendName[] = ['wasm', 'cpu'];
 export interface CalibrationShape extends ModelShape {
   batch: number;
   seqLen: number;
-  /** The run's sampled softmax (wasm and cpu only): a backend is timed as the run would train on it. */
+  /** The run's sampled softmax: a backend is timed as the run would train on it. */
   softmaxSamples?: number;
 }
 
@@ -130,7 +130,6 @@ async function timeSteps(shape: CalibrationShape, threads: number): Promise<numb
   const batches = Array.from({ length: WARM_UP_STEPS + TIMED_STEPS }, () => ({ inputs: ids(), targets: ids(), rows: shape.batch, seqLen: shape.seqLen }));
   const model = buildModel(shape, 1);
   const samples = sampledWords(shape.softmaxSamples, shape.vocabSize);
-  // Native TensorFlow has no sampled softmax: its trainer ignores this, as it would in the run.
   const sampledSoftmax = samples > 0 ? { samples, counts: wordCounts(Int32Array.from(batches.flatMap((b) => [...b.targets])), shape.vocabSize) } : undefined;
   const settings = { learningRate: 1e-3, clipNorm: 5, seed: 1, tieWeights: shape.embedding === shape.units, sampledSoftmax };
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -148,11 +147,18 @@ async function timeSteps(shape: CalibrationShape, threads: number): Promise<numb
   }
 }
 
-/** Everything the timings depend on: the model's shape, the library versions and the machine. */
+/**
+ * Raised whenever a change to the training engines can change which backend is faster, so
+ * that timings measured by an older engine are not reused (2: native TensorFlow trains on
+ * the sampled softmax too).
+ */
+const ENGINE_REVISION = 2;
+
+/** Everything the timings depend on: the model's shape, the engine's revision, the library versions and the machine. */
 function calibrationKey(shape: CalibrationShape): string {
   const { cell, vocabSize, embedding, units, layers, batch, seqLen } = shape;
   const samples = sampledWords(shape.softmaxSamples, vocabSize);
-  return [cell, vocabSize, embedding, units, layers, batch, seqLen, ...(samples ? [`sampled ${samples}`] : []), `tfjs ${tf.version.tfjs}`, `tensorflow ${nativeVersion() ?? '-'}`, `${os.cpus().length} cpus`].join(' ');
+  return [cell, vocabSize, embedding, units, layers, batch, seqLen, ...(samples ? [`sampled ${samples}`] : []), `engine ${ENGINE_REVISION}`, `tfjs ${tf.version.tfjs}`, `tensorflow ${nativeVersion() ?? '-'}`, `${os.cpus().length} cpus`].join(' ');
 }
 
 /** Milliseconds per step by what was timed (a backend's name, or a number of threads), per calibration key. */

@@ -17,7 +17,7 @@ import { makeNetwork } from '../../src/core/network';
 import { Random } from '../../src/core/random';
 import { meanCrossEntropy, scoreBatches, windowLogits } from '../../src/core/scoring';
 import { CELL_TYPES, type CellType } from '../../src/protocol/types';
-import { NATIVE_SKIP, useWasm } from './helpers';
+import { maxAbsDifference, NATIVE_SKIP, useWasm } from './helpers';
 
 /** A model with its weights replaced by large random ones, so every gate matters. */
 function randomModel(shape: ModelShape, seed: number): tf.LayersModel {
@@ -38,13 +38,6 @@ function assignValues(variable: tf.Variable, values: Float32Array): void {
   const tensor = tf.tensor(values, variable.shape);
   variable.assign(tensor);
   tensor.dispose();
-}
-
-function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 /** The stock model's log-probability of every target of a batch, time-major like the networks'. */

@@ -1,4 +1,5 @@
 /** Shared fixtures: real text (Moby Dick, public domain), temp folders, the wasm backend. */
+import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -73,4 +74,12 @@ export function findKeras(): { python: string } | { skip: string } {
     if (probe.status === 0) return { python };
   }
   return { skip: 'no Python with Keras here (set SEQLAB_PYTHON, or run scripts/native/build-tfjs-node.sh, which makes one)' };
+}
+
+/** The largest difference between two arrays of numbers of the same length. */
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
 }

@@ -11,7 +11,7 @@ import { fileHandler, loadRun } from '../../src/core/store';
 import { trainModel } from '../../src/core/train';
 import { NEWLINE_TOKEN } from '../../src/core/tokenizer';
 import { CELL_TYPES } from '../../src/protocol/types';
-import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
+import { makeTempDir, maxAbsDifference, mobyDickChapter, useWasm } from './helpers';
 
 let root: string;
 before(async () => {
@@ -29,13 +29,6 @@ function layersNextProbabilities(model: tf.LayersModel, ids: Int32Array): Float3
   const values = output.dataSync() as Float32Array;
   output.dispose();
   return values;
-}
-
-function maxAbsDifference(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 const PROMPT = mobyDickChapter(2).slice(0, 400);

@@ -93,6 +93,28 @@ export class CandidateSampler {
   }
 }
 
+/**
+ * Each target's place among the candidates (every target is one of them), in the order of
+ * `targets`: the labels of the softmax over the candidates.
+ */
+export function candidateTargets(targets: Int32Array, candidates: Candidates, vocabSize: number): Int32Array {
+  const position = new Int32Array(vocabSize);
+  candidates.ids.forEach((id, i) => (position[id] = i));
+  return targets.map((id) => position[id]);
+}
+
+/** A sampled-softmax step reports the full softmax's loss and accuracy on one row in this many. */
+const FIGURE_ROW_STEP = 8;
+
+/**
+ * The rows of a sampled-softmax step (of `rows`) whose full-softmax loss and accuracy stand
+ * for all of them: row i·step + (i mod step). Rows are time-major, so a plain stride would
+ * often keep to one lane, which is one stretch of the text for a whole epoch.
+ */
+export function figureRows(rows: number): Int32Array {
+  return Int32Array.from({ length: Math.ceil(rows / FIGURE_ROW_STEP) }, (_, i) => i * FIGURE_ROW_STEP + (i % FIGURE_ROW_STEP)).filter((row) => row < rows);
+}
+
 /** Vose's construction of the alias table for `p` (which sums to 1). */
 function aliasTable(p: Float64Array): { probability: Float64Array; alias: Int32Array } {
   const n = p.length;

@@ -16,7 +16,7 @@ import type { ModelParts } from '../model';
 import { makeRecurrence } from './cells';
 import { crop, dropout, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
 import type { LanguageNetwork, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
-import type { Candidates } from './candidates';
+import { candidateTargets, figureRows, type Candidates } from './candidates';
 import { lossGradient, readStats, scoreLogits } from './loss';
 import type { LayerState, Recurrence } from './recurrence';
 
@@ -167,19 +167,17 @@ export class FastNetwork implements LanguageNetwork {
   /**
    * The output layer over the candidates only (sampled softmax, candidates.ts): the same
    * products with C columns instead of V. The loss it trains on is not the model's, so the
-   * figures it reports are the full softmax's, on every FIGURE_ROW_STEP-th row.
+   * figures it reports are the full softmax's, on some of the rows (figureRows).
    */
   private sampledOutput(x: tf.Tensor2D, xWithOnes: tf.Tensor2D, targetIds: Int32Array, candidates: Candidates): OutputGradients {
     const { parts } = this;
     const ids = tf.tensor1d(candidates.ids, 'int32');
-    const position = new Int32Array(parts.vocabSize);
-    candidates.ids.forEach((id, i) => (position[id] = i));
-    const candidateTargets = tf.tensor1d(targetIds.map((id) => position[id]), 'int32');
+    const labels = tf.tensor1d(candidateTargets(targetIds, candidates, parts.vocabSize), 'int32');
     // The kernel's columns for the candidates, as rows [C, units]: with tied weights they are the embeddings'.
     const rows = gatherRows(this.tiedWeights ? parts.embeddings : transpose(parts.outputKernel), ids);
     const bias = tf.add(tf.gather(parts.outputBias, ids), tf.tensor1d(candidates.corrections));
     const logits = tf.fused.matMul({ a: x, b: transpose(rows), bias }) as tf.Tensor2D;
-    const { dLogits, dLogitsTransposed } = lossGradient(logits, candidateTargets);
+    const { dLogits, dLogitsTransposed } = lossGradient(logits, labels);
     const product: tf.Tensor2D = tf.matMul(dLogitsTransposed, xWithOnes);
     const count = candidates.ids.length;
     return {
@@ -190,15 +188,9 @@ export class FastNetwork implements LanguageNetwork {
     };
   }
 
-  /**
-   * Loss and top-1 of the full softmax on one row in FIGURE_ROW_STEP, scaled to stand for
-   * all rows. Row i·step + (i mod step): rows are time-major, so a plain stride would often
-   * keep to one lane, which is one stretch of the text for a whole epoch.
-   */
+  /** Loss and top-1 of the full softmax on the figure rows (candidates.ts), scaled to stand for all rows. */
   private figuresOnSomeRows(x: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
-    const picked = Int32Array.from({ length: Math.ceil(targets.length / FIGURE_ROW_STEP) }, (_, i) => i * FIGURE_ROW_STEP + (i % FIGURE_ROW_STEP)).filter(
-      (row) => row < targets.length,
-    );
+    const picked = figureRows(targets.length);
     const sampledRows = gatherRows(x, tf.tensor1d(picked, 'int32'));
     const stats = scoreLogits(this.logits(sampledRows), tf.tensor1d(picked.map((row) => targets[row]), 'int32'), false);
     return tf.mul(stats, targets.length / picked.length) as tf.Tensor1D;
@@ -224,9 +216,6 @@ export class FastNetwork implements LanguageNetwork {
     return tf.fused.matMul({ a: x, b: this.parts.outputKernel, bias: this.parts.outputBias }) as tf.Tensor2D;
   }
 }
-
-/** Rows of a sampled-softmax step whose full-softmax loss and accuracy are computed for the figures. */
-const FIGURE_ROW_STEP = 8;
 
 interface OutputGradients {
   stats: tf.Tensor1D;

@@ -8,7 +8,6 @@ import { ClippedAdam, type AdamCheckpoint } from './adam';
 import { makeNetwork, type LanguageNetwork, type LayerState } from '../network';
 import { candidateSeed } from '../dropoutSeeds';
 import { CandidateSampler, type Candidates } from './candidates';
-import { FastNetwork } from './network';
 
 /** What a resumed run needs of the trainer: the optimizer's state and where the dropout seeds were. */
 export interface TrainerCheckpoint {
@@ -56,9 +55,8 @@ export class FastTrainer implements Trainer {
     this.optimizer = new ClippedAdam({ ...settings });
     this.network.tieOutputKernel();
     this.dropoutSeeds = new Random((settings.seed ^ DROPOUT_STREAM) >>> 0);
-    // Only SeqLab's kernels score candidates; native TensorFlow keeps the full softmax.
     const { sampledSoftmax } = settings;
-    if (sampledSoftmax && this.network instanceof FastNetwork) this.sampler = new CandidateSampler(sampledSoftmax.counts, sampledSoftmax.samples);
+    if (sampledSoftmax) this.sampler = new CandidateSampler(sampledSoftmax.counts, sampledSoftmax.samples);
   }
 
   /** Training on a sampled softmax now. */

@@ -6,7 +6,8 @@
  * Same model, same variables, same maths: Embedding (with its Dropout) → recurrent layers
  * (each with its Dropout) → Dense, every position predicting the next token, the backward
  * pass written out (cells.ts), the loss and its gradient from TensorFlow's fused
- * SparseSoftmaxCrossEntropyWithLogits. The big matmuls run on TensorFlow's threads.
+ * SparseSoftmaxCrossEntropyWithLogits, over the whole vocabulary or, on a sampled
+ * softmax, over the step's candidate words. The big matmuls run on TensorFlow's threads.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
@@ -15,6 +16,8 @@ import { inputMaskSeed, layerMaskSeed } from '../dropoutSeeds';
 import type { ModelParts } from '../model';
 import type { LanguageNetwork, LayerState, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { UNKNOWN_ID } from '../tokenizer';
+import { candidateTargets, figureRows, type Candidates } from '../fast/candidates';
+import { toTimeMajor } from '../fast/layout';
 import { makeNativeCell, type NativeCell } from './cells';
 import { matMul, runOp } from './ops';
 
@@ -51,24 +54,17 @@ export class NativeNetwork implements LanguageNetwork {
     });
   }
 
-  trainingStep(batch: Batch, seed: number, initial?: LayerState[]): TrainingStep {
-    const { lossSum, ranked, gradients, state } = tf.tidy(() => {
+  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates): TrainingStep {
+    const { lossSum, top1, gradients, state } = tf.tidy(() => {
       const { parts } = this;
       const { ids, targets } = timeMajorTensors(batch);
       const run = this.forward(ids, batch, initial, seed);
-      const { logits, inputsWithOnes } = this.output(run.top);
-      const [losses, dLogitsOfSum] = crossEntropy(logits, targets);
-      // The loss is the mean over the rows and the op gives the gradient of their sum: the
-      // 1/N goes on the two products, which are far smaller than the [N, V] gradient.
-      const scale = 1 / targets.shape[0];
-      // [h ones]ᵀ·dL/dlogits: the output kernel's gradient with the bias' as its last row.
-      const product = tf.mul(matMul(inputsWithOnes, dLogitsOfSum, true, false), scale) as tf.Tensor2D;
-      const [outputKernelGradient, outputBiasGradient] = tf.split(product, [parts.units, 1], 0);
+      const output = candidates ? this.sampledOutput(run.top, toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates) : this.fullOutput(run.top, targets);
       const grads: tf.NamedTensorMap = {
-        [variableName(parts.outputKernel)]: outputKernelGradient,
-        [variableName(parts.outputBias)]: tf.reshape(outputBiasGradient, [-1]),
+        [variableName(parts.outputKernel)]: output.kernelGradient,
+        [variableName(parts.outputBias)]: output.biasGradient,
       };
-      let dOut = tf.mul(matMul(dLogitsOfSum, parts.outputKernel, false, true), scale) as tf.Tensor2D;
+      let dOut = output.dInput;
       for (let l = run.layers.length - 1; l >= 0; l--) {
         const layer = run.layers[l];
         const weights = parts.recurrent[l];
@@ -83,14 +79,69 @@ export class NativeNetwork implements LanguageNetwork {
       let embeddingGradient: tf.Tensor = tf.unsortedSegmentSum(dOut, ids, parts.vocabSize);
       if (this.tiedWeights) {
         // One matrix serves as both (see fast/network.ts): the sum of both uses' gradients.
-        embeddingGradient = tf.add(embeddingGradient, tf.transpose(outputKernelGradient));
+        embeddingGradient = tf.add(embeddingGradient, tf.transpose(output.kernelGradient));
         delete grads[variableName(parts.outputKernel)];
       }
       grads[variableName(parts.embeddings)] = embeddingGradient;
-      return { lossSum: tf.sum(losses), ranked: topIndices(logits, 1), gradients: grads, state: run.state };
+      return { lossSum: output.lossSum, top1: output.top1, gradients: grads, state: run.state };
     });
-    const { top1 } = accuracyCounts(readRanked(ranked), batch);
-    return { lossSum: readScalar(lossSum), top1, top5: 0, gradients, state };
+    return { lossSum: readScalar(lossSum), top1: Math.round(readScalar(top1)), top5: 0, gradients, state };
+  }
+
+  /**
+   * The output layer over the whole vocabulary: the loss and top-1 figures, and the
+   * gradients of the mean loss for the output kernel, its bias and the layer's input.
+   */
+  private fullOutput(top: tf.Tensor2D, targets: tf.Tensor1D): OutputGradients {
+    const { logits, inputsWithOnes } = this.output(top);
+    const [losses, dLogitsOfSum] = crossEntropy(logits, targets);
+    // The loss is the mean over the rows and the op gives the gradient of their sum: the
+    // 1/N goes on the two products, which are far smaller than the [N, V] gradient.
+    const scale = 1 / targets.shape[0];
+    // [h ones]ᵀ·dL/dlogits: the output kernel's gradient with the bias' as its last row.
+    const product = tf.mul(matMul(inputsWithOnes, dLogitsOfSum, true, false), scale) as tf.Tensor2D;
+    const [kernelGradient, biasGradient] = tf.split(product, [this.parts.units, 1], 0);
+    return {
+      lossSum: tf.sum(losses),
+      top1: top1Hits(logits, targets),
+      kernelGradient: kernelGradient as tf.Tensor2D,
+      biasGradient: tf.reshape(biasGradient, [-1]),
+      dInput: tf.mul(matMul(dLogitsOfSum, this.parts.outputKernel, false, true), scale) as tf.Tensor2D,
+    };
+  }
+
+  /**
+   * The output layer over the candidates only (sampled softmax, fast/candidates.ts): the
+   * same products with C columns instead of V, the gradients added into the candidates'
+   * columns. The loss it trains on is not the model's, so the figures are the full
+   * softmax's on the figure rows, scaled to stand for all rows.
+   */
+  private sampledOutput(top: tf.Tensor2D, targetIds: Int32Array, candidates: Candidates): OutputGradients {
+    const { outputKernel, outputBias, units, vocabSize } = this.parts;
+    const ids = tf.tensor1d(candidates.ids, 'int32');
+    const labels = tf.tensor1d(candidateTargets(targetIds, candidates, vocabSize), 'int32');
+    // The output kernel holds the embeddings transposed when they are tied, so its columns serve either way.
+    const columns = tf.gather(outputKernel, ids, 1) as tf.Tensor2D;
+    const biases = tf.reshape(tf.add(tf.gather(outputBias, ids), tf.tensor1d(candidates.corrections)), [1, -1]);
+    const inputsWithOnes = withOnes(top);
+    const logits = matMul(inputsWithOnes, tf.concat([columns, biases], 0));
+    const [, dLogitsOfSum] = crossEntropy(logits, labels);
+    const scale = 1 / targetIds.length;
+    // dL/dlogitsᵀ·[h ones], one row per candidate, added into the rows of its word.
+    const candidateRows = tf.mul(matMul(dLogitsOfSum, inputsWithOnes, true, false), scale) as tf.Tensor2D;
+    const wordRows = tf.unsortedSegmentSum(candidateRows, ids, vocabSize) as tf.Tensor2D;
+    const [kernelRows, biasColumn] = tf.split(wordRows, [units, 1], 1);
+    const picked = figureRows(targetIds.length);
+    const pickedTargets = tf.tensor1d(picked.map((row) => targetIds[row]), 'int32');
+    const pickedLogits = this.output(tf.gather(top, tf.tensor1d(picked, 'int32')) as tf.Tensor2D).logits;
+    const standsFor = targetIds.length / picked.length;
+    return {
+      lossSum: tf.mul(tf.sum(crossEntropy(pickedLogits, pickedTargets)[0]), standsFor),
+      top1: tf.mul(top1Hits(pickedLogits, pickedTargets), standsFor),
+      kernelGradient: tf.transpose(kernelRows) as tf.Tensor2D,
+      biasGradient: tf.reshape(biasColumn, [-1]),
+      dInput: tf.mul(matMul(dLogitsOfSum, columns, false, true), scale) as tf.Tensor2D,
+    };
   }
 
   tieOutputKernel(): void {
@@ -129,10 +180,32 @@ export class NativeNetwork implements LanguageNetwork {
    */
   private output(top: tf.Tensor2D): { logits: tf.Tensor2D; inputsWithOnes: tf.Tensor2D } {
     const { outputKernel, outputBias, vocabSize } = this.parts;
-    const inputsWithOnes = tf.concat([top, tf.ones([top.shape[0], 1])], 1) as tf.Tensor2D;
+    const inputsWithOnes = withOnes(top);
     const kernelAndBias = tf.concat([outputKernel, tf.reshape(outputBias, [1, vocabSize])], 0) as tf.Tensor2D;
     return { logits: matMul(inputsWithOnes, kernelAndBias), inputsWithOnes };
   }
+}
+
+/** What the output layer of a training step gives the rest of the backward pass. */
+interface OutputGradients {
+  /** The loss summed over the rows, and how many rows had a real word ranked first. */
+  lossSum: tf.Scalar;
+  top1: tf.Scalar;
+  /** Gradients of the mean loss: the output kernel's [units, V], its bias' and the layer input's [N, units]. */
+  kernelGradient: tf.Tensor2D;
+  biasGradient: tf.Tensor1D;
+  dInput: tf.Tensor2D;
+}
+
+/** [x ones]: with the bias as the weights' last row, one matmul gives the logits and one the gradients of both. */
+function withOnes(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.concat([x, tf.ones([x.shape[0], 1])], 1) as tf.Tensor2D;
+}
+
+/** Rows whose target is a real word and ranked first (<unk> is never a hit, as accuracyCounts counts). */
+function top1Hits(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+  const first = tf.reshape(topIndices(logits, 1), [-1]);
+  return tf.sum(tf.cast(tf.logicalAnd(tf.equal(first, targets), tf.notEqual(targets, UNKNOWN_ID)), 'float32'));
 }
 
 /** Each row's cross-entropy [N] and, from the same op, the gradient of their sum w.r.t. the logits [N, V]. */
