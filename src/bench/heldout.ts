@@ -3,12 +3,12 @@
  * held-out texts, the default model trained as `seqlab train` trains it, against the
  * Kneser-Ney trigram on the same split, in nats per character; what its suggestions save;
  * every size preset on a short text against the unigram baseline; and the default model's
- * greedy sample after a prompt from its held-out text, to read.
+ * sample after a prompt from its held-out text, drawn as the samples after each epoch are, to read.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { resolveTrainConfig, SIZE_PRESETS } from '../core/config';
+import { resolveTrainConfig, SAMPLE_SAMPLING, SIZE_PRESETS } from '../core/config';
 import { Predictor } from '../core/predictor';
 import { prepareText, runFolderName, samplePrompt, trainRun } from '../core/run';
 import { splitText } from '../core/dataset';
@@ -54,7 +54,7 @@ export interface QualityReport {
   skipped: string[];
   /** Every preset on a short hard-wrapped text. */
   shortText: { words: number; presets: PresetFigures[] };
-  /** The default model's greedy continuation of a held-out prompt. */
+  /** The default model's continuation of a held-out prompt, drawn as the samples after each epoch are. */
   sample: { corpus: string; words: number; prompt: string; continuation: string };
   seconds: number;
 }
@@ -144,7 +144,7 @@ async function continueHeldOut(text: string, config: TrainConfig, dir: string): 
   const run = await loadRun(dir);
   const predictor = new Predictor(run.model, run.tokenizer);
   try {
-    return { prompt, continuation: predictor.generate(prompt, { words: 30, temperature: 0 }).text };
+    return { prompt, continuation: predictor.generate(prompt, { words: 30, ...SAMPLE_SAMPLING }).text };
   } finally {
     predictor.dispose();
     run.model.dispose();

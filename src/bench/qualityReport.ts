@@ -1,4 +1,5 @@
 /** The quality benchmark's report as tables for a terminal (JSON is the report object itself). */
+import { SAMPLE_SAMPLING } from '../core/config';
 import { formatTable } from '../cli/table';
 import type { QualityReport } from './heldout';
 
@@ -52,7 +53,7 @@ export function formatQualityReport(r: QualityReport): string {
       ]),
     ),
     '',
-    `Sample of the default model trained on ${r.sample.words.toLocaleString('en')} words of ${r.sample.corpus}, greedy, after a held-out prompt:`,
+    `Sample of the default model trained on ${r.sample.words.toLocaleString('en')} words of ${r.sample.corpus}, temperature ${SAMPLE_SAMPLING.temperature} as after each epoch, after a held-out prompt:`,
     `  ${r.sample.prompt} ⟶ ${r.sample.continuation.trim()}`,
     '',
     `${Math.round(r.seconds)} s in all.`,

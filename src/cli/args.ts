@@ -21,6 +21,7 @@ const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind; nega
   lr: { key: 'learningRate', kind: 'number' },
   dropout: { key: 'dropout', kind: 'number' },
   'input-dropout': { key: 'inputDropout', kind: 'number' },
+  'weight-drop': { key: 'weightDrop', kind: 'number' },
   'lr-decay': { key: 'lrDecay', kind: 'number' },
   'average-decay': { key: 'averageDecay', kind: 'number' },
   'clip-norm': { key: 'clipNorm', kind: 'number' },
@@ -191,7 +192,7 @@ Training options (defaults in brackets):
   --cell rnn|gru|lstm [${D.cell}]   --epochs N [${D.epochs}]        --units N [${D.units}]      --layers N [${D.layers}]
   --embedding N [${D.embedding}]          --seq-len N [${D.seqLen}]       --batch N [${D.batch}]        --lr X [${D.learningRate}]
   --dropout X [${D.dropout}]            --input-dropout X [${D.inputDropout}]  --clip-norm X [${D.clipNorm}]    --patience N [${D.patience}]
-  --lr-decay X [${D.lrDecay}]           --average-decay X [${D.averageDecay}]  --val-split F [${D.valSplit}]
+  --lr-decay X [${D.lrDecay}]           --average-decay X [${D.averageDecay}]  --val-split F [${D.valSplit}]  --weight-drop X [${D.weightDrop}]
   --tie-weights | --no-tie-weights [${D.tieWeights ? 'tied' : 'untied'} when embedding = units]
   --seed N [${D.seed}]                --max-vocab N [${D.maxVocab}]  --min-count N [${D.minCount}]    --lowercase
   --backend auto|tensorflow|wasm|cpu [${D.backend}: the faster of tensorflow and wasm, measured per model]

@@ -11,7 +11,7 @@ import { trainInWorkers } from './parallelRuns';
 import { duration, percent, ProgressReporter } from './progress';
 import { formatTable, oneLine } from './table';
 import { initBackend } from '../core/backend';
-import { resolveTrainConfig } from '../core/config';
+import { resolveTrainConfig, SAMPLE_SAMPLING } from '../core/config';
 import { UserError } from '../core/errors';
 import { evaluateText } from '../core/evaluate';
 import { exportKeras } from '../core/kerasExport';
@@ -34,8 +34,8 @@ export interface CommandIO {
   signal: AbortSignal;
 }
 
-/** Generated text shown after training or comparing: same length, temperature and seed for every model. */
-const SAMPLE = { words: 15, temperature: 0.7, seed: 1 };
+/** Generated text shown after training or comparing: the same length for every model, drawn as every sample is. */
+const SAMPLE = { words: 15, ...SAMPLE_SAMPLING };
 
 export async function trainCommand(args: ParsedArgs, io: CommandIO): Promise<void> {
   if (typeof args.flags.resume === 'string') return resumeCommand(args.flags.resume, args, io);
@@ -195,6 +195,7 @@ export const DEMO_CONFIG: Partial<TrainConfig> = {
   // The article's plain recipe: no regularisers (there is nothing held out to generalise to).
   dropout: 0,
   inputDropout: 0,
+  weightDrop: 0,
   averageDecay: 0,
   valSplit: 0,
   patience: 0,

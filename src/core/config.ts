@@ -12,6 +12,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   layers: 1, //             a second layer rarely pays off on one person's text
   dropout: 0.5, //          on ~100k words an LSTM overfits by the third epoch with 0.1
   inputDropout: 0.3, //     dropping word vectors too makes the model lean on more of its context
+  weightDrop: 0, //         DropConnect on the recurrent kernels (Merity et al.)
   tieWeights: true, //      one matrix for reading and predicting words: fewer weights, better held-out scores
   seqLen: 32, //            ~ two sentences of context per training window (the state carries on beyond)
   batch: 8, //              lanes of text: more updates per epoch than 32 learn faster on small texts
@@ -30,6 +31,13 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   softmaxSamples: 512, //   a sampled softmax while validation improves: 2.5× faster at 5k words, within ±0.3% (README)
   threads: 0, //            one, or all cores when that measures faster for the model (it often is not: see README)
 };
+
+/**
+ * How SeqLab's samples of a model are drawn (after each epoch, after training, in the
+ * quality bench): a little varied, as greedy decoding soon loops, and the same seed for
+ * every run so that runs compare.
+ */
+export const SAMPLE_SAMPLING = { temperature: 0.7, seed: 1 } as const;
 
 export type ModelSize = Pick<TrainConfig, 'embedding' | 'units' | 'layers'>;
 
@@ -54,6 +62,7 @@ const NUMERIC_LIMITS: Record<NumericKey, { min: number; max: number; integer: bo
   layers: { min: 1, max: 8, integer: true },
   dropout: { min: 0, max: 0.9, integer: false },
   inputDropout: { min: 0, max: 0.9, integer: false },
+  weightDrop: { min: 0, max: 0.9, integer: false },
   lrDecay: { min: 0, max: 1, integer: false, exclusiveMin: true },
   averageDecay: { min: 0, max: 0.99999, integer: false },
   seqLen: { min: 2, max: 1024, integer: true },

@@ -23,3 +23,10 @@ export function candidateSeed(seed: number): number {
 export function layerMaskSeed(seed: number, layer: number): number {
   return (seed + layer * LAYER_STEP) >>> 0;
 }
+
+/** Mixed into a layer's seed for its recurrent kernel's weight-drop mask (weightDrop.ts). */
+const WEIGHT_DROP_STREAM = 0x165667b1;
+
+export function weightDropSeed(seed: number, layer: number): number {
+  return (layerMaskSeed(seed, layer) ^ WEIGHT_DROP_STREAM) >>> 0;
+}

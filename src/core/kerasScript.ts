@@ -117,6 +117,8 @@ ${config.cell.toUpperCase()}, embedding ${config.embedding}, ${config.units} uni
 ${experiment.vocabSize.toLocaleString('en')} tokens, windows of ${experiment.seqLen}, ${config.batch} lanes a batch, up to ${config.epochs} epochs,
 Adam at ${config.learningRate} with the gradient clipped to norm ${config.clipNorm}, dropout ${config.inputDropout} on word vectors
 and ${config.dropout} after each layer${config.tieWeights && config.embedding === config.units ? ', tied input and output embeddings' : ''}, seed ${config.seed}.${
+    config.weightDrop ? `\nThe run's weight drop (${config.weightDrop} of each recurrent kernel a batch) has no Keras layer and is left out here.` : ''
+  }${
     experiment.sampledSoftmax
       ? `\nLike the run, it trains on a sampled softmax (the targets and ${experiment.sampledSoftmax.samples} drawn words a step, the same words as\nthe run drew) until validation stops improving and for the last epoch, then on the full softmax.`
       : ''

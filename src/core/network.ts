@@ -62,7 +62,7 @@ export interface LanguageNetwork {
    * Forward and backward pass of a training batch. `seed` drives the dropout masks.
    * `initial` is every layer's state to start from (zero when not given); it is a constant
    * to the backward pass, which is where truncated backpropagation through time truncates.
-   * With `candidates` (SeqLab's kernels only) the output layer scores just those words: a
+   * With `candidates` the output layer scores just those words: a
    * sampled softmax, whose loss figures are the full softmax's on some of the rows.
    * The returned gradients and state belong to the caller.
    */
@@ -72,6 +72,6 @@ export interface LanguageNetwork {
 }
 
 /** The network for the active backend: TensorFlow's ops on native TensorFlow, SeqLab's kernels elsewhere. */
-export function makeNetwork(parts: ModelParts, tiedWeights = false): LanguageNetwork {
-  return nativeBackendActive() ? new NativeNetwork(parts, tiedWeights) : new FastNetwork(parts, tiedWeights);
+export function makeNetwork(parts: ModelParts, tiedWeights = false, weightDrop = 0): LanguageNetwork {
+  return nativeBackendActive() ? new NativeNetwork(parts, tiedWeights, weightDrop) : new FastNetwork(parts, tiedWeights, weightDrop);
 }

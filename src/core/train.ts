@@ -20,7 +20,7 @@ import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './sc
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
 
 export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> &
-  Partial<Pick<TrainConfig, 'tieWeights' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
+  Partial<Pick<TrainConfig, 'tieWeights' | 'weightDrop' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
   /**
    * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass (its
    * own kernels on wasm and cpu, TensorFlow's fused ops on tensorflow); 'stock' runs the
@@ -257,7 +257,9 @@ export function wordCounts(tokens: Int32Array, vocabSize: number): Float64Array 
 /** The trainer for `settings.engine` on the active backend; the benchmark times these. */
 export function makeTrainer(model: tf.LayersModel, settings: TrainSettings & { sampledSoftmax?: SampledSoftmax }): Trainer {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  return resolveEngine(settings.engine) === 'fast' ? new FastTrainer(model, variables, settings) : new StockTrainer(model, variables, settings);
+  if (resolveEngine(settings.engine) === 'fast') return new FastTrainer(model, variables, settings);
+  if (settings.weightDrop) throw new UserError("Weight drop runs on SeqLab's fast path only (the wasm, cpu and tensorflow backends); with the stock engine set it to 0.");
+  return new StockTrainer(model, variables, settings);
 }
 
 /** The Keras recipe: the layers' forward pass under the gradient tape, tf.train.adam. */

@@ -30,6 +30,8 @@ export interface TrainConfig extends TokenizerOptions {
   dropout: number;
   /** Dropout on the word vectors, before the first recurrent layer. */
   inputDropout: number;
+  /** Weight drop: DropConnect on each recurrent kernel, one mask per training batch. */
+  weightDrop: number;
   /** The output layer reuses the embedding matrix (transposed); needs embedding = units. */
   tieWeights: boolean;
   seqLen: number;

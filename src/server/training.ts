@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { resolveTrainConfig } from '../core/config';
+import { resolveTrainConfig, SAMPLE_SAMPLING } from '../core/config';
 import { UserError } from '../core/errors';
 import { checkText } from '../core/input';
 import { prepareText, readTrainingText, runFolderName } from '../core/run';
@@ -24,8 +24,8 @@ import { epochFields, summaryFields } from './runInfo';
 import { ProgressThrottle } from './throttle';
 import type { WorkerMessage } from './workerProtocol';
 
-/** The sample after each epoch: short, a little varied, the same seed for every run so runs compare. */
-export const EPOCH_SAMPLE = { words: 12, temperature: 0.7, seed: 1 };
+/** The sample after each epoch: short, drawn as every sample is. */
+export const EPOCH_SAMPLE = { words: 12, ...SAMPLE_SAMPLING };
 
 export interface TrainText {
   text: string;

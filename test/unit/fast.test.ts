@@ -17,7 +17,7 @@ import { makeNetwork } from '../../src/core/network';
 import { Random } from '../../src/core/random';
 import { meanCrossEntropy, scoreBatches, windowLogits } from '../../src/core/scoring';
 import { CELL_TYPES, type CellType } from '../../src/protocol/types';
-import { maxAbsDifference, NATIVE_SKIP, useWasm } from './helpers';
+import { maxAbsDifference, NATIVE_SKIP, randomBatch, useWasm } from './helpers';
 
 /** A model with its weights replaced by large random ones, so every gate matters. */
 function randomModel(shape: ModelShape, seed: number): tf.LayersModel {
@@ -26,12 +26,6 @@ function randomModel(shape: ModelShape, seed: number): tf.LayersModel {
   model.setWeights(weights);
   tf.dispose(weights);
   return model;
-}
-
-function randomBatch(vocab: number, rows: number, seqLen: number, seed: number): Batch {
-  const random = new Random(seed);
-  const ids = () => Int32Array.from({ length: rows * seqLen }, () => random.int(vocab));
-  return { inputs: ids(), targets: ids(), rows, seqLen };
 }
 
 function assignValues(variable: tf.Variable, values: Float32Array): void {

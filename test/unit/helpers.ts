@@ -6,6 +6,8 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../src/core/backend';
+import type { Batch } from '../../src/core/dataset';
+import { Random } from '../../src/core/random';
 import { resolveTrainConfig } from '../../src/core/config';
 import { buildModel } from '../../src/core/model';
 import { prepareText } from '../../src/core/run';
@@ -82,4 +84,11 @@ export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): nu
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
+}
+
+/** A batch of `rows` windows of `seqLen` random token ids below `vocab`, inputs and targets drawn apart. */
+export function randomBatch(vocab: number, rows: number, seqLen: number, seed: number): Batch {
+  const random = new Random(seed);
+  const ids = () => Int32Array.from({ length: rows * seqLen }, () => random.int(vocab));
+  return { inputs: ids(), targets: ids(), rows, seqLen };
 }

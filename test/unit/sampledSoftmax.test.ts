@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { Batch } from '../../src/core/dataset';
 import { CandidateSampler } from '../../src/core/fast/candidates';
 import { initBackend } from '../../src/core/backend';
 import { buildModel, modelParts, startAtUnigram, type ModelShape } from '../../src/core/model';
@@ -9,13 +8,7 @@ import { makeNetwork } from '../../src/core/network';
 import { Random } from '../../src/core/random';
 import { trainModel } from '../../src/core/train';
 import type { CellType } from '../../src/protocol/types';
-import { loomingsSetup, maxAbsDifference, NATIVE_SKIP, useWasm } from './helpers';
-
-function batch(vocab: number, rows: number, seqLen: number, seed: number): Batch {
-  const random = new Random(seed);
-  const ids = () => Int32Array.from({ length: rows * seqLen }, () => random.int(vocab));
-  return { inputs: ids(), targets: ids(), rows, seqLen };
-}
+import { loomingsSetup, maxAbsDifference, NATIVE_SKIP, randomBatch, useWasm } from './helpers';
 
 describe('candidate words of a sampled softmax', () => {
   it('holds every target once, then distinct drawn words, frequent ones more often, the same for a seed', () => {
@@ -57,7 +50,7 @@ for (const { backend, skip } of BACKENDS) {
         const model = buildModel(shape, 4);
         const network = makeNetwork(modelParts(model), tied);
         network.tieOutputKernel();
-        const data = batch(30, 3, 5, 2);
+        const data = randomBatch(30, 3, 5, 2);
         const permutation = new Random(3).shuffle(Array.from({ length: 30 }, (_, i) => i));
         const full = network.trainingStep(data, 11);
         const sampled = network.trainingStep(data, 11, undefined, { ids: Int32Array.from(permutation), corrections: new Float32Array(30) });
@@ -75,7 +68,7 @@ for (const { backend, skip } of BACKENDS) {
       const shape: ModelShape = { cell: 'lstm', vocabSize: 40, embedding: 8, units: 8, layers: 1, dropout: 0, inputDropout: 0 };
       const model = buildModel(shape, 5);
       const network = makeNetwork(modelParts(model));
-      const data = batch(40, 4, 6, 8); // 24 rows: rows 0, 9 and 18 are scored (lanes 0, 1 and 2)
+      const data = randomBatch(40, 4, 6, 8); // 24 rows: rows 0, 9 and 18 are scored (lanes 0, 1 and 2)
       const sampler = new CandidateSampler(new Array(40).fill(1), 5);
       const step = network.trainingStep(data, 1, undefined, sampler.draw(data.targets, 1));
       const { logProbabilities } = network.targetLogProbabilities(data);
@@ -109,7 +102,7 @@ describe('sampled softmax on native TensorFlow', { skip: NATIVE_SKIP }, () => {
     const model = buildModel({ cell, vocabSize: 60, embedding: 10, units: 10, layers: 2, dropout: 0, inputDropout: 0 }, 6);
     const network = makeNetwork(modelParts(model), tied);
     network.tieOutputKernel();
-    const data = batch(60, 3, 7, 9);
+    const data = randomBatch(60, 3, 7, 9);
     const sampler = new CandidateSampler(Array.from({ length: 60 }, (_, id) => 60 - id), 12);
     const step = network.trainingStep(data, 1, undefined, sampler.draw(data.targets, 4));
     // By layer and weight: TF.js numbers the names of the second model's variables.

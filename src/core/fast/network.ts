@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
 import { readTargetLogProbabilities, timeMajorTensors, variableName } from '../networkInputs';
-import { inputMaskSeed, layerMaskSeed } from '../dropoutSeeds';
+import { inputMaskSeed, layerMaskSeed, weightDropSeed } from '../dropoutSeeds';
+import { dropRecurrentWeights } from '../weightDrop';
 import type { ModelParts } from '../model';
 import { makeRecurrence } from './cells';
 import { crop, dropout, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
@@ -27,6 +28,8 @@ interface LayerTape {
   saved: unknown;
   mask?: tf.Tensor2D;
   gradientInputs: tf.Tensor2D;
+  /** The recurrent kernel's weight-drop mask, when the batch dropped some of it. */
+  weightMask?: tf.Tensor2D;
 }
 
 export class FastNetwork implements LanguageNetwork {
@@ -38,6 +41,8 @@ export class FastNetwork implements LanguageNetwork {
   constructor(
     readonly parts: ModelParts,
     readonly tiedWeights = false,
+    /** Weight drop on the recurrent kernels while training (weightDrop.ts). */
+    readonly weightDrop = 0,
   ) {}
 
   score(batch: Batch, withTop5: boolean, initial?: LayerState[]): ScoredBatch {
@@ -95,7 +100,8 @@ export class FastNetwork implements LanguageNetwork {
       if (inputMask) x = inputMask.output;
       let topWithOnes: tf.Tensor2D | undefined;
       for (let l = 0; l < layers; l++) {
-        const recurrence = this.recurrence(l);
+        const dropped = dropRecurrentWeights(parts.recurrent[l], this.weightDrop, weightDropSeed(seed, l));
+        const recurrence = this.recurrence(l, dropped?.weights);
         const start = initial?.[l] ?? recurrence.initialState(batch.rows);
         const run = recurrence.forward(this.project(l, x), batch.rows, start, true);
         finalState.push(run.state);
@@ -105,7 +111,7 @@ export class FastNetwork implements LanguageNetwork {
           lanes,
           withOnes: l === layers - 1,
         });
-        tapes.push({ recurrence, input: x, saved: run.saved, mask: stacked.mask, gradientInputs: stacked.gradientInputs! });
+        tapes.push({ recurrence, input: x, saved: run.saved, mask: stacked.mask, gradientInputs: stacked.gradientInputs!, weightMask: dropped?.mask });
         x = stacked.output;
         topWithOnes = stacked.outputWithOnes;
       }
@@ -127,7 +133,8 @@ export class FastNetwork implements LanguageNetwork {
         const product: tf.Tensor2D = tf.matMul(tape.gradientInputs, dZ);
         const inputSize = tape.input.shape[1];
         grads[variableName(weights.kernel)] = crop(product, 0, 0, inputSize, product.shape[1]);
-        grads[variableName(weights.recurrentKernel)] = tape.recurrence.recurrentGradient(product, inputSize, tape.saved);
+        const recurrentGradient = tape.recurrence.recurrentGradient(product, inputSize, tape.saved);
+        grads[variableName(weights.recurrentKernel)] = tape.weightMask ? tf.mul(recurrentGradient, tape.weightMask) : recurrentGradient;
         grads[variableName(weights.bias)] = lastRow(product);
         dOut = tf.matMul(dZ, transpose(weights.kernel));
       }
@@ -201,9 +208,12 @@ export class FastNetwork implements LanguageNetwork {
     tf.tidy(() => (this.parts.outputKernel as tf.Variable).assign(transpose(this.parts.embeddings)));
   }
 
-  /** A layer's recurrence, made per batch: the forms of the weights it prepares (splits, transposes) change with every update. */
-  private recurrence(layer: number): Recurrence {
-    return makeRecurrence(this.parts.cell, this.parts.recurrent[layer], this.parts.units);
+  /**
+   * A layer's recurrence, made per batch: the forms of the weights it prepares (splits,
+   * transposes) change with every update, and a training batch may drop some of them.
+   */
+  private recurrence(layer: number, weights = this.parts.recurrent[layer]): Recurrence {
+    return makeRecurrence(this.parts.cell, weights, this.parts.units);
   }
 
   /** `x·W + b` for every row at once. */

@@ -29,6 +29,8 @@ export interface TrainerSettings {
   clipNorm: number;
   seed: number;
   tieWeights?: boolean;
+  /** Weight drop on the recurrent kernels (weightDrop.ts). */
+  weightDrop?: number;
   sampledSoftmax?: SampledSoftmax;
 }
 
@@ -51,7 +53,7 @@ export class FastTrainer implements Trainer {
     readonly variables: tf.Variable[],
     settings: TrainerSettings,
   ) {
-    this.network = makeNetwork(modelParts(model), settings.tieWeights);
+    this.network = makeNetwork(modelParts(model), settings.tieWeights, settings.weightDrop);
     this.optimizer = new ClippedAdam({ ...settings });
     this.network.tieOutputKernel();
     this.dropoutSeeds = new Random((settings.seed ^ DROPOUT_STREAM) >>> 0);

@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
 import { readTargetLogProbabilities, timeMajorTensors, variableName } from '../networkInputs';
-import { inputMaskSeed, layerMaskSeed } from '../dropoutSeeds';
+import { inputMaskSeed, layerMaskSeed, weightDropSeed } from '../dropoutSeeds';
+import { dropoutMask, dropRecurrentWeights, type DroppedWeights } from '../weightDrop';
 import type { ModelParts } from '../model';
 import type { LanguageNetwork, LayerState, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { UNKNOWN_ID } from '../tokenizer';
@@ -25,6 +26,8 @@ export class NativeNetwork implements LanguageNetwork {
   constructor(
     readonly parts: ModelParts,
     readonly tiedWeights = false,
+    /** Weight drop on the recurrent kernels while training (weightDrop.ts). */
+    readonly weightDrop = 0,
   ) {}
 
   score(batch: Batch, withTop5: boolean, initial?: LayerState[]): ScoredBatch {
@@ -71,7 +74,7 @@ export class NativeNetwork implements LanguageNetwork {
         const dH = layer.mask ? (tf.mul(dOut, layer.mask) as tf.Tensor2D) : dOut;
         const layerGradients = layer.cell.backward(dH, layer.saved);
         grads[variableName(weights.kernel)] = layerGradients.kernel;
-        grads[variableName(weights.recurrentKernel)] = layerGradients.recurrentKernel;
+        grads[variableName(weights.recurrentKernel)] = layer.dropped ? tf.mul(layerGradients.recurrentKernel, layer.dropped.mask) : layerGradients.recurrentKernel;
         grads[variableName(weights.bias)] = layerGradients.bias;
         dOut = layerGradients.input;
       }
@@ -160,14 +163,15 @@ export class NativeNetwork implements LanguageNetwork {
     let x = tf.gather(parts.embeddings, ids) as tf.Tensor2D;
     const inputMask = training && parts.inputDropout > 0 ? dropoutMask(x.shape, parts.inputDropout, inputMaskSeed(seed)) : undefined;
     if (inputMask) x = tf.mul(x, inputMask) as tf.Tensor2D;
-    const layers: { cell: NativeCell; saved: unknown; mask?: tf.Tensor2D }[] = [];
+    const layers: { cell: NativeCell; saved: unknown; mask?: tf.Tensor2D; dropped?: DroppedWeights }[] = [];
     const state: LayerState[] = [];
     for (let l = 0; l < parts.recurrent.length; l++) {
-      const cell = makeNativeCell(parts.cell, parts.recurrent[l], parts.units);
+      const dropped = training ? dropRecurrentWeights(parts.recurrent[l], this.weightDrop, weightDropSeed(seed, l)) : undefined;
+      const cell = makeNativeCell(parts.cell, dropped?.weights ?? parts.recurrent[l], parts.units);
       const run = cell.forward(x, batch.seqLen, initial?.[l] ?? cell.initialState(batch.rows), training);
       state.push(run.state);
       const mask = training && parts.dropout[l] > 0 ? dropoutMask(run.outputs.shape, parts.dropout[l], layerMaskSeed(seed, l)) : undefined;
-      layers.push({ cell, saved: run.saved, mask });
+      layers.push({ cell, saved: run.saved, mask, dropped });
       x = mask ? (tf.mul(run.outputs, mask) as tf.Tensor2D) : run.outputs;
     }
     return { top: x, state, layers, inputMask };
@@ -261,9 +265,4 @@ function accuracyCounts({ ids, width }: { ids: Int32Array; width: number }, batc
     }
   }
   return { top1, top5 };
-}
-
-/** Inverted dropout: 0 with probability `rate`, else 1 / (1 − rate). */
-function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor2D {
-  return tf.tidy(() => tf.mul(tf.step(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', seed), rate)), 1 / (1 - rate)) as tf.Tensor2D);
 }
