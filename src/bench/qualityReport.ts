@@ -53,7 +53,7 @@ export function formatQualityReport(r: QualityReport): string {
       ]),
     ),
     '',
-    `Sample of the default model trained on ${r.sample.words.toLocaleString('en')} words of ${r.sample.corpus}, temperature ${SAMPLE_SAMPLING.temperature} as after each epoch, after a held-out prompt:`,
+    `Sample of the default model trained on ${r.sample.words.toLocaleString('en')} words of ${r.sample.corpus}, temperature ${SAMPLE_SAMPLING.temperature}, top-p ${SAMPLE_SAMPLING.topP} as after each epoch, after a held-out prompt:`,
     `  ${r.sample.prompt} ⟶ ${r.sample.continuation.trim()}`,
     '',
     `${Math.round(r.seconds)} s in all.`,

@@ -53,6 +53,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   prompt: 'string',
   words: 'integer',
   temperature: 'number',
+  'top-p': 'number',
   quick: 'boolean',
   quality: 'boolean',
   backends: 'boolean',
@@ -164,7 +165,7 @@ Usage:
   seqlab train FILE... [--cell rnn|gru|lstm] [training options] [--out DIR] [--json]
   seqlab train --resume RUN [FILE...] [--json]   (a stopped or interrupted run, from its last epoch)
   seqlab compare FILE... [--cells rnn,gru,lstm] [training options] [--prompt TEXT] [--out DIR] [--json]
-  seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--seed N] [--json]
+  seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--top-p P] [--seed N] [--json]
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
   seqlab export --keras --model DIR OUT          (model.keras, tokenizer.json and a README for Keras 3)
   seqlab export --keras-script --model DIR OUT   (a Python project that trains the run again in Keras:

@@ -85,12 +85,14 @@ export async function generateCommand(args: ParsedArgs, io: CommandIO): Promise<
   const prompt = requireString(args.flags.prompt, '--prompt TEXT gives the text to continue.');
   const words = (args.flags.words as number | undefined) ?? 20;
   const temperature = (args.flags.temperature as number | undefined) ?? 0.8;
+  const topP = (args.flags['top-p'] as number | undefined) ?? 1;
   if (!Number.isInteger(words) || words < 1 || words > 10000) throw new UserError('--words must be a whole number from 1 to 10000.');
   if (temperature < 0 || temperature > 10) throw new UserError('--temperature must be a number from 0 to 10.');
+  if (!(topP > 0 && topP <= 1)) throw new UserError('--top-p must be a number above 0 and at most 1.');
   const run = await loadRunOnBackend(dir, args);
   const predictor = new Predictor(run.model, run.tokenizer);
   try {
-    const result = predictor.generate(prompt, { words, temperature, seed: args.train.seed ?? 1 });
+    const result = predictor.generate(prompt, { words, temperature, topP, seed: args.train.seed ?? 1 });
     if (args.flags.json) io.stdout.write(JSON.stringify({ prompt, continuation: result.text, tokens: result.tokens }) + '\n');
     else io.stdout.write(prompt + result.text + '\n');
   } finally {
@@ -373,7 +375,7 @@ function natsPerChar(value: number | null): string {
 }
 
 async function printSamples(io: CommandIO, runs: TrainSummary[], prompt: string): Promise<void> {
-  io.stdout.write(`\nSample continuations of "${prompt}" (temperature ${SAMPLE.temperature}, seed ${SAMPLE.seed}):\n`);
+  io.stdout.write(`\nSample continuations of "${prompt}" (temperature ${SAMPLE.temperature}, top-p ${SAMPLE.topP}, seed ${SAMPLE.seed}):\n`);
   for (const summary of runs) {
     const run = await loadRun(summary.modelDir);
     const predictor = new Predictor(run.model, run.tokenizer);

@@ -18,6 +18,7 @@ import { modelParts } from './model';
 import { NEURAL_CACHE_TOKENS, type NeuralCacheSettings } from './neuralCache';
 import { NewWords } from './newWords';
 import { Random } from './random';
+import { drawToken, type SamplingOptions } from './sampling';
 import { NEWLINE_TOKEN, type Tokenizer } from './tokenizer';
 
 /** Characters of text re-read on a full pass: recurrent nets forget far context anyway. */
@@ -74,10 +75,8 @@ export interface Suggestion {
   confidences: number[];
 }
 
-export interface GenerateOptions {
+export interface GenerateOptions extends SamplingOptions {
   words: number;
-  /** 0 = always the most likely token; higher = more varied. */
-  temperature: number;
   seed?: number;
 }
 
@@ -232,7 +231,7 @@ export class Predictor {
       for (let i = 0; i < options.words; i++) {
         const probabilities = this.probabilities(state, history);
         probabilities[this.tokenizer.unknownId] = 0;
-        const id = options.temperature > 0 ? sample(probabilities, options.temperature, random) : argMax(probabilities);
+        const id = drawToken(probabilities, options, random);
         tokens.push(this.tokenizer.vocab[id]);
         history.push(id);
         const next = this.read([id], state);
@@ -433,25 +432,4 @@ function tailAtWordBoundary(text: string, limit: number): string {
   const tail = text.slice(-limit);
   const space = tail.search(/\s/);
   return space >= 0 ? tail.slice(space + 1) : tail;
-}
-
-function argMax(values: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
-}
-
-function sample(probabilities: Float32Array, temperature: number, random: Random): number {
-  const weights = new Float64Array(probabilities.length);
-  let total = 0;
-  for (let i = 0; i < weights.length; i++) {
-    weights[i] = probabilities[i] > 0 ? Math.pow(probabilities[i], 1 / temperature) : 0;
-    total += weights[i];
-  }
-  let r = random.next() * total;
-  for (let i = 0; i < weights.length; i++) {
-    r -= weights[i];
-    if (r <= 0 && weights[i] > 0) return i;
-  }
-  return argMax(probabilities);
 }

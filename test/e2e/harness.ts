@@ -46,8 +46,10 @@
  *                                     without ghost text
  *     waitForEditorText(expected)     until editorText() equals (string) or
  *                                     matches (RegExp)
- *     waitForGhostText(match?)        until inline-suggestion ghost text shows;
- *                                     returns it
+ *     waitForGhostText(match?, opts?) until inline-suggestion ghost text shows;
+ *                                     returns it ({askAgainAfterMs}: run
+ *                                     Trigger Inline Suggestion each time it
+ *                                     has not shown for that long)
  *     notifications()                 messages of the notification toasts and
  *                                     of the notification centre
  *     waitForNotification(match)      until one contains (string) or matches
@@ -466,12 +468,23 @@ export class VSCodeSession {
     });
   }
 
-  async waitForGhostText(expected?: string | RegExp): Promise<string> {
+  /**
+   * With `askAgainAfterMs`, runs Trigger Inline Suggestion from the palette each time that
+   * long passes without the ghost text, as a person would: for tests of the harness itself,
+   * not of an extension's own triggering.
+   */
+  async waitForGhostText(expected?: string | RegExp, { askAgainAfterMs }: { askAgainAfterMs?: number } = {}): Promise<string> {
     const ghost = this.page.locator(`${EDITOR} [class*="ghost-text-decoration"]`);
     const what = expected === undefined ? 'ghost text' : `ghost text ${String(expected)}`;
+    let askedAt = Date.now();
     return this.until(what, async () => {
       const text = (await ghost.allInnerTexts()).join('').replace(/\u00a0/g, ' ');
-      return text && (!expected || matches(text, expected)) ? text : undefined;
+      if (text && (!expected || matches(text, expected))) return text;
+      if (askAgainAfterMs !== undefined && Date.now() - askedAt > askAgainAfterMs) {
+        askedAt = Date.now();
+        await this.runCommand('Trigger Inline Suggestion');
+      }
+      return undefined;
     });
   }
 

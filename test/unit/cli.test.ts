@@ -61,6 +61,7 @@ describe('seqlab on bad input', () => {
     ['an unknown option', ['train', 'chapter.txt', '--colour', 'blue'], /colour/],
     ['an unknown cell in a comparison', ['compare', 'chapter.txt', '--cells', 'rnn,cnn'], /--cells takes/],
     ['a damaged model folder', ['generate', '--model', 'damaged', '--prompt', 'Call me'], /config\.json/],
+    ['a top-p out of range', ['generate', '--model', 'damaged', '--prompt', 'Call me', '--top-p', '1.5'], /--top-p must be a number above 0 and at most 1\./],
     ['a missing model folder', ['eval', '--model', 'nothing-here', 'chapter.txt'], /nothing-here/],
     ['no file at all', ['train'], /Name at least one text file/],
   ];
@@ -124,6 +125,9 @@ describe('seqlab train, generate and eval on a chapter', () => {
     assert.match(first.stdout, /^Call me\s?\S/);
     assert.ok(first.stdout.trim().split(/\s+/).length >= 5);
     assert.equal(seqlab(args, cwd).stdout, first.stdout);
+    const nucleus = seqlab([...args, '--top-p', '0.5'], cwd);
+    assert.equal(nucleus.code, 0, nucleus.stderr);
+    assert.match(nucleus.stdout, /^Call me\s?\S/);
   });
 
   it('evaluates the run on another chapter, next to the baselines', () => {
