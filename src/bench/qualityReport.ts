@@ -13,6 +13,14 @@ function describeSettings(settings: QualityReport['settings'] | undefined): stri
   return changed.length === 0 ? 'default settings' : `default settings but ${changed.map(([key, value]) => `${key} ${value}`).join(', ')}`;
 }
 
+/** The characters each text's untuned typing covered, as "3,000" or "6,915–12,000". */
+function typedRange(texts: QualityReport['texts']): string {
+  const counts = texts.flatMap((t) => (t.untuned ? [t.untuned.characters] : []));
+  if (counts.length === 0) return 'no';
+  const [low, high] = [Math.min(...counts), Math.max(...counts)].map((n) => n.toLocaleString('en'));
+  return low === high ? low : `${low}–${high}`;
+}
+
 export function formatQualityReport(r: QualityReport): string {
   const out: string[] = [
     `SeqLab quality bench, ${r.date.slice(0, 10)}: ${describeSettings(r.settings)}, about ${r.words.toLocaleString('en')} words per text, ` +
@@ -35,8 +43,9 @@ export function formatQualityReport(r: QualityReport): string {
         untuned ? pct(untuned.wordStartFirstWordRight) : '–',
       ]),
     ),
-    'keys saved: typing held-out text with the ghost text (3,000 characters after the part the suggestion thresholds were',
-    'fitted on); offered / right: at its word starts, how often a suggestion showed, and how often its first word was the next word.',
+    `keys saved: typing held-out text with the ghost text (${typedRange(r.texts)} characters after the part the suggestion`,
+    'thresholds were fitted on); offered / right: at its word starts, how often a suggestion showed, and how often its first',
+    'word was the next word.',
     ...r.texts.map((t) => `  ${t.corpus}: ${t.description}`),
     ...r.skipped.map((s) => `  skipped ${s}`),
     '',

@@ -73,6 +73,11 @@ export interface Suggestion {
   tokens: string[];
   /** Probability of each token given the text before it (the first one given the typed prefix). */
   confidences: number[];
+  /**
+   * The highest threshold at which a ghost still shows here: the probability of the likeliest
+   * cut that could be shown. Fitting a threshold needs only this, not a pass per candidate.
+   */
+  shownUpTo: number;
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -179,9 +184,12 @@ export class Predictor {
     const minConfidence = partial ? options.minConfidence : (options.minNextWordConfidence ?? options.minConfidence);
     let joint = 1;
     let best: { tokens: number; text: string; saved: number } | undefined;
+    let shownUpTo = 0;
     const consider = (text: string, probability: number) => {
+      if (text.length < 2) return;
+      shownUpTo = Math.max(shownUpTo, probability);
       const saved = probability * (text.length - 1);
-      if (text.length >= 2 && probability >= minConfidence && saved > (best?.saved ?? 0)) best = { tokens: tokens.length, text, saved };
+      if (probability >= minConfidence && saved > (best?.saved ?? 0)) best = { tokens: tokens.length, text, saved };
     };
     try {
       while (tokens.length < limit) {
@@ -207,7 +215,7 @@ export class Predictor {
       if (state !== this.state) state.dispose();
     }
     if (!best) return undefined;
-    return { text: best.text, tokens: tokens.slice(0, best.tokens), confidences: confidences.slice(0, best.tokens) };
+    return { text: best.text, tokens: tokens.slice(0, best.tokens), confidences: confidences.slice(0, best.tokens), shownUpTo };
   }
 
   /**

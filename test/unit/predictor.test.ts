@@ -145,6 +145,17 @@ describe('suggestions and generation from a model that knows its text', () => {
     assert.equal(known().suggest('Is this the first document', { maxWords: 5, minConfidence: 0.999999 }), undefined);
   });
 
+  it('says up to which threshold a ghost shows, at word starts and inside words', () => {
+    for (const before of ['This is the ', 'This document is the sec', 'And this is the third ', 'Is this the first ']) {
+      const atWordStart = before.endsWith(' ');
+      const options = (threshold: number) => ({ maxWords: 3, minConfidence: atWordStart ? 0.9 : threshold, minNextWordConfidence: atWordStart ? threshold : undefined });
+      const { shownUpTo } = known().suggest(before, options(0)) ?? assert.fail(`nothing at all after ${JSON.stringify(before)}`);
+      assert.ok(shownUpTo > 0 && shownUpTo <= 1, String(shownUpTo));
+      assert.ok(known().suggest(before, options(shownUpTo)), `shown at ${shownUpTo} after ${JSON.stringify(before)}`);
+      assert.equal(known().suggest(before, options(shownUpTo * 1.0001)), undefined, `hidden above ${shownUpTo}`);
+    }
+  });
+
   it('shows no ghost of one character: taking it would save no key', () => {
     // The model is sure of "." and then of a line break, where a suggestion ends.
     assert.ok(known().nextProbabilities('And this is the third one')[known().tokenizer.idOf('.')] > 0.5);

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Predictor, SuggestOptions, Suggestion } from '../../src/core/predictor';
-import { chooseThresholds, CONFIDENCE_CANDIDATES, simulateTyping } from '../../src/core/typing';
+import { chooseThresholds, CONFIDENCE_CANDIDATES, NEXT_WORD_CANDIDATES, simulateTyping } from '../../src/core/typing';
 
 /** Per text before the cursor: the pieces of text a suggestion would add, each with the model's probability. */
 type Script = Record<string, [piece: string, probability: number][]>;
@@ -34,7 +34,8 @@ function stubPredictor(script: Script) {
         tokens.push(piece.trim());
         confidences.push(p);
       }
-      return tokens.length > 0 ? { text, tokens, confidences } : undefined;
+      // Every cut here is long enough to show, and the first is the likeliest.
+      return tokens.length > 0 ? { text, tokens, confidences, shownUpTo: confidences[0] } : undefined;
     },
     // Only asked at word starts, where the first word follows the space as it is.
     tokenizer: { continuation: (_before: string, tokens: readonly string[]) => tokens.join(' ') },
@@ -107,16 +108,16 @@ describe('chooseThresholds', () => {
       'one two three ': [['nine', 0.25]], // wrong
       'one two three four ': [['six', 0.07]], // wrong
     };
-    // Right 1 of 4 shown at 0.05, 1 of 3 at 0.1, 1 of 2 from 0.15 on.
+    // Right 1 of 4 shown up to 0.07, 1 of 3 up to 0.12, 1 of 2 from 0.13 on.
     const { minNextWordConfidence, figures } = chooseThresholds(stubPredictor(script), 'one two three four five', 3);
-    assert.equal(minNextWordConfidence, 0.15);
+    assert.equal(minNextWordConfidence, 0.13);
     assert.equal(figures.wordStartOffered, 2 / 4);
     assert.equal(figures.wordStartFirstWordRight, 1 / 2);
   });
 
   it('shows next-word ghosts only at the strictest candidate when they are never right often enough', () => {
     const script: Script = { 'one ': [['ten', 0.9]], 'one two ': [['ten', 0.7]] };
-    assert.equal(chooseThresholds(stubPredictor(script), 'one two three', 3).minNextWordConfidence, CONFIDENCE_CANDIDATES.at(-1));
+    assert.equal(chooseThresholds(stubPredictor(script), 'one two three', 3).minNextWordConfidence, NEXT_WORD_CANDIDATES.at(-1));
   });
 
   it('picks the completion threshold that saves the most keystrokes, the lowest of equals', () => {
