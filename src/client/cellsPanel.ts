@@ -62,13 +62,14 @@ export class CellsPanel implements vscode.Disposable {
 
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
-    loadPanelPage(panel, this.extensionUri, {
+    const page = loadPanelPage(panel, this.extensionUri, {
       title: CellsPanel.title,
       script: 'cells',
       styles: ['common.css', 'panelHeader.css', 'cells.css'],
       body: CELLS_BODY,
-    });
+    }, this.log);
     this.panelSubscriptions = [
+      page,
       panel.webview.onDidReceiveMessage((message: unknown) => {
         if (!isCellsToHost(message)) {
           this.log.warn(`Ignored a malformed message from the cell inspector: ${JSON.stringify(message)}`);

@@ -70,13 +70,14 @@ export class Dashboard implements vscode.Disposable {
 
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
-    loadPanelPage(panel, this.extensionUri, {
+    const page = loadPanelPage(panel, this.extensionUri, {
       title: Dashboard.title,
       script: 'dashboard',
       styles: ['common.css', 'charts.css', 'dashboard.css'],
       body: DASHBOARD_BODY,
-    });
+    }, this.log);
     this.panelSubscriptions = [
+      page,
       panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
       panel.onDidDispose(() => {
         for (const d of this.panelSubscriptions) d.dispose();

@@ -73,13 +73,14 @@ export class MemoryPanel implements vscode.Disposable {
 
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
-    loadPanelPage(panel, this.extensionUri, {
+    const page = loadPanelPage(panel, this.extensionUri, {
       title: MemoryPanel.title,
       script: 'memory',
       styles: ['common.css', 'panelHeader.css', 'charts.css', 'memory.css'],
       body: MEMORY_BODY,
-    });
+    }, this.log);
     this.panelSubscriptions = [
+      page,
       panel.webview.onDidReceiveMessage((message: unknown) => {
         if (!isMemoryToHost(message)) {
           this.log.warn(`Ignored a malformed message from the Memory Through Time panel: ${JSON.stringify(message)}`);

@@ -11,7 +11,7 @@ import type { Engine } from './engine';
 import type { Log } from './log';
 import type { Runs } from './runs';
 import type { Selection } from './selection';
-import { renderHtml, webviewOptions } from './webviewHtml';
+import { loadWatchedPage, webviewOptions } from './webviewHtml';
 
 export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewType = 'seqlab.models';
@@ -41,13 +41,15 @@ export class ModelsView implements vscode.WebviewViewProvider, vscode.Disposable
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     view.webview.options = webviewOptions(this.extensionUri);
-    view.webview.html = renderHtml(view.webview, this.extensionUri, {
-      title: 'SeqLab Models',
-      script: 'models',
-      styles: ['common.css', 'models.css'],
-      body: MODELS_BODY,
-    });
+    const page = loadWatchedPage(
+      view.webview,
+      this.extensionUri,
+      { title: 'SeqLab Models', script: 'models', styles: ['common.css', 'models.css'], body: MODELS_BODY },
+      () => view.visible,
+      this.log,
+    );
     const subscriptions = [
+      page,
       view.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
       // Updates are not posted while the view is hidden, so it catches up when shown again.
       view.onDidChangeVisibility(() => this.update()),

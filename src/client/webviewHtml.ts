@@ -1,11 +1,13 @@
 /**
- * The HTML shell and options shared by the dashboard and the Models view: a strict
+ * The HTML shell and options shared by every SeqLab webview: a strict
  * Content-Security-Policy (only our nonce'd script runs, styles and images only from the
  * extension), and resource roots limited to media/ and dist/webviews/. The pages build
  * their content from typed messages; nothing the engine sends becomes HTML here.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { Log } from './log';
+import { PageWatchdog } from './pageWatchdog';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
@@ -52,9 +54,40 @@ export function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri, pa
 </html>`;
 }
 
-/** Gives a panel SeqLab's icon, options and page: a new panel, or one the serializer hands back after a reload. */
-export function loadPanelPage(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, page: Page): void {
+/**
+ * Gives a panel SeqLab's icon, options and page: a new panel, or one the serializer hands
+ * back after a reload. Dispose the result with the panel.
+ */
+export function loadPanelPage(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, page: Page, log: Log): vscode.Disposable {
   panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'seqlab.svg');
   panel.webview.options = webviewOptions(extensionUri);
-  panel.webview.html = renderHtml(panel.webview, extensionUri, page);
+  return loadWatchedPage(panel.webview, extensionUri, page, () => panel.visible, log);
+}
+
+/**
+ * Sets a webview's page and sets it again if the page never says "ready" (see
+ * PageWatchdog): every SeqLab page posts `{ type: 'ready' }` once its script runs.
+ */
+export function loadWatchedPage(webview: vscode.Webview, extensionUri: vscode.Uri, page: Page, isVisible: () => boolean, log: Log): vscode.Disposable {
+  const watchdog = new PageWatchdog({
+    load: (attempt) => {
+      if (attempt > 1) log.warn(`The ${page.title} page did not say it was ready; loading it again (attempt ${attempt}).`);
+      webview.html = renderHtml(webview, extensionUri, page);
+    },
+    isVisible,
+    giveUp: () => {
+      const sentence = `The ${page.title} page did not load; run "Developer: Reload Webviews" to try again.`;
+      log.error(sentence);
+      void vscode.window.showWarningMessage(sentence);
+    },
+  });
+  const listener = webview.onDidReceiveMessage((message: unknown) => {
+    if (isReadyMessage(message)) watchdog.ready();
+  });
+  watchdog.start();
+  return vscode.Disposable.from(listener, watchdog);
+}
+
+function isReadyMessage(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready';
 }

@@ -710,7 +710,7 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
       const frame = await vscode.webviewFrame(MODELS);
       const rows = await modelRows(frame);
       const emptyShown = await frame.locator('[data-testid="models-empty"]').isVisible();
-      viewSeen = `${rows.length} rows, "No models yet" ${emptyShown ? 'shown' : 'hidden'}`;
+      viewSeen = `${rows.length} rows, "No models yet" ${emptyShown ? 'shown' : 'hidden'}; ${await loadedResources(frame)}`;
       return rows.length > 0 ? { rows, emptyShown } : undefined;
     }, { timeoutMs: 60_000 }).catch(async (error: Error) => {
       await vscode.screenshot('models-after-reload');
@@ -743,3 +743,11 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     step(t, started, 'done');
   });
 });
+
+/** What a webview page fetched, and how long each took: tells a page whose script never loaded from one that was never sent its data. */
+async function loadedResources(frame: Frame): Promise<string> {
+  const entries = await frame
+    .evaluate(`performance.getEntriesByType('resource').map((e) => e.name.split('/').pop() + ' ' + Math.round(e.duration) + ' ms').join(', ')`)
+    .catch((error: Error) => `unreadable (${error.message})`);
+  return `resources loaded: ${entries || 'none'}`;
+}
