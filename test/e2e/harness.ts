@@ -545,15 +545,18 @@ export class VSCodeSession {
    */
   async webviewFrame(title: string): Promise<Frame> {
     return this.until(`a webview titled "${title}"`, async () => {
+      const matching: Frame[] = [];
       for (const frame of this.page.frames()) {
         if (frame.isDetached() || !frame.parentFrame()) continue;
         const element = await frame.frameElement();
-        if ((await element.getAttribute('id')) === 'active-frame' && (await element.getAttribute('title')) === title) {
-          await frame.waitForLoadState('domcontentloaded');
-          return frame;
-        }
+        if ((await element.getAttribute('id')) === 'active-frame' && (await element.getAttribute('title')) === title) matching.push(frame);
       }
-      return undefined;
+      // A webview being replaced (a view restored after a reload) can leave a hidden frame
+      // of the same title for a moment: the one on screen is the one a person sees.
+      const shown = await asyncFind(matching, async (frame) => (await frame.parentFrame()?.frameElement())?.isVisible() ?? false);
+      const frame = shown ?? matching[0];
+      if (frame) await frame.waitForLoadState('domcontentloaded');
+      return frame;
     }, 250);
   }
 
@@ -748,4 +751,9 @@ export async function withVSCode<T>(options: StartOptions, body: (vscode: VSCode
   } finally {
     await session.close();
   }
+}
+
+async function asyncFind<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<T | undefined> {
+  for (const item of items) if (await test(item).catch(() => false)) return item;
+  return undefined;
 }
