@@ -31,7 +31,7 @@ export interface HeldOutFigures {
   untuned: UntunedTyping | null;
 }
 
-export interface UntunedTyping extends Pick<SuggestionReport, 'keystrokeSavings' | 'wordStartOffered' | 'wordStartFirstWordRight'> {
+export interface UntunedTyping extends Pick<SuggestionReport, 'keystrokeSavings' | 'wordStartOffered' | 'wordStartFirstWordRight' | 'wordStarts'> {
   /** Characters typed. */
   characters: number;
 }
@@ -139,8 +139,8 @@ async function typeUntuned(text: string, config: TrainConfig, dir: string): Prom
     const characters = Math.min(untuned.length, UNTUNED_CHARACTERS);
     const { suggestion } = await evaluateText(run.model, run.tokenizer, counts, untuned, { ...config, keystrokeCharacters: characters });
     if (!suggestion) return null;
-    const { keystrokeSavings, wordStartOffered, wordStartFirstWordRight } = suggestion;
-    return { characters, keystrokeSavings, wordStartOffered, wordStartFirstWordRight };
+    const { keystrokeSavings, wordStartOffered, wordStartFirstWordRight, wordStarts } = suggestion;
+    return { characters, keystrokeSavings, wordStartOffered, wordStartFirstWordRight, wordStarts };
   } finally {
     run.model.dispose();
   }

@@ -5,6 +5,15 @@ import type { QualityReport } from './heldout';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const fixed = (x: number | null, digits = 3) => (x === null ? '–' : x.toFixed(digits));
+/**
+ * A share of `count` events with one standard error, "36.3% ±3.8": whether a ghost was
+ * offered, or right, is a coin toss per word start, so a few hundred of them leave a few
+ * points of noise, which a reader comparing texts or runs needs to see.
+ */
+function pctWithError(share: number, count: number | undefined): string {
+  if (!count) return pct(share);
+  return `${pct(share)} ±${(Math.sqrt((share * (1 - share)) / count) * 100).toFixed(1)}`;
+}
 /** How far below the KN3 baseline a score is, in percent (negative: above it). */
 const below = (score: number | null, kn3: number | null) => (score === null || kn3 === null ? '–' : pct(1 - score / kn3));
 
@@ -39,13 +48,13 @@ export function formatQualityReport(r: QualityReport): string {
         fixed(s.suggestion?.natsPerChar ?? null),
         below(s.suggestion?.natsPerChar ?? null, s.baselines.kn3NatsPerChar),
         untuned ? pct(untuned.keystrokeSavings) : '–',
-        untuned ? pct(untuned.wordStartOffered) : '–',
-        untuned ? pct(untuned.wordStartFirstWordRight) : '–',
+        untuned ? pctWithError(untuned.wordStartOffered, untuned.wordStarts) : '–',
+        untuned ? pctWithError(untuned.wordStartFirstWordRight, untuned.wordStarts && Math.round(untuned.wordStarts * untuned.wordStartOffered)) : '–',
       ]),
     ),
     `keys saved: typing held-out text with the ghost text (${typedRange(r.texts)} characters after the part the suggestion`,
     'thresholds were fitted on); offered / right: at its word starts, how often a suggestion showed, and how often its first',
-    'word was the next word.',
+    'word was the next word (± one standard error: of the word starts, and of the ghosts offered there).',
     ...r.texts.map((t) => `  ${t.corpus}: ${t.description}`),
     ...r.skipped.map((s) => `  skipped ${s}`),
     '',

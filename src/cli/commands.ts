@@ -423,7 +423,7 @@ function suggestionLine(suggestion: SuggestionReport | null): string {
     `give the document's own new words ${percent(suggestion.newWordShare)} of an unknown word's chance, ` +
     `shown at ${percent(suggestion.minConfidence)} confidence or more` +
     (suggestion.minNextWordConfidence === undefined ? '' : ` (${percent(suggestion.minNextWordConfidence)} for a next word)`) +
-    `: offered at ${percent(suggestion.wordStartOffered)} of word starts, ` +
+    `: offered at ${percent(suggestion.wordStartOffered)} of ${suggestion.wordStarts === undefined ? '' : `${suggestion.wordStarts.toLocaleString('en')} `}word starts, ` +
     `first word right ${percent(suggestion.wordStartFirstWordRight)} of those times.\n`
   );
 }

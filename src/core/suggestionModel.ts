@@ -127,6 +127,7 @@ export function suggestionReport(
     keystrokeSavings: typing.keystrokeSavings,
     wordStartOffered: typing.wordStartOffered,
     wordStartFirstWordRight: typing.wordStartFirstWordRight,
+    wordStarts: typing.wordStarts,
   };
 }
 

@@ -161,6 +161,8 @@ export interface SuggestionReport {
   /** Share of word starts where a suggestion was shown, and of those whose first word was right. */
   wordStartOffered: number;
   wordStartFirstWordRight: number;
+  /** Word starts those shares are of (absent in summaries saved before it was kept), so a reader can tell their noise. */
+  wordStarts?: number;
 }
 
 /** The result of `seqlab eval`. */

@@ -143,6 +143,10 @@ describe('seqlab train, generate and eval on a chapter', () => {
       // The run's own suggestion model, scored on this text beside the network alone.
       assert.deepEqual(report.suggestion.weights, (summary.suggestion as SuggestionReport).weights);
       assert.ok(report.suggestion.keystrokeSavings >= 0 && report.suggestion.keystrokeSavings < 1);
+      // The word starts typed come with the shares, as their denominator, so a reader can tell their noise.
+      const { wordStarts, wordStartOffered } = report.suggestion;
+      assert.ok(Number.isInteger(wordStarts) && wordStarts > 100, String(wordStarts));
+      assert.ok(Math.abs(wordStartOffered * wordStarts - Math.round(wordStartOffered * wordStarts)) < 1e-6, `${wordStartOffered} of ${wordStarts}`);
       assert.equal(report.baselines.uniform, summary.vocabSize);
       assert.ok(report.baselines.kn3 < report.baselines.unigram);
       // The network and KN3 read the same targets, so nats per character ranks them as perplexity does.
