@@ -100,6 +100,7 @@ function isSuggestionReport(value: unknown): value is SuggestionReport {
   return (
     figures.every((x) => typeof x === 'number') &&
     (neuralCache === undefined || typeof neuralCache === 'number') &&
+    (value.wordStarts === undefined || Number.isInteger(value.wordStarts)) &&
     (value.natsPerChar === null || typeof value.natsPerChar === 'number')
   );
 }

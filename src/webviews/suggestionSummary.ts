@@ -40,7 +40,8 @@ function item(run: RunInfo, label: string, suggestion: SuggestionReport): HTMLLI
     h(
       'div',
       { class: 'figures' },
-      `At word starts: offered ${formatPercent(suggestion.wordStartOffered)}, first word right ${formatPercent(suggestion.wordStartFirstWordRight)}`,
+      `At ${suggestion.wordStarts === undefined ? '' : `${suggestion.wordStarts.toLocaleString('en')} `}word starts: ` +
+        `offered ${formatPercent(suggestion.wordStartOffered)}, first word right ${formatPercent(suggestion.wordStartFirstWordRight)}`,
     ),
   );
 }

@@ -129,6 +129,8 @@ describe('webview messages', () => {
     const update = (runs: unknown[]) => ({ type: 'update', runs, labels, activeRunId: null, selected: [], suggestionsEnabled: true });
     assert.ok(isHostToModels(update([{ ...run, suggestion }, { ...run, id: 'r2', suggestion: null }])));
     assert.ok(!isHostToModels(update([{ ...run, suggestion: { ...suggestion, weights: { network: 1 } } }])), 'a suggestion without its shares');
+    assert.ok(isHostToModels(update([{ ...run, suggestion: { ...suggestion, wordStarts: 2512 } }])), 'with the word starts its shares are of');
+    assert.ok(!isHostToModels(update([{ ...run, suggestion: { ...suggestion, wordStarts: '2512' } }])), 'a count that is not a whole number');
   });
 
   it('names what suggests in whole percents', () => {
