@@ -30,10 +30,23 @@ test('harness drives a real VS Code: command, notification, webviews, ghost text
     // once went unanswered here (this editor had just opened beside a webview). This test
     // proves that the harness sees and accepts ghost text, so it asks again as a person would.
     assert.equal(await vscode.waitForGhostText(undefined, { askAgainAfterMs: 10_000 }), ' world');
-    // Escape dismisses it, and asking again (as a person would) brings it back.
-    await vscode.pressKey('Escape');
-    await waitUntil('the ghost text dismissed', async () => (await vscode.page.locator('[class*="ghost-text-decoration"]').count()) === 0, {
-      timeoutMs: 10_000,
+    // Escape dismisses it, and asking again (as a person would) brings it back. When the
+    // harness had to ask again above, that request can still be answered after the key and
+    // show the ghost once more (CI saw it stay); a person then presses Escape again.
+    let escapes = 0;
+    await waitUntil(
+      'the ghost text dismissed',
+      async () => {
+        if ((await vscode.page.locator('[class*="ghost-text-decoration"]').count()) === 0) return true;
+        if (escapes < 3) {
+          escapes++;
+          await vscode.pressKey('Escape');
+        }
+        return undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 1000 },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message} (Escape pressed ${escapes} times)`);
     });
     assert.equal(await vscode.waitForGhostText(undefined, { askAgainAfterMs: 500 }), ' world');
     await vscode.screenshot('smoke-ghost-text');
