@@ -79,10 +79,11 @@ export interface BackendsOptions {
 
 /**
  * The environment that holds TensorFlow (in Node and in Python) and PyTorch to `threads`
- * threads for their products: both read these when they start.
+ * threads: for their products (intra-op) and, for TensorFlow's graph executor, for running
+ * independent ops side by side (inter-op). Both read these when they start.
  */
 function threadEnvironment(threads: number | undefined): Record<string, string> {
-  return threads ? { TF_NUM_INTRAOP_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : {};
+  return threads ? { TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : {};
 }
 
 export async function runBackendsBench(options: BackendsOptions): Promise<BackendsReport> {

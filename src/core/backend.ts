@@ -10,7 +10,6 @@ import Module from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
-import { setNativePackageRequire } from './native/ops';
 import { BACKEND_NAMES, type BackendName, type BackendPreference } from '../protocol/types';
 
 export { BACKEND_NAMES };
@@ -96,7 +95,6 @@ function loadTfjsNode(): string | undefined {
   try {
     const packageDir = fromFolder ? folderPackage : path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
     withThisTfjs(packageDir, () => require(packageDir));
-    setNativePackageRequire((file) => withThisTfjs(packageDir, () => require(path.join(packageDir, file))));
     tfjsNode = { folder: packageDir };
     return undefined;
   } catch (error) {

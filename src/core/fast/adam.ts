@@ -8,7 +8,7 @@
  * here it is one pass per variable, reading the norm from a tensor so nothing syncs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { adamUpdate, sumOfSquares as nativeSumOfSquares, type AdamStep } from '../native/adam';
+import { adamUpdates, type AdamSlots, type AdamStep } from '../native/adam';
 import { nativeBackendActive } from '../native/ops';
 import { defineKernel } from './kernel';
 import { simdFor } from './wasm/simd';
@@ -58,6 +58,14 @@ const adamKernel = defineKernel<AdamAttrs>({
   },
 });
 
+/** [w, m, v] of every slot from the kernels above, the gradients clipped together. */
+function kernelUpdates(slots: AdamSlots[], attrs: AdamAttrs): tf.Tensor[][] {
+  const [sumOfSquares] = sumOfSquaresKernel(slots.map((slot) => slot.gradient), {});
+  const updates = slots.map(({ weights, gradient, m, v }) => adamKernel([weights, gradient, m, v, sumOfSquares], attrs));
+  sumOfSquares.dispose();
+  return updates;
+}
+
 export interface AdamCheckpoint {
   step: number;
   learningRate: number;
@@ -100,21 +108,20 @@ export class ClippedAdam {
       correction1: 1 - Math.pow(this.beta1, this.step),
       correction2: 1 - Math.pow(this.beta2, this.step),
     };
-    // On native TensorFlow the same step as its own ops: the kernels would copy every weight.
-    const native = nativeBackendActive();
-    const [sumOfSquares] = native ? [nativeSumOfSquares(Object.values(gradients))] : sumOfSquaresKernel(Object.values(gradients), {});
-    for (const variable of variables) {
-      const gradient = gradients[variable.name];
-      if (!gradient) continue;
-      const moments = this.moments.get(variable.name) ?? { m: tf.zerosLike(variable), v: tf.zerosLike(variable) };
-      const [w, m, v] = native
-        ? adamUpdate(variable, gradient, moments.m, moments.v, sumOfSquares as tf.Tensor1D, attrs)
-        : adamKernel([variable, gradient, moments.m, moments.v, sumOfSquares], attrs);
+    const trained = variables.filter((variable) => gradients[variable.name]);
+    const slots: AdamSlots[] = trained.map((variable) => ({
+      weights: variable,
+      gradient: gradients[variable.name],
+      ...(this.moments.get(variable.name) ?? { m: tf.zerosLike(variable), v: tf.zerosLike(variable) }),
+    }));
+    // On native TensorFlow the same step as one graph of its own ops: the kernels would copy every weight.
+    const updates = nativeBackendActive() ? adamUpdates(slots, attrs) : kernelUpdates(slots, attrs);
+    trained.forEach((variable, i) => {
+      const [w, m, v] = updates[i];
       variable.assign(w);
-      tf.dispose([w, moments.m, moments.v]);
+      tf.dispose([w, slots[i].m, slots[i].v]);
       this.moments.set(variable.name, { m, v });
-    }
-    sumOfSquares.dispose();
+    });
   }
 
   /** The step count, rate and moments (null where a variable had no gradient yet), in the order of `variables`. */

@@ -1,10 +1,11 @@
 /**
- * The fast path's clipped Adam step (fast/adam.ts) as TensorFlow ops, for the native
- * backend, where SeqLab's in-place kernels would copy every weight in and out.
- * Same formula, same order of operations up to float rounding.
+ * The fast path's clipped Adam step (fast/adam.ts) as one TensorFlow graph over every
+ * variable, for the native backend, where SeqLab's in-place kernels would copy every
+ * weight in and out. Same formula, same order of operations up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
-import { add, div, mul, sqrt, square, sub } from './ops';
+import { Graph } from './graph';
+import { cachedGraph } from './session';
 
 export interface AdamStep {
   learningRate: number;
@@ -17,21 +18,47 @@ export interface AdamStep {
   correction2: number;
 }
 
-/** Σ g² over every gradient, [1]. */
-export function sumOfSquares(gradients: tf.Tensor[]): tf.Tensor1D {
-  return tf.tidy(() => tf.reshape(tf.addN(gradients.map((g) => tf.sum(square(g)))), [1]));
+export interface AdamSlots {
+  weights: tf.Tensor;
+  gradient: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
 }
 
-/** New weights and moments of one variable: [w, m, v]. */
-export function adamUpdate(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, squares: tf.Tensor1D, step: AdamStep): tf.Tensor[] {
+/**
+ * New weights and moments [w, m, v] of every variable, the gradients clipped together to
+ * `clipNorm`. The step's learning rate and corrections are fed; the rest is built in.
+ */
+export function adamUpdates(slots: AdamSlots[], step: AdamStep): tf.Tensor[][] {
+  const shapes = slots.map((slot) => slot.weights.shape);
+  const { beta1, beta2, epsilon, clipNorm } = step;
+  const key = JSON.stringify({ kind: 'adam', shapes, beta1, beta2, epsilon, clipNorm });
+  const graph = cachedGraph(key, () => {
+    const g = new Graph();
+    const vars = shapes.map((shape, i) => ({
+      w: g.input(`w_${i}`, shape),
+      g: g.input(`g_${i}`, shape),
+      m: g.input(`m_${i}`, shape),
+      v: g.input(`v_${i}`, shape),
+    }));
+    // [lr / c₁, 1 / √c₂]
+    const [stepSize, rootCorrection] = g.unstack(g.input('step', [2]), 2);
+    const squares = g.addN(vars.map((slot) => g.sum(g.square(slot.g), slot.g.shape.map((_, axis) => axis))));
+    const clip = g.scalar(clipNorm);
+    const scale = g.div(clip, g.maximum(g.sqrt(squares), clip));
+    const outputs = vars.flatMap((slot) => {
+      const clipped = g.mul(slot.g, scale);
+      const m = g.add(g.mul(slot.m, g.scalar(beta1)), g.mul(clipped, g.scalar(1 - beta1)));
+      const v = g.add(g.mul(slot.v, g.scalar(beta2)), g.mul(g.square(clipped), g.scalar(1 - beta2)));
+      const denominator = g.add(g.mul(g.sqrt(v), rootCorrection), g.scalar(epsilon));
+      const w = g.sub(slot.w, g.div(g.mul(m, stepSize), denominator));
+      return [w, m, v];
+    });
+    return { graph: g, outputs };
+  });
   return tf.tidy(() => {
-    const scalar = (value: number) => tf.scalar(value);
-    const scale = div(scalar(step.clipNorm), tf.maximum(sqrt(squares), step.clipNorm));
-    const clipped = mul(g, scale);
-    const mNew = add(mul(m, scalar(step.beta1)), mul(clipped, scalar(1 - step.beta1)));
-    const vNew = add(mul(v, scalar(step.beta2)), mul(square(clipped), scalar(1 - step.beta2)));
-    const denominator = add(mul(sqrt(vNew), scalar(1 / Math.sqrt(step.correction2))), scalar(step.epsilon));
-    const wNew = sub(w, div(mul(mNew, scalar(step.learningRate / step.correction1)), denominator));
-    return [wNew, mNew, vNew];
+    const stepValues = tf.tensor1d([step.learningRate / step.correction1, 1 / Math.sqrt(step.correction2)]);
+    const outputs = graph.run([...slots.flatMap((slot) => [slot.weights, slot.gradient, slot.m, slot.v]), stepValues]);
+    return slots.map((_, i) => outputs.slice(3 * i, 3 * i + 3));
   });
 }

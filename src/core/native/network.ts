@@ -1,26 +1,45 @@
 /**
  * The whole language model on native TensorFlow (the `tensorflow` backend): the fast
- * path's network (fast/network.ts) composed from TensorFlow's own ops instead of SeqLab's
- * in-place kernels, which on this backend would copy every tensor in and out.
+ * path's network (fast/network.ts) as TensorFlow graphs, one per kind of pass and batch
+ * shape, built on first use and run by TensorFlow's executor (graph.ts, session.ts).
  *
  * Same model, same variables, same maths: Embedding (with its Dropout) → recurrent layers
  * (each with its Dropout) → Dense, every position predicting the next token, the backward
  * pass written out (cells.ts), the loss and its gradient from TensorFlow's fused
  * SparseSoftmaxCrossEntropyWithLogits, over the whole vocabulary or, on a sampled
- * softmax, over the step's candidate words. The big matmuls run on TensorFlow's threads.
+ * softmax, over the step's candidate words. The weights, the batch, the dropout masks
+ * (drawn as on every backend, dropoutSeeds.ts) and the carried state are fed on every run.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
 import { readTargetLogProbabilities, timeMajorTensors, variableName } from '../networkInputs';
 import { inputMaskSeed, layerMaskSeed, weightDropSeed } from '../dropoutSeeds';
-import { dropoutMask, dropRecurrentWeights, type DroppedWeights } from '../weightDrop';
+import { dropoutMask, dropRecurrentWeights } from '../weightDrop';
 import type { ModelParts } from '../model';
 import type { LanguageNetwork, LayerState, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { UNKNOWN_ID } from '../tokenizer';
 import { candidateTargets, figureRows, type Candidates } from '../fast/candidates';
 import { toTimeMajor } from '../fast/layout';
-import { makeNativeCell, type NativeCell } from './cells';
-import { matMul, runOp } from './ops';
+import { makeGraphCell, stateSize, type GraphCell, type GraphState } from './cells';
+import { Graph, type Sym } from './graph';
+import { cachedGraph } from './session';
+
+/** What a graph's forward pass is given: which dropout masks are fed, and whether a state is. */
+interface ForwardPlan {
+  rows: number;
+  steps: number;
+  withInitial: boolean;
+  /** Training: masks are fed where the model has dropout. */
+  training: boolean;
+}
+
+/** The symbols of the model's weights in a graph, in the order they are fed. */
+interface GraphParts {
+  embeddings: Sym;
+  recurrent: { kernel: Sym; recurrentKernel: Sym; bias: Sym }[];
+  outputKernel: Sym;
+  outputBias: Sym;
+}
 
 export class NativeNetwork implements LanguageNetwork {
   constructor(
@@ -31,120 +50,58 @@ export class NativeNetwork implements LanguageNetwork {
   ) {}
 
   score(batch: Batch, withTop5: boolean, initial?: LayerState[]): ScoredBatch {
+    const words = withTop5 ? 5 : 1;
     const { lossSum, ranked, state } = tf.tidy(() => {
-      const { ids, targets } = timeMajorTensors(batch);
-      const run = this.forward(ids, batch, initial, undefined);
-      const logits = this.output(run.top).logits;
-      const [losses] = crossEntropy(logits, targets);
-      return { lossSum: tf.sum(losses), ranked: topIndices(logits, withTop5 ? 5 : 1), state: run.state };
+      const plan = this.inferencePlan(batch, initial);
+      const graph = cachedGraph(this.key('score', plan, { words }), () =>
+        this.buildInference(plan, (g, logits, targets) => {
+          const [losses] = g.crossEntropy(logits, targets);
+          return [g.sum(losses, [0]), topIndices(g, logits, words)];
+        }),
+      );
+      const [lossSum, ranked, ...state] = graph.run(this.inferenceFeeds(batch, initial));
+      return { lossSum, ranked, state: this.layerStates(state) };
     });
-    return { lossSum: readScalar(lossSum), ...accuracyCounts(readRanked(ranked), batch), state };
+    return { lossSum: readScalar(lossSum), ...accuracyCounts(readRanked(ranked as tf.Tensor2D), batch), state };
   }
 
   targetLogProbabilities(batch: Batch, initial?: LayerState[]): TargetLogProbabilities {
     const { values, top, state } = tf.tidy(() => {
-      const { ids, targets } = timeMajorTensors(batch);
-      const run = this.forward(ids, batch, initial, undefined);
-      return { values: tf.neg(crossEntropy(this.output(run.top).logits, targets)[0]), top: run.top, state: run.state };
+      const plan = this.inferencePlan(batch, initial);
+      const graph = cachedGraph(this.key('targetLogProbabilities', plan), () =>
+        this.buildInference(plan, (g, logits, targets, top) => [g.neg(g.crossEntropy(logits, targets)[0]), top]),
+      );
+      const [values, top, ...state] = graph.run(this.inferenceFeeds(batch, initial));
+      return { values, top, state: this.layerStates(state) };
     });
     return readTargetLogProbabilities(values, top, state);
   }
 
   inferenceLogits(batch: Batch, initial?: LayerState[]): { logits: tf.Tensor2D; state: LayerState[] } {
     return tf.tidy(() => {
-      const run = this.forward(timeMajorTensors(batch).ids, batch, initial, undefined);
-      return { logits: this.output(run.top).logits, state: run.state };
+      const plan = this.inferencePlan(batch, initial);
+      const graph = cachedGraph(this.key('logits', plan), () => this.buildInference(plan, (_, logits) => [logits]));
+      const [logits, ...state] = graph.run(this.inferenceFeeds(batch, initial));
+      return { logits: logits as tf.Tensor2D, state: this.layerStates(state) };
     });
   }
 
   trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates): TrainingStep {
-    const { lossSum, top1, gradients, state } = tf.tidy(() => {
-      const { parts } = this;
+    const { parts } = this;
+    const result = tf.tidy(() => {
+      const plan: ForwardPlan = { rows: batch.rows, steps: batch.seqLen, withInitial: initial !== undefined, training: true };
+      const graph = cachedGraph(this.key('train', plan, { sampled: candidates !== undefined }), () => this.buildTraining(plan, candidates !== undefined));
       const { ids, targets } = timeMajorTensors(batch);
-      const run = this.forward(ids, batch, initial, seed);
-      const output = candidates ? this.sampledOutput(run.top, toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates) : this.fullOutput(run.top, targets);
-      const grads: tf.NamedTensorMap = {
-        [variableName(parts.outputKernel)]: output.kernelGradient,
-        [variableName(parts.outputBias)]: output.biasGradient,
-      };
-      let dOut = output.dInput;
-      for (let l = run.layers.length - 1; l >= 0; l--) {
-        const layer = run.layers[l];
-        const weights = parts.recurrent[l];
-        const dH = layer.mask ? (tf.mul(dOut, layer.mask) as tf.Tensor2D) : dOut;
-        const layerGradients = layer.cell.backward(dH, layer.saved);
-        grads[variableName(weights.kernel)] = layerGradients.kernel;
-        grads[variableName(weights.recurrentKernel)] = layer.dropped ? tf.mul(layerGradients.recurrentKernel, layer.dropped.mask) : layerGradients.recurrentKernel;
-        grads[variableName(weights.bias)] = layerGradients.bias;
-        dOut = layerGradients.input;
-      }
-      if (run.inputMask) dOut = tf.mul(dOut, run.inputMask) as tf.Tensor2D;
-      let embeddingGradient: tf.Tensor = tf.unsortedSegmentSum(dOut, ids, parts.vocabSize);
-      if (this.tiedWeights) {
-        // One matrix serves as both (see fast/network.ts): the sum of both uses' gradients.
-        embeddingGradient = tf.add(embeddingGradient, tf.transpose(output.kernelGradient));
-        delete grads[variableName(parts.outputKernel)];
-      }
-      grads[variableName(parts.embeddings)] = embeddingGradient;
-      return { lossSum: output.lossSum, top1: output.top1, gradients: grads, state: run.state };
+      const masks = this.trainingMasks(batch, seed);
+      const feeds = [...this.weightFeeds(masks.recurrentKernels), ids, targets, ...(initial?.flat() ?? []), ...masks.feeds];
+      if (candidates) feeds.push(...sampledFeeds(toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates, parts.vocabSize));
+      const [lossSum, top1, ...rest] = graph.run(feeds);
+      const gradients = rest.slice(0, this.trainedVariables().length);
+      return { lossSum, top1, gradients, state: this.layerStates(rest.slice(gradients.length)) };
     });
-    return { lossSum: readScalar(lossSum), top1: Math.round(readScalar(top1)), top5: 0, gradients, state };
-  }
-
-  /**
-   * The output layer over the whole vocabulary: the loss and top-1 figures, and the
-   * gradients of the mean loss for the output kernel, its bias and the layer's input.
-   */
-  private fullOutput(top: tf.Tensor2D, targets: tf.Tensor1D): OutputGradients {
-    const { logits, inputsWithOnes } = this.output(top);
-    const [losses, dLogitsOfSum] = crossEntropy(logits, targets);
-    // The loss is the mean over the rows and the op gives the gradient of their sum: the
-    // 1/N goes on the two products, which are far smaller than the [N, V] gradient.
-    const scale = 1 / targets.shape[0];
-    // [h ones]ᵀ·dL/dlogits: the output kernel's gradient with the bias' as its last row.
-    const product = tf.mul(matMul(inputsWithOnes, dLogitsOfSum, true, false), scale) as tf.Tensor2D;
-    const [kernelGradient, biasGradient] = tf.split(product, [this.parts.units, 1], 0);
-    return {
-      lossSum: tf.sum(losses),
-      top1: top1Hits(logits, targets),
-      kernelGradient: kernelGradient as tf.Tensor2D,
-      biasGradient: tf.reshape(biasGradient, [-1]),
-      dInput: tf.mul(matMul(dLogitsOfSum, this.parts.outputKernel, false, true), scale) as tf.Tensor2D,
-    };
-  }
-
-  /**
-   * The output layer over the candidates only (sampled softmax, fast/candidates.ts): the
-   * same products with C columns instead of V, the gradients added into the candidates'
-   * columns. The loss it trains on is not the model's, so the figures are the full
-   * softmax's on the figure rows, scaled to stand for all rows.
-   */
-  private sampledOutput(top: tf.Tensor2D, targetIds: Int32Array, candidates: Candidates): OutputGradients {
-    const { outputKernel, outputBias, units, vocabSize } = this.parts;
-    const ids = tf.tensor1d(candidates.ids, 'int32');
-    const labels = tf.tensor1d(candidateTargets(targetIds, candidates, vocabSize), 'int32');
-    // The output kernel holds the embeddings transposed when they are tied, so its columns serve either way.
-    const columns = tf.gather(outputKernel, ids, 1) as tf.Tensor2D;
-    const biases = tf.reshape(tf.add(tf.gather(outputBias, ids), tf.tensor1d(candidates.corrections)), [1, -1]);
-    const inputsWithOnes = withOnes(top);
-    const logits = matMul(inputsWithOnes, tf.concat([columns, biases], 0));
-    const [, dLogitsOfSum] = crossEntropy(logits, labels);
-    const scale = 1 / targetIds.length;
-    // dL/dlogitsᵀ·[h ones], one row per candidate, added into the rows of its word.
-    const candidateRows = tf.mul(matMul(dLogitsOfSum, inputsWithOnes, true, false), scale) as tf.Tensor2D;
-    const wordRows = tf.unsortedSegmentSum(candidateRows, ids, vocabSize) as tf.Tensor2D;
-    const [kernelRows, biasColumn] = tf.split(wordRows, [units, 1], 1);
-    const picked = figureRows(targetIds.length);
-    const pickedTargets = tf.tensor1d(picked.map((row) => targetIds[row]), 'int32');
-    const pickedLogits = this.output(tf.gather(top, tf.tensor1d(picked, 'int32')) as tf.Tensor2D).logits;
-    const standsFor = targetIds.length / picked.length;
-    return {
-      lossSum: tf.mul(tf.sum(crossEntropy(pickedLogits, pickedTargets)[0]), standsFor),
-      top1: tf.mul(top1Hits(pickedLogits, pickedTargets), standsFor),
-      kernelGradient: tf.transpose(kernelRows) as tf.Tensor2D,
-      biasGradient: tf.reshape(biasColumn, [-1]),
-      dInput: tf.mul(matMul(dLogitsOfSum, columns, false, true), scale) as tf.Tensor2D,
-    };
+    const gradients: tf.NamedTensorMap = {};
+    this.trainedVariables().forEach((variable, i) => (gradients[variableName(variable)] = result.gradients[i]));
+    return { lossSum: readScalar(result.lossSum), top1: Math.round(readScalar(result.top1)), top5: 0, gradients, state: result.state };
   }
 
   tieOutputKernel(): void {
@@ -152,29 +109,152 @@ export class NativeNetwork implements LanguageNetwork {
     tf.tidy(() => (this.parts.outputKernel as tf.Variable).assign(tf.transpose(this.parts.embeddings)));
   }
 
-  /**
-   * Embedding → every recurrent layer from `initial` (zero state when not given). With a
-   * `seed` it runs for training: dropout masks drawn from it, and each layer keeps what its
-   * backward pass needs.
-   */
-  private forward(ids: tf.Tensor1D, batch: Batch, initial: LayerState[] | undefined, seed: number | undefined) {
+  /** The variables a training step gives gradients for, in the order of its outputs (the output kernel is the embeddings when tied). */
+  private trainedVariables(): tf.Tensor[] {
     const { parts } = this;
-    const training = seed !== undefined;
-    let x = tf.gather(parts.embeddings, ids) as tf.Tensor2D;
-    const inputMask = training && parts.inputDropout > 0 ? dropoutMask(x.shape, parts.inputDropout, inputMaskSeed(seed)) : undefined;
-    if (inputMask) x = tf.mul(x, inputMask) as tf.Tensor2D;
-    const layers: { cell: NativeCell; saved: unknown; mask?: tf.Tensor2D; dropped?: DroppedWeights }[] = [];
-    const state: LayerState[] = [];
-    for (let l = 0; l < parts.recurrent.length; l++) {
-      const dropped = training ? dropRecurrentWeights(parts.recurrent[l], this.weightDrop, weightDropSeed(seed, l)) : undefined;
-      const cell = makeNativeCell(parts.cell, dropped?.weights ?? parts.recurrent[l], parts.units);
-      const run = cell.forward(x, batch.seqLen, initial?.[l] ?? cell.initialState(batch.rows), training);
-      state.push(run.state);
-      const mask = training && parts.dropout[l] > 0 ? dropoutMask(run.outputs.shape, parts.dropout[l], layerMaskSeed(seed, l)) : undefined;
-      layers.push({ cell, saved: run.saved, mask, dropped });
-      x = mask ? (tf.mul(run.outputs, mask) as tf.Tensor2D) : run.outputs;
+    return [
+      parts.embeddings,
+      ...parts.recurrent.flatMap((layer) => [layer.kernel, layer.recurrentKernel, layer.bias]),
+      ...(this.tiedWeights ? [] : [parts.outputKernel]),
+      parts.outputBias,
+    ];
+  }
+
+  /** Names the graph: what it computes and every shape it was built for. */
+  private key(kind: string, plan: ForwardPlan, extra: Record<string, unknown> = {}): string {
+    const { cell, units, vocabSize, embeddings, recurrent, dropout, inputDropout } = this.parts;
+    const model = { cell, units, vocabSize, embedding: embeddings.shape[1], layers: recurrent.length, dropout, inputDropout, tied: this.tiedWeights, weightDrop: this.weightDrop };
+    return JSON.stringify({ kind, model, plan, extra });
+  }
+
+  private inferencePlan(batch: Batch, initial: LayerState[] | undefined): ForwardPlan {
+    return { rows: batch.rows, steps: batch.seqLen, withInitial: initial !== undefined, training: false };
+  }
+
+  private inferenceFeeds(batch: Batch, initial: LayerState[] | undefined): tf.Tensor[] {
+    const { ids, targets } = timeMajorTensors(batch);
+    return [...this.weightFeeds(), ids, targets, ...(initial?.flat() ?? [])];
+  }
+
+  /** The graph's state outputs, flat, back into one array per layer. */
+  private layerStates(flat: tf.Tensor[]): LayerState[] {
+    const size = stateSize(this.parts.cell);
+    return this.parts.recurrent.map((_, l) => flat.slice(l * size, (l + 1) * size) as tf.Tensor2D[]);
+  }
+
+  private weightFeeds(recurrentKernels?: tf.Tensor[]): tf.Tensor[] {
+    const { parts } = this;
+    return [
+      parts.embeddings,
+      ...parts.recurrent.flatMap((layer, l) => [layer.kernel, recurrentKernels?.[l] ?? layer.recurrentKernel, layer.bias]),
+      parts.outputKernel,
+      parts.outputBias,
+    ];
+  }
+
+  /**
+   * The batch's dropout, drawn as the fast path draws it: the recurrent kernels with their
+   * weight drop applied (fed in place of the kernels), and the masks the graph takes, in the
+   * order buildTraining declares them.
+   */
+  private trainingMasks(batch: Batch, seed: number): { recurrentKernels: tf.Tensor[]; feeds: tf.Tensor[] } {
+    const { parts } = this;
+    const rows = batch.rows * batch.seqLen;
+    const feeds: tf.Tensor[] = [];
+    if (parts.inputDropout > 0) feeds.push(dropoutMask([rows, parts.embeddings.shape[1]], parts.inputDropout, inputMaskSeed(seed)));
+    const recurrentKernels = parts.recurrent.map((layer, l) => {
+      const dropped = dropRecurrentWeights(layer, this.weightDrop, weightDropSeed(seed, l));
+      if (dropped) feeds.push(dropped.mask);
+      if (parts.dropout[l] > 0) feeds.push(dropoutMask([rows, parts.units], parts.dropout[l], layerMaskSeed(seed, l)));
+      return dropped?.weights.recurrentKernel ?? layer.recurrentKernel;
+    });
+    return { recurrentKernels, feeds };
+  }
+
+  /** Declares the weights, the batch and the initial state as the graph's first inputs. */
+  private declareInputs(g: Graph, plan: ForwardPlan): { weights: GraphParts; ids: Sym; targets: Sym; initial: GraphState[] } {
+    const { parts } = this;
+    const shapeOf = (t: tf.Tensor) => t.shape.slice();
+    const weights: GraphParts = {
+      embeddings: g.input('embeddings', shapeOf(parts.embeddings)),
+      recurrent: parts.recurrent.map((layer, l) => ({
+        kernel: g.input(`kernel_${l}`, shapeOf(layer.kernel)),
+        recurrentKernel: g.input(`recurrent_kernel_${l}`, shapeOf(layer.recurrentKernel)),
+        bias: g.input(`bias_${l}`, shapeOf(layer.bias)),
+      })),
+      outputKernel: g.input('output_kernel', shapeOf(parts.outputKernel)),
+      outputBias: g.input('output_bias', shapeOf(parts.outputBias)),
+    };
+    const rows = plan.rows * plan.steps;
+    const ids = g.input('ids', [rows], 'int32');
+    const targets = g.input('targets', [rows], 'int32');
+    const size = stateSize(parts.cell);
+    const initial = parts.recurrent.map((_, l) =>
+      Array.from({ length: size }, (_, k) => (plan.withInitial ? g.input(`state_${l}_${k}`, [plan.rows, parts.units]) : g.zeros([plan.rows, parts.units]))),
+    );
+    return { weights, ids, targets, initial };
+  }
+
+  /** A forward-only graph whose outputs are `head`'s, then every layer's final state. */
+  private buildInference(plan: ForwardPlan, head: (g: Graph, logits: Sym, targets: Sym, top: Sym) => Sym[]): { graph: Graph; outputs: Sym[] } {
+    const g = new Graph();
+    const { weights, ids, targets, initial } = this.declareInputs(g, plan);
+    const run = this.forward(g, weights, ids, initial, plan, {});
+    const logits = this.logits(g, weights, run.top).logits;
+    return { graph: g, outputs: [...head(g, logits, targets, run.top), ...run.state.flat()] };
+  }
+
+  /**
+   * The training step's graph: forward, the output layer (full or sampled), backward. Its
+   * outputs are the loss sum, the top-1 hits, the gradients of the mean loss in the order of
+   * trainedVariables, then every layer's final state.
+   */
+  private buildTraining(plan: ForwardPlan, sampled: boolean): { graph: Graph; outputs: Sym[] } {
+    const { parts } = this;
+    const g = new Graph();
+    const { weights, ids, targets, initial } = this.declareInputs(g, plan);
+    const rows = plan.rows * plan.steps;
+    // Masks in the order trainingMasks feeds them.
+    const inputMask = parts.inputDropout > 0 ? g.input('input_mask', [rows, weights.embeddings.shape[1]]) : undefined;
+    const layerMasks = parts.recurrent.map((layer, l) => ({
+      weightDrop: this.weightDrop > 0 ? g.input(`weight_drop_${l}`, layer.recurrentKernel.shape.slice()) : undefined,
+      output: parts.dropout[l] > 0 ? g.input(`dropout_${l}`, [rows, parts.units]) : undefined,
+    }));
+    const run = this.forward(g, weights, ids, initial, plan, { inputMask, outputMasks: layerMasks.map((m) => m.output) });
+    const output = sampled ? this.sampledOutput(g, weights, run.top, targets) : this.fullOutput(g, weights, run.top, targets);
+    const recurrentGradients: Sym[][] = [];
+    let dOut = output.dInput;
+    for (let l = run.layers.length - 1; l >= 0; l--) {
+      const layer = run.layers[l];
+      const dH = layer.mask ? g.mul(dOut, layer.mask) : dOut;
+      const gradients = layer.cell.backward(dH, layer.saved);
+      const dropMask = layerMasks[l].weightDrop;
+      recurrentGradients[l] = [gradients.kernel, dropMask ? g.mul(gradients.recurrentKernel, dropMask) : gradients.recurrentKernel, gradients.bias];
+      dOut = gradients.input;
     }
-    return { top: x, state, layers, inputMask };
+    if (inputMask) dOut = g.mul(dOut, inputMask);
+    let embeddingGradient = g.unsortedSegmentSum(dOut, ids, parts.vocabSize);
+    // One matrix serves as both when tied (see fast/network.ts): the sum of both uses' gradients.
+    if (this.tiedWeights) embeddingGradient = g.add(embeddingGradient, g.transpose(output.kernelGradient));
+    const gradients = [embeddingGradient, ...recurrentGradients.flat(), ...(this.tiedWeights ? [] : [output.kernelGradient]), output.biasGradient];
+    return { graph: g, outputs: [output.lossSum, output.top1, ...gradients, ...run.state.flat()] };
+  }
+
+  /** Embedding → every recurrent layer from `initial`, with the dropout masks given. */
+  private forward(g: Graph, weights: GraphParts, ids: Sym, initial: GraphState[], plan: ForwardPlan, masks: { inputMask?: Sym; outputMasks?: (Sym | undefined)[] }) {
+    let x = g.gather(weights.embeddings, ids, 0);
+    if (masks.inputMask) x = g.mul(x, masks.inputMask);
+    const layers: { cell: GraphCell; saved: unknown; mask?: Sym }[] = [];
+    const state: GraphState[] = [];
+    weights.recurrent.forEach((layerWeights, l) => {
+      const cell = makeGraphCell(g, this.parts.cell, layerWeights, this.parts.units);
+      const run = cell.forward(x, plan.steps, initial[l]);
+      state.push(run.state);
+      const mask = masks.outputMasks?.[l];
+      layers.push({ cell, saved: run.saved, mask });
+      x = mask ? g.mul(run.outputs, mask) : run.outputs;
+    });
+    return { top: x, state, layers };
   }
 
   /**
@@ -182,52 +262,112 @@ export class NativeNetwork implements LanguageNetwork {
    * kernel with the bias as its last row: the bias costs no pass over [N, V], and the
    * backward pass gets both gradients from one matmul.
    */
-  private output(top: tf.Tensor2D): { logits: tf.Tensor2D; inputsWithOnes: tf.Tensor2D } {
-    const { outputKernel, outputBias, vocabSize } = this.parts;
-    const inputsWithOnes = withOnes(top);
-    const kernelAndBias = tf.concat([outputKernel, tf.reshape(outputBias, [1, vocabSize])], 0) as tf.Tensor2D;
-    return { logits: matMul(inputsWithOnes, kernelAndBias), inputsWithOnes };
+  private logits(g: Graph, weights: GraphParts, top: Sym): { logits: Sym; inputsWithOnes: Sym } {
+    const inputsWithOnes = withOnes(g, top);
+    const kernelAndBias = g.concat([weights.outputKernel, g.reshape(weights.outputBias, [1, this.parts.vocabSize])], 0);
+    return { logits: g.matMul(inputsWithOnes, kernelAndBias), inputsWithOnes };
+  }
+
+  /**
+   * The output layer over the whole vocabulary: the loss and top-1 figures, and the
+   * gradients of the mean loss for the output kernel, its bias and the layer's input.
+   */
+  private fullOutput(g: Graph, weights: GraphParts, top: Sym, targets: Sym): OutputGradients {
+    const { logits, inputsWithOnes } = this.logits(g, weights, top);
+    const [losses, dLogitsOfSum] = g.crossEntropy(logits, targets);
+    // The loss is the mean over the rows and the op gives the gradient of their sum: the
+    // 1/N goes on the two products, which are far smaller than the [N, V] gradient.
+    const scale = g.scalar(1 / targets.shape[0]);
+    // [h ones]ᵀ·dL/dlogits: the output kernel's gradient with the bias' as its last row.
+    const product = g.mul(g.matMul(inputsWithOnes, dLogitsOfSum, true, false), scale);
+    const [kernelGradient, biasGradient] = g.split(product, [this.parts.units, 1], 0);
+    return {
+      lossSum: g.sum(losses, [0]),
+      top1: g.sum(g.hitsExcept(topIndices(g, logits, 1, true), targets, UNKNOWN_ID), [0]),
+      kernelGradient,
+      biasGradient: g.reshape(biasGradient, [-1]),
+      dInput: g.mul(g.matMul(dLogitsOfSum, weights.outputKernel, false, true), scale),
+    };
+  }
+
+  /**
+   * The output layer over the candidates only (sampled softmax, fast/candidates.ts): the
+   * same products with C columns instead of V, the gradients added into the candidates'
+   * columns. The loss it trains on is not the model's, so the figures are the full
+   * softmax's on the figure rows, scaled to stand for all rows. Fed after the masks, in the
+   * order of sampledFeeds.
+   */
+  private sampledOutput(g: Graph, weights: GraphParts, top: Sym, targets: Sym): OutputGradients {
+    const { units, vocabSize } = this.parts;
+    const rows = targets.shape[0];
+    const picked = figureRows(rows).length;
+    const ids = g.input('candidates', [-1], 'int32');
+    const labels = g.input('candidate_labels', [rows], 'int32');
+    const corrections = g.input('candidate_corrections', [-1]);
+    const pickedRows = g.input('figure_rows', [picked], 'int32');
+    const pickedTargets = g.input('figure_targets', [picked], 'int32');
+    // The output kernel holds the embeddings transposed when they are tied, so its columns serve either way.
+    const columns = g.gather(weights.outputKernel, ids, 1);
+    const biases = g.reshape(g.add(g.gather(weights.outputBias, ids, 0), corrections), [1, -1]);
+    const inputsWithOnes = withOnes(g, top);
+    const logits = g.matMul(inputsWithOnes, g.concat([columns, biases], 0));
+    const [, dLogitsOfSum] = g.crossEntropy(logits, labels);
+    const scale = g.scalar(1 / rows);
+    // dL/dlogitsᵀ·[h ones], one row per candidate, added into the rows of its word.
+    const candidateRows = g.mul(g.matMul(dLogitsOfSum, inputsWithOnes, true, false), scale);
+    const wordRows = g.unsortedSegmentSum(candidateRows, ids, vocabSize);
+    const [kernelRows, biasColumn] = g.split(wordRows, [units, 1], 1);
+    const pickedLogits = this.logits(g, weights, g.gather(top, pickedRows, 0)).logits;
+    const standsFor = g.scalar(rows / picked);
+    return {
+      lossSum: g.mul(g.sum(g.crossEntropy(pickedLogits, pickedTargets)[0], [0]), standsFor),
+      top1: g.mul(g.sum(g.hitsExcept(topIndices(g, pickedLogits, 1, true), pickedTargets, UNKNOWN_ID), [0]), standsFor),
+      kernelGradient: g.transpose(kernelRows),
+      biasGradient: g.reshape(biasColumn, [-1]),
+      dInput: g.mul(g.matMul(dLogitsOfSum, columns, false, true), scale),
+    };
   }
 }
 
 /** What the output layer of a training step gives the rest of the backward pass. */
 interface OutputGradients {
   /** The loss summed over the rows, and how many rows had a real word ranked first. */
-  lossSum: tf.Scalar;
-  top1: tf.Scalar;
+  lossSum: Sym;
+  top1: Sym;
   /** Gradients of the mean loss: the output kernel's [units, V], its bias' and the layer input's [N, units]. */
-  kernelGradient: tf.Tensor2D;
-  biasGradient: tf.Tensor1D;
-  dInput: tf.Tensor2D;
+  kernelGradient: Sym;
+  biasGradient: Sym;
+  dInput: Sym;
+}
+
+/** The sampled softmax's feeds: candidate ids, each row's label among them, their corrections, the figure rows and their targets. */
+function sampledFeeds(targetIds: Int32Array, candidates: Candidates, vocabSize: number): tf.Tensor[] {
+  const picked = figureRows(targetIds.length);
+  return [
+    tf.tensor1d(candidates.ids, 'int32'),
+    tf.tensor1d(candidateTargets(targetIds, candidates, vocabSize), 'int32'),
+    tf.tensor1d(candidates.corrections),
+    tf.tensor1d(picked, 'int32'),
+    tf.tensor1d(picked.map((row) => targetIds[row]), 'int32'),
+  ];
 }
 
 /** [x ones]: with the bias as the weights' last row, one matmul gives the logits and one the gradients of both. */
-function withOnes(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.concat([x, tf.ones([x.shape[0], 1])], 1) as tf.Tensor2D;
-}
-
-/** Rows whose target is a real word and ranked first (<unk> is never a hit, as accuracyCounts counts). */
-function top1Hits(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  const first = tf.reshape(topIndices(logits, 1), [-1]);
-  return tf.sum(tf.cast(tf.logicalAnd(tf.equal(first, targets), tf.notEqual(targets, UNKNOWN_ID)), 'float32'));
-}
-
-/** Each row's cross-entropy [N] and, from the same op, the gradient of their sum w.r.t. the logits [N, V]. */
-function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): [tf.Tensor1D, tf.Tensor2D] {
-  const [losses, gradient] = runOp('SparseSoftmaxCrossEntropyWithLogits', [logits, targets], { T: { type: 'float32' }, Tlabels: { type: 'int32' } }, 2);
-  return [losses as tf.Tensor1D, gradient as tf.Tensor2D];
+function withOnes(g: Graph, x: Sym): Sym {
+  return g.concat([x, g.ones([x.shape[0], 1])], 1);
 }
 
 /**
- * The ids of each row's `words` most likely real words, most likely first, [N, words]:
- * ranked among the columns after <unk> (id 0), which a suggestion never shows. ArgMax for
- * one word, as TopK costs seven times more.
+ * The ids of each row's `words` most likely real words, most likely first, [N, words] (or
+ * [N] for one word, `flat`): ranked among the columns after <unk> (id 0), which a
+ * suggestion never shows. ArgMax for one word, as TopK costs seven times more.
  */
-function topIndices(logits: tf.Tensor2D, words: number): tf.Tensor2D {
+function topIndices(g: Graph, logits: Sym, words: number, flat = false): Sym {
   const [rows, vocab] = logits.shape;
-  const realWords = tf.slice(logits, [0, UNKNOWN_ID + 1], [rows, vocab - 1]);
-  const ranked = words === 1 ? tf.reshape(tf.argMax(realWords, 1), [rows, 1]) : runOp('TopKV2', [realWords, tf.scalar(words, 'int32')], { sorted: true, T: { type: 'float32' } }, 2)[1];
-  return tf.add(ranked, UNKNOWN_ID + 1) as tf.Tensor2D;
+  const realWords = g.slice(logits, [0, UNKNOWN_ID + 1], [rows, vocab - 1]);
+  const ranked = words === 1 ? g.argMax(realWords) : g.topK(realWords, words);
+  const ids = g.addScalarInt(ranked, UNKNOWN_ID + 1);
+  return words === 1 && !flat ? g.reshape(ids, [rows, 1]) : ids;
 }
 
 function readRanked(ranked: tf.Tensor2D): { ids: Int32Array; width: number } {
