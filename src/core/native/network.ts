@@ -5,9 +5,8 @@
  *
  * Same model, same variables, same maths: Embedding (with its Dropout) → recurrent layers
  * (each with its Dropout) → Dense, every position predicting the next token, the backward
- * pass written out (cells.ts), the loss and its gradient from TensorFlow's fused
- * SparseSoftmaxCrossEntropyWithLogits, over the whole vocabulary or, on a sampled
- * softmax, over the step's candidate words. The weights, the batch, the dropout masks
+ * pass written out (cells.ts), the loss and its gradient from a log-softmax (graph.ts),
+ * over the whole vocabulary or, on a sampled softmax, over the step's candidate words. The weights, the batch, the dropout masks
  * (drawn as on every backend, dropoutSeeds.ts) and the carried state are fed on every run.
  */
 import * as tf from '@tensorflow/tfjs';
