@@ -94,10 +94,15 @@ async function chooseBackend(preference: BackendPreference, shape: CalibrationSh
   }
   const key = calibrationKey(shape);
   const cache = readCache(cacheFile);
-  const timings = cache[key] ?? (await measureBackends(available, shape));
-  if (!cache[key] && cacheFile) writeCache(cacheFile, { ...cache, [key]: timings });
+  const { timings, failures } = cache[key] ? { timings: cache[key], failures: [] } : await measureBackends(available, shape);
+  if (!cache[key] && cacheFile && failures.length === 0) writeCache(cacheFile, { ...cache, [key]: timings });
   const ranked = available.filter((name) => timings[name] !== undefined).sort((a, b) => timings[a]! - timings[b]!);
   const [fastest, next] = ranked;
+  if (!fastest) throw new Error(`No backend could train this model: ${failures.join('; ')}.`);
+  if (!next) {
+    await initBackend(fastest);
+    return { backend: fastest, reason: `the only fast backend that could train this model here (${failures.join('; ')})` };
+  }
   await initBackend(fastest);
   const ms = (name: BackendName) => `${timings[name]!.toFixed(0)} ms`;
   const ratio = timings[next]! / timings[fastest]!;
@@ -107,14 +112,23 @@ async function chooseBackend(preference: BackendPreference, shape: CalibrationSh
   };
 }
 
-/** Milliseconds of wall time per training step on each backend. */
-async function measureBackends(backends: BackendName[], shape: CalibrationShape): Promise<Record<string, number>> {
+/**
+ * Milliseconds of wall time per training step on each backend, and why a backend that
+ * loaded could not train (a native TensorFlow too old for an op of SeqLab's graphs): it is
+ * left out rather than failing the run.
+ */
+async function measureBackends(backends: BackendName[], shape: CalibrationShape): Promise<{ timings: Record<string, number>; failures: string[] }> {
   const timings: Record<string, number> = {};
+  const failures: string[] = [];
   for (const backend of backends) {
     await initBackend(backend);
-    timings[backend] = await timeSteps(shape, 1);
+    try {
+      timings[backend] = await timeSteps(shape, 1);
+    } catch (error) {
+      failures.push(`the ${backend} backend failed on it: ${(error as Error).message.split('\n')[0].replace(/\.$/, '')}`);
+    }
   }
-  return timings;
+  return { timings, failures };
 }
 
 /** Milliseconds of wall time per training step on the active backend with each number of threads. */

@@ -4,12 +4,13 @@
  * against the same ops run eagerly. The network's own graphs are checked against the stock
  * layers in fast.test.ts.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
+import { chooseTrainingBackend } from '../../src/core/backendChoice';
 import { Graph } from '../../src/core/native/graph';
-import { cachedGraph, compileGraph } from '../../src/core/native/session';
+import { cachedGraph, CompiledGraph, compileGraph } from '../../src/core/native/session';
 import { maxAbsDifference, NATIVE_SKIP, useWasm } from './helpers';
 
 describe('TensorFlow graphs on the native backend', { skip: NATIVE_SKIP }, () => {
@@ -66,5 +67,21 @@ describe('TensorFlow graphs on the native backend', { skip: NATIVE_SKIP }, () =>
     const [y] = first.run([x]);
     assert.deepEqual(Array.from(y.dataSync()), [9]);
     tf.dispose([x, y]);
+  });
+
+  it('leaves native TensorFlow out of an auto choice when its graphs fail, and says why', async () => {
+    // As a TensorFlow without one of the graph's ops fails: when the session runs.
+    const failing = mock.method(CompiledGraph.prototype, 'run', () => {
+      throw new Error('Session fail to run with error: Op type not registered');
+    });
+    try {
+      const shape = { cell: 'gru' as const, vocabSize: 30, embedding: 8, units: 8, layers: 1, dropout: 0, batch: 2, seqLen: 5 };
+      const choice = await chooseTrainingBackend('auto', shape);
+      assert.equal(choice.backend, 'wasm');
+      assert.match(choice.reason, /^the only fast backend that could train this model here \(the tensorflow backend failed on it: Session fail to run with error: Op type not registered\)/);
+    } finally {
+      failing.mock.restore();
+      await initBackend('tensorflow');
+    }
   });
 });

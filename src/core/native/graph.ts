@@ -8,7 +8,9 @@
  * step is one call, and TensorFlow's executor runs independent ops side by side.
  *
  * Each helper is one TensorFlow op under its own name with the shape it gives, so that the
- * code reads like the eager ops it replaced. −1 is an axis whose size is known only at run
+ * code reads like the eager ops it replaced. Attributes that have defaults are left out:
+ * newer TensorFlow releases add some (TopKV2's index_type), and the libtensorflow that
+ * tfjs-node downloads (2.9) refuses a node that names an attribute it does not know. −1 is an axis whose size is known only at run
  * time (a sampled softmax's candidate count).
  */
 import { type AttrValue, type GraphDType, type NodeDef, type TensorValue } from './savedModel';
@@ -162,7 +164,7 @@ export class Graph {
   gather(params: Sym, indices: Sym, axis: number): Sym {
     const shape = params.shape.slice();
     shape[axis] = indices.shape[0];
-    return this.op('GatherV2', [params, indices, this.intScalar(axis)], { Tparams: { type: params.dtype }, Tindices: { type: 'int32' }, Taxis: { type: 'int32' }, batch_dims: { int: 0 } }, [shape], [params.dtype])[0];
+    return this.op('GatherV2', [params, indices, this.intScalar(axis)], { Tparams: { type: params.dtype }, Tindices: { type: 'int32' }, Taxis: { type: 'int32' } }, [shape], [params.dtype])[0];
   }
 
   /** Rows of `data` added into `segments` rows by `ids`. */
@@ -172,11 +174,11 @@ export class Graph {
   }
 
   zeros(shape: number[]): Sym {
-    return this.op('Fill', [this.ints(shape), this.scalar(0)], { ...FLOAT, index_type: { type: 'int32' } }, [shape])[0];
+    return this.op('Fill', [this.ints(shape), this.scalar(0)], FLOAT, [shape])[0];
   }
 
   ones(shape: number[]): Sym {
-    return this.op('Fill', [this.ints(shape), this.scalar(1)], { ...FLOAT, index_type: { type: 'int32' } }, [shape])[0];
+    return this.op('Fill', [this.ints(shape), this.scalar(1)], FLOAT, [shape])[0];
   }
 
   // Losses and rankings.
@@ -205,12 +207,12 @@ export class Graph {
 
   /** The indices of each row's k largest values, largest first. */
   topK(x: Sym, k: number): Sym {
-    return this.op('TopKV2', [x, this.intScalar(k)], { ...FLOAT, sorted: { bool: true }, Tk: { type: 'int32' }, index_type: { type: 'int32' } }, [[x.shape[0], k], [x.shape[0], k]], ['float32', 'int32'])[1];
+    return this.op('TopKV2', [x, this.intScalar(k)], { ...FLOAT, sorted: { bool: true } }, [[x.shape[0], k], [x.shape[0], k]], ['float32', 'int32'])[1];
   }
 
   /** 1 where a = b and b is not `excluded`, else 0, as float32. */
   hitsExcept(a: Sym, b: Sym, excluded: number): Sym {
-    const bool = (op: string, x: Sym, y: Sym) => this.op(op, [x, y], { T: { type: x.dtype }, incompatible_shape_error: { bool: true } }, [x.shape], ['bool'])[0];
+    const bool = (op: string, x: Sym, y: Sym) => this.op(op, [x, y], { T: { type: x.dtype } }, [x.shape], ['bool'])[0];
     const both = this.op('LogicalAnd', [bool('Equal', a, b), bool('NotEqual', b, this.constant([excluded], [], 'int32'))], {}, [a.shape], ['bool'])[0];
     return this.op('Cast', [both], { SrcT: { type: 'bool' }, DstT: { type: 'float32' }, Truncate: { bool: false } }, [a.shape])[0];
   }
