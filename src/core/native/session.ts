@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Graph, Sym } from './graph';
+import { nativeBackendActive } from './ops';
 import { savedModelBytes } from './savedModel';
 
 /** The parts of tfjs-node's backend and binding used here (not in TF.js' public types). */
@@ -62,6 +63,7 @@ export class CompiledGraph {
 
 /** Loads `graph` into a new session that computes `outputs`. */
 export function compileGraph(graph: Graph, outputs: Sym[]): CompiledGraph {
+  if (!nativeBackendActive()) throw new Error('TensorFlow graphs run on the tensorflow backend (@tensorflow/tfjs-node) only.');
   const backend = tf.backend() as unknown as SessionBackend;
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-graph-'));
   try {
