@@ -16,7 +16,9 @@ import { evaluateText, KEYSTROKE_SAMPLE_CHARACTERS } from '../core/evaluate';
 import { loadNgrams, loadRun, loadSpelling } from '../core/store';
 import { TUNING_CHARACTERS } from '../core/typing';
 import type { SuggestionReport, TrainConfig, TrainSummary } from '../protocol/types';
-import { firstWords, heldOutCorpora, type Corpus } from './corpora';
+import { splitTokens } from '../core/tokenizer';
+import { UserError } from '../core/errors';
+import { heldOutCorpora, type Corpus } from './corpora';
 
 export interface HeldOutFigures {
   corpus: string;
@@ -48,12 +50,12 @@ export interface QualityReport {
   date: string;
   /** The training settings that differ from the defaults (none: the defaults). */
   settings: Partial<TrainConfig>;
-  /** Words of each held-out text (training + validation). */
-  words: number;
+  /** Words each built-in text is cut to (training + validation); null when the texts were the person's own files, read whole. */
+  words: number | null;
   texts: HeldOutFigures[];
   skipped: string[];
-  /** Every preset on a short hard-wrapped text. */
-  shortText: { words: number; presets: PresetFigures[] };
+  /** Every preset on the first SHORT_TEXT_BYTES of one text (the hard-wrapped one, if there is one). */
+  shortText: { corpus: string; words: number; bytes: number; presets: PresetFigures[] };
   /** The default model's continuation of a held-out prompt, drawn as the samples after each epoch are. */
   sample: { corpus: string; words: number; prompt: string; continuation: string };
   seconds: number;
@@ -61,20 +63,27 @@ export interface QualityReport {
 
 /** Sizes of the texts: the full run takes tens of minutes on two cores, the quick one a few. */
 export const QUALITY_SETTINGS = {
-  full: { words: 40_000, shortWords: 6_000, sampleWords: 18_000 },
-  quick: { words: 12_000, shortWords: 6_000, sampleWords: 12_000 },
+  // The sample's text is about 100 KB, where the issue asks that samples read as phrases.
+  full: { words: 40_000, sampleBytes: 100_000 },
+  quick: { words: 12_000, sampleBytes: 70_000 },
 };
+
+/** The short text every size preset trains on: 35 KB, where the issue's "no preset worse than the unigram" is measured. */
+export const SHORT_TEXT_BYTES = 35_000;
 
 export async function runQualityBench(options: {
   quick: boolean;
   backend: TrainConfig['backend'];
   /** Training settings other than the defaults (the command line's), to measure what they change. */
   train?: Partial<TrainConfig>;
+  /** The person's own texts, each read whole in its order, instead of the built-in ones. */
+  texts?: Corpus[];
   progress: (line: string) => void;
 }): Promise<QualityReport> {
   const started = performance.now();
   const plan = options.quick ? QUALITY_SETTINGS.quick : QUALITY_SETTINGS.full;
-  const { corpora, skipped } = heldOutCorpora(plan.words);
+  const { corpora, skipped } = options.texts ? { corpora: options.texts, skipped: [] } : heldOutCorpora(plan.words);
+  if (corpora.length === 0) throw new UserError(`None of the quality bench's texts could be read: ${skipped.join('; ')}.`);
   const runsDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'seqlab-quality-'));
   try {
     const config = resolveTrainConfig({ ...options.train, backend: options.backend });
@@ -85,26 +94,26 @@ export async function runQualityBench(options: {
       texts.push({ corpus: corpus.name, description: corpus.description, words: countWords(corpus.text), summary, untuned: await typeUntuned(corpus.text, config, summary.modelDir) });
     }
     const wrapped = corpora.find((c) => c.name === 'wrapped') ?? corpora[0];
-    const short = firstWords([wrapped.text], plan.shortWords);
+    const short = firstBytes(wrapped.text, SHORT_TEXT_BYTES);
     const presets: PresetFigures[] = [];
     for (const preset of SIZE_PRESETS) {
-      options.progress(`${preset.label} preset on the first ${plan.shortWords.toLocaleString('en')} words of ${wrapped.name}`);
+      options.progress(`${preset.label} preset on the first ${SHORT_TEXT_BYTES.toLocaleString('en')} bytes of ${wrapped.name}`);
       const summary = await train({ ...wrapped, text: short }, { ...config, ...preset.size }, runsDir);
       presets.push({ preset: preset.label, valPerplexity: summary.valPerplexity, unigram: summary.baselines.unigram, kn3: summary.baselines.kn3, seconds: summary.seconds });
     }
     const novel = corpora[0];
-    options.progress(`sample: default model on the first ${plan.sampleWords.toLocaleString('en')} words of ${novel.name}`);
-    const sampleText = { ...novel, text: firstWords([novel.text], plan.sampleWords) };
+    const sampleText = { ...novel, text: firstBytes(novel.text, plan.sampleBytes) };
+    options.progress(`sample: default model on the first ${countWords(sampleText.text).toLocaleString('en')} words of ${novel.name}`);
     const sampleRun = await train(sampleText, config, runsDir);
     const sample = await continueHeldOut(sampleText.text, config, sampleRun.modelDir);
     return {
       date: new Date().toISOString(),
       settings: Object.fromEntries(Object.entries(options.train ?? {}).filter(([, value]) => value !== undefined)),
-      words: plan.words,
+      words: options.texts ? null : plan.words,
       texts,
       skipped,
-      shortText: { words: plan.shortWords, presets },
-      sample: { corpus: novel.name, words: plan.sampleWords, ...sample },
+      shortText: { corpus: wrapped.name, words: countWords(short), bytes: Buffer.byteLength(short), presets },
+      sample: { corpus: novel.name, words: countWords(sampleText.text), ...sample },
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
@@ -146,7 +155,7 @@ async function typeUntuned(text: string, config: TrainConfig, dir: string): Prom
   }
 }
 
-/** 30 words greedily continuing the first words of the held-out part. */
+/** 30 words continuing the first words of the held-out part, drawn as the samples after each epoch are. */
 async function continueHeldOut(text: string, config: TrainConfig, dir: string): Promise<{ prompt: string; continuation: string }> {
   const prompt = samplePrompt(prepareText(text, config, 'sample'));
   const run = await loadRun(dir);
@@ -159,6 +168,17 @@ async function continueHeldOut(text: string, config: TrainConfig, dir: string): 
   }
 }
 
-function countWords(text: string): number {
-  return text.split(/\s+/).filter(Boolean).length;
+/** Words as the tokenizer finds them (so text written without spaces counts its words too), not punctuation. */
+export function countWords(text: string): number {
+  return splitTokens(text).filter((token) => WORDLIKE.test(token)).length;
+}
+
+const WORDLIKE = /[\p{L}\p{N}]/u;
+
+/** The start of `text` up to `bytes` of UTF-8, cut after the last line break (or else space) within them. */
+export function firstBytes(text: string, bytes: number): string {
+  const head = Buffer.from(text, 'utf8').subarray(0, bytes).toString('utf8').replace(/\uFFFD$/, '');
+  if (head.length >= text.length) return text;
+  const cut = Math.max(head.lastIndexOf('\n'), 0) || head.search(/\s\S*$/);
+  return cut > 0 ? head.slice(0, cut) : head;
 }

@@ -32,12 +32,13 @@ function typedRange(texts: QualityReport['texts']): string {
 
 export function formatQualityReport(r: QualityReport): string {
   const out: string[] = [
-    `SeqLab quality bench, ${r.date.slice(0, 10)}: ${describeSettings(r.settings)}, about ${r.words.toLocaleString('en')} words per text, ` +
+    `SeqLab quality bench, ${r.date.slice(0, 10)}: ${describeSettings(r.settings)}, ${r.words === null ? 'each text whole' : `about ${r.words.toLocaleString('en')} words per text`}, ` +
       'the last 10% held out; nats per character of the held-out text (unknown words pay for their spelling).',
     formatTable(
-      ['text', 'vocab', 'unk', 'epochs', 'time', 'KN3', 'network', 'below KN3', 'suggestions', 'below KN3', 'keys saved', 'offered', 'right'],
-      r.texts.map(({ corpus, summary: s, untuned }) => [
+      ['text', 'words', 'vocab', 'unk', 'epochs', 'time', 'KN3', 'network', 'below KN3', 'suggestions', 'below KN3', 'keys saved', 'offered', 'right'],
+      r.texts.map(({ corpus, words, summary: s, untuned }) => [
         corpus,
+        words.toLocaleString('en'),
         s.vocabSize.toLocaleString('en'),
         pct(s.baselines.unknownShare),
         `${s.bestEpoch}/${s.epochs}`,
@@ -58,7 +59,7 @@ export function formatQualityReport(r: QualityReport): string {
     ...r.texts.map((t) => `  ${t.corpus}: ${t.description}`),
     ...r.skipped.map((s) => `  skipped ${s}`),
     '',
-    `Every size preset on the first ${r.shortText.words.toLocaleString('en')} words of the wrapped text (validation perplexity):`,
+    `Every size preset on the first ${(r.shortText.bytes / 1000).toFixed(0)} KB (${r.shortText.words.toLocaleString('en')} words) of ${r.shortText.corpus} (validation perplexity):`,
     formatTable(
       ['preset', 'network', 'unigram', 'KN3', 'beats unigram', 'time'],
       r.shortText.presets.map((p) => [

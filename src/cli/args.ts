@@ -183,7 +183,9 @@ Usage:
                                                   its five guesses and rank, the words shaded by surprise)
   seqlab demo [--json]
   seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
-  seqlab bench --quality [--quick] [--json]       (held-out texts: network and suggestions vs KN3; presets)
+  seqlab bench --quality [FILE...] [--quick] [--json]
+                                                  (held-out texts: network and suggestions vs KN3; presets;
+                                                  FILE: your own texts instead, each whole, its last 10% held out)
   seqlab bench --backends [--python PY] [--threads N] [--quick] [--json]
                                                   (fast path per backend vs Keras and PyTorch, ms per step;
                                                   --threads: native TensorFlow and the peers on N threads)

@@ -64,6 +64,8 @@ describe('seqlab on bad input', () => {
     ['a top-p out of range', ['generate', '--model', 'damaged', '--prompt', 'Call me', '--top-p', '1.5'], /--top-p must be a number above 0 and at most 1\./],
     ['a missing model folder', ['eval', '--model', 'nothing-here', 'chapter.txt'], /nothing-here/],
     ['no file at all', ['train'], /Name at least one text file/],
+    ['a binary file for the quality bench', ['bench', '--quality', 'image.bin'], /image\.bin.*binary/],
+    ['a text file for a speed bench', ['bench', 'chapter.txt'], /Only the quality bench \(--quality\) reads text files\./],
   ];
   for (const [name, args, message] of cases) {
     it(`explains ${name} in one sentence and exits 1`, async () => {
