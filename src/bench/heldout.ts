@@ -128,6 +128,9 @@ function train(corpus: Corpus, config: TrainConfig, runsDir: string): Promise<Tr
 /** Characters past the fitting text skipped before typing, as the typed text's spacing differs a little from the file's. */
 const FITTING_MARGIN = 500;
 
+/** Held-out characters a text needs for typing after the fitting text: less, and its typing is not measured. */
+export const UNTUNED_MINIMUM = TUNING_CHARACTERS + FITTING_MARGIN + KEYSTROKE_SAMPLE_CHARACTERS;
+
 /**
  * Most characters typed after the fitting text. All of it where there is less: whether a
  * next-word ghost is right is a coin of about 0.4, and over the ~70 ghosts shown in 3,000

@@ -1,7 +1,7 @@
 /** The quality benchmark's report as tables for a terminal (JSON is the report object itself). */
 import { SAMPLE_SAMPLING } from '../core/config';
-import { formatTable } from '../cli/table';
-import type { QualityReport } from './heldout';
+import { formatTable, oneLine } from '../cli/table';
+import { UNTUNED_MINIMUM, type QualityReport } from './heldout';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const fixed = (x: number | null, digits = 3) => (x === null ? '–' : x.toFixed(digits));
@@ -30,6 +30,18 @@ function typedRange(texts: QualityReport['texts']): string {
   return low === high ? low : `${low}–${high}`;
 }
 
+/** What the typing columns mean, and why a text has none. */
+function typingNote(texts: QualityReport['texts']): string[] {
+  const spent = `the held-out part of a text under about ${UNTUNED_MINIMUM.toLocaleString('en')} characters is all spent fitting the suggestion thresholds`;
+  if (texts.every((t) => !t.untuned)) return [`keys saved, offered, right: not measured, as ${spent}.`];
+  return [
+    `keys saved: typing held-out text with the ghost text (${typedRange(texts)} characters after the part the suggestion`,
+    `thresholds were fitted on${texts.some((t) => !t.untuned) ? `; none where ${spent}` : ''}); offered / right: at its word starts,`,
+    'how often a suggestion showed, and how often its first word was the next word (± one standard error: of the word',
+    'starts, and of the ghosts offered there).',
+  ];
+}
+
 export function formatQualityReport(r: QualityReport): string {
   const out: string[] = [
     `SeqLab quality bench, ${r.date.slice(0, 10)}: ${describeSettings(r.settings)}, ${r.words === null ? 'each text whole' : `about ${r.words.toLocaleString('en')} words per text`}, ` +
@@ -53,9 +65,7 @@ export function formatQualityReport(r: QualityReport): string {
         untuned ? pctWithError(untuned.wordStartFirstWordRight, untuned.wordStarts && Math.round(untuned.wordStarts * untuned.wordStartOffered)) : '–',
       ]),
     ),
-    `keys saved: typing held-out text with the ghost text (${typedRange(r.texts)} characters after the part the suggestion`,
-    'thresholds were fitted on); offered / right: at its word starts, how often a suggestion showed, and how often its first',
-    'word was the next word (± one standard error: of the word starts, and of the ghosts offered there).',
+    ...typingNote(r.texts),
     ...r.texts.map((t) => `  ${t.corpus}: ${t.description}`),
     ...r.skipped.map((s) => `  skipped ${s}`),
     '',
@@ -73,7 +83,7 @@ export function formatQualityReport(r: QualityReport): string {
     ),
     '',
     `Sample of the default model trained on ${r.sample.words.toLocaleString('en')} words of ${r.sample.corpus}, temperature ${SAMPLE_SAMPLING.temperature}, top-p ${SAMPLE_SAMPLING.topP} as after each epoch, after a held-out prompt:`,
-    `  ${r.sample.prompt} ⟶ ${r.sample.continuation.trim()}`,
+    `  ${oneLine(r.sample.prompt)} ⟶ ${oneLine(r.sample.continuation.trim())}`,
     '',
     `${Math.round(r.seconds)} s in all.`,
   ];

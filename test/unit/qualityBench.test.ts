@@ -6,6 +6,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { countWords, firstBytes, runQualityBench, SHORT_TEXT_BYTES, type QualityReport } from '../../src/bench/heldout';
 import { formatQualityReport } from '../../src/bench/qualityReport';
+import { oneLine } from '../../src/cli/table';
 import { mobyDickChapter, useWasm } from './helpers';
 
 const CHINESE_PARAGRAPH = '我喜欢机器学习。自然语言处理是人工智能的一个重要领域，它研究如何让计算机理解人类的语言。';
@@ -59,5 +60,11 @@ describe('the quality bench on the person\'s own texts', () => {
     assert.match(printed, /each text whole/);
     assert.match(printed, /^loomings\.txt +[\d,]+ /m);
     assert.match(printed, /Every size preset on the first \d+ KB \([\d,]+ words\) of loomings\.txt/);
+    // A chapter's held-out tenth is all spent fitting the thresholds: the report says why keys saved is blank.
+    assert.ok(report.texts.every((t) => t.untuned === null));
+    assert.match(printed, /keys saved, offered, right: not measured, as the held-out part of a text under about [\d,]+ characters is all spent fitting/);
+    // The whole sample on one line, line breaks shown as ↵.
+    const sampleLine = printed.split('\n').find((line) => line.includes(' ⟶ '));
+    assert.ok(sampleLine?.endsWith(oneLine(report.sample.continuation.trim())), sampleLine);
   });
 });
