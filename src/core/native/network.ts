@@ -6,14 +6,15 @@
  * Same model, same variables, same maths: Embedding (with its Dropout) → recurrent layers
  * (each with its Dropout) → Dense, every position predicting the next token, the backward
  * pass written out (cells.ts), the loss and its gradient from a log-softmax (graph.ts),
- * over the whole vocabulary or, on a sampled softmax, over the step's candidate words. The weights, the batch, the dropout masks
- * (drawn as on every backend, dropoutSeeds.ts) and the carried state are fed on every run.
+ * over the whole vocabulary or, on a sampled softmax, over the step's candidate words. The
+ * weights, the batch, the seeds of the dropout masks (dropoutSeeds.ts; TensorFlow draws the
+ * masks, graph.ts) and the carried state are fed on every run.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
 import { readTargetLogProbabilities, timeMajorTensors, variableName } from '../networkInputs';
 import { inputMaskSeed, layerMaskSeed, weightDropSeed } from '../dropoutSeeds';
-import { dropoutMask, dropRecurrentWeights } from '../weightDrop';
+import { dropRecurrentWeights } from '../weightDrop';
 import type { ModelParts } from '../model';
 import type { LanguageNetwork, LayerState, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { UNKNOWN_ID } from '../tokenizer';
@@ -91,7 +92,7 @@ export class NativeNetwork implements LanguageNetwork {
       const plan: ForwardPlan = { rows: batch.rows, steps: batch.seqLen, withInitial: initial !== undefined, training: true };
       const graph = cachedGraph(this.key('train', plan, { sampled: candidates !== undefined }), () => this.buildTraining(plan, candidates !== undefined));
       const { ids, targets } = timeMajorTensors(batch);
-      const masks = this.trainingMasks(batch, seed);
+      const masks = this.trainingMasks(seed);
       const feeds = [...this.weightFeeds(masks.recurrentKernels), ids, targets, ...(initial?.flat() ?? []), ...masks.feeds];
       if (candidates) feeds.push(...sampledFeeds(toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates, parts.vocabSize));
       const [lossSum, top1, ...rest] = graph.run(feeds);
@@ -152,19 +153,19 @@ export class NativeNetwork implements LanguageNetwork {
   }
 
   /**
-   * The batch's dropout, drawn as the fast path draws it: the recurrent kernels with their
-   * weight drop applied (fed in place of the kernels), and the masks the graph takes, in the
-   * order buildTraining declares them.
+   * The batch's dropout: the recurrent kernels with their weight drop applied (fed in place
+   * of the kernels), and what the graph takes for its masks, in the order buildTraining
+   * declares them: a weight-drop mask, or the seed of a mask the graph draws itself.
    */
-  private trainingMasks(batch: Batch, seed: number): { recurrentKernels: tf.Tensor[]; feeds: tf.Tensor[] } {
+  private trainingMasks(seed: number): { recurrentKernels: tf.Tensor[]; feeds: tf.Tensor[] } {
     const { parts } = this;
-    const rows = batch.rows * batch.seqLen;
     const feeds: tf.Tensor[] = [];
-    if (parts.inputDropout > 0) feeds.push(dropoutMask([rows, parts.embeddings.shape[1]], parts.inputDropout, inputMaskSeed(seed)));
+    const maskSeed = (value: number) => tf.tensor1d([value | 0, 0], 'int32');
+    if (parts.inputDropout > 0) feeds.push(maskSeed(inputMaskSeed(seed)));
     const recurrentKernels = parts.recurrent.map((layer, l) => {
       const dropped = dropRecurrentWeights(layer, this.weightDrop, weightDropSeed(seed, l));
       if (dropped) feeds.push(dropped.mask);
-      if (parts.dropout[l] > 0) feeds.push(dropoutMask([rows, parts.units], parts.dropout[l], layerMaskSeed(seed, l)));
+      if (parts.dropout[l] > 0) feeds.push(maskSeed(layerMaskSeed(seed, l)));
       return dropped?.weights.recurrentKernel ?? layer.recurrentKernel;
     });
     return { recurrentKernels, feeds };
@@ -213,11 +214,12 @@ export class NativeNetwork implements LanguageNetwork {
     const g = new Graph();
     const { weights, ids, targets, initial } = this.declareInputs(g, plan);
     const rows = plan.rows * plan.steps;
-    // Masks in the order trainingMasks feeds them.
-    const inputMask = parts.inputDropout > 0 ? g.input('input_mask', [rows, weights.embeddings.shape[1]]) : undefined;
+    // Masks in the order trainingMasks feeds them (or their seeds).
+    const drawn = (name: string, shape: number[], rate: number) => g.dropoutMask(shape, rate, g.input(`${name}_seed`, [2], 'int32'));
+    const inputMask = parts.inputDropout > 0 ? drawn('input_mask', [rows, weights.embeddings.shape[1]], parts.inputDropout) : undefined;
     const layerMasks = parts.recurrent.map((layer, l) => ({
       weightDrop: this.weightDrop > 0 ? g.input(`weight_drop_${l}`, layer.recurrentKernel.shape.slice()) : undefined,
-      output: parts.dropout[l] > 0 ? g.input(`dropout_${l}`, [rows, parts.units]) : undefined,
+      output: parts.dropout[l] > 0 ? drawn(`dropout_${l}`, [rows, parts.units], parts.dropout[l]) : undefined,
     }));
     const run = this.forward(g, weights, ids, initial, plan, { inputMask, outputMasks: layerMasks.map((m) => m.output) });
     const output = sampled ? this.sampledOutput(g, weights, run.top, targets) : this.fullOutput(g, weights, run.top, targets);
