@@ -226,6 +226,30 @@ describe('fast path dropout', () => {
   }
 });
 
+describe('dropout on native TensorFlow', { skip: NATIVE_SKIP }, () => {
+  after(useWasm);
+
+  it('drops what wasm drops for the same seed: the same training loss and gradients', async () => {
+    const steps: { lossSum: number; gradients: Float32Array[] }[] = [];
+    for (const backend of ['wasm', 'tensorflow'] as const) {
+      await initBackend(backend);
+      const model = randomModel(shapeOf('lstm', { units: 8, dropout: 0.5, inputDropout: 0.3 }), 12);
+      const step = makeNetwork(modelParts(model)).trainingStep(randomBatch(37, 3, 6, 13), 5);
+      // In model order: the two models' variables have different names.
+      const gradients = model.trainableWeights.map((w) => step.gradients[(w.read() as tf.Variable).name].dataSync() as Float32Array);
+      steps.push({ lossSum: step.lossSum, gradients });
+      tf.dispose([...Object.values(step.gradients), ...step.state.flat()]);
+      model.dispose();
+    }
+    const [wasm, native] = steps;
+    assert.ok(Math.abs(wasm.lossSum - native.lossSum) < 1e-4 * Math.abs(wasm.lossSum), `${wasm.lossSum} vs ${native.lossSum}`);
+    wasm.gradients.forEach((gradient, i) => {
+      const difference = maxAbsDifference(gradient, native.gradients[i]);
+      assert.ok(difference < 1e-4, `variable ${i}: max abs difference ${difference}`);
+    });
+  });
+});
+
 describe('clipped Adam on native TensorFlow', { skip: NATIVE_SKIP }, () => {
   after(useWasm);
 

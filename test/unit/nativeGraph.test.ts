@@ -40,26 +40,6 @@ describe('TensorFlow graphs on the native backend', { skip: NATIVE_SKIP }, () =>
     graph.close();
   });
 
-  it('draws a dropout mask in the graph: about `rate` zeros, the rest 1/(1 − rate), the same for the same seed', () => {
-    const g = new Graph();
-    const seed = g.input('seed', [2], 'int32');
-    const graph = compileGraph(g, [g.dropoutMask([200, 50], 0.3, seed)]);
-    const draw = (value: number) => {
-      const fed = tf.tensor1d([value, 0], 'int32');
-      const [mask] = graph.run([fed]);
-      const values = mask.dataSync() as Float32Array;
-      tf.dispose([fed, mask]);
-      return values;
-    };
-    const mask = draw(7);
-    const dropped = mask.filter((m) => m === 0).length / mask.length;
-    assert.ok(Math.abs(dropped - 0.3) < 0.02, `dropped ${dropped}`);
-    assert.ok(mask.every((m) => m === 0 || Math.abs(m - 1 / 0.7) < 1e-6));
-    assert.deepEqual(draw(7), mask);
-    assert.notDeepEqual(draw(-8), mask);
-    graph.close();
-  });
-
   it('says which input was fed the wrong shape', () => {
     const g = new Graph();
     const x = g.input('x', [2, 3]);

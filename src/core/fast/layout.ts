@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { defineKernel, type View } from './kernel';
+import type { Batch } from '../dataset';
 import { simdFor } from './wasm/simd';
 
 /** Square tile of the blocked transpose: keeps both sides in cache (measured best). */
@@ -180,16 +181,22 @@ export interface Lanes {
   rows: number;
 }
 
+/** The lanes of a training batch: all of it, or the part a data-parallel thread trains. */
+export function batchLanes(batch: Pick<Batch, 'rows' | 'part'>): Lanes {
+  return { first: batch.part?.first ?? 0, total: batch.part?.total ?? batch.rows, rows: batch.rows };
+}
+
 /**
- * Inverted dropout in place: zero with probability `rate`, else scale by 1 / (1 − rate).
- * Element c of lane r at step t draws number (t · total + first + r) · width + c of the
- * seed's mulberry32 stream, so a thread that trains some lanes of a batch drops exactly
- * what training the whole batch in one thread drops there (mulberry32's state after n
- * draws is seed + n · its step: any draw can be computed directly).
+ * The inverted-dropout mask of a time-major matrix [steps · lanes.rows, width] into `mask`:
+ * 0 with probability `rate`, else 1 / (1 − rate). Element c of lane r at step t draws
+ * number (t · total + first + r) · width + c of the seed's mulberry32 stream, so a thread
+ * that trains some lanes of a batch drops exactly what training the whole batch in one
+ * thread drops there (mulberry32's state after n draws is seed + n · its step: any draw can
+ * be computed directly), and every backend drops the same for the same seed.
  */
-function applyDropout(values: View, mask: View, rate: number, seed: number, width: number, lanes: Lanes): void {
+export function fillDropoutMask(mask: View, rate: number, seed: number, width: number, lanes: Lanes): void {
   const keep = 1 / (1 - rate);
-  const rows = values.length / width;
+  const rows = mask.length / width;
   for (let row = 0; row < rows; row++) {
     const step = Math.floor(row / lanes.rows);
     const wholeBatchRow = step * lanes.total + lanes.first + (row - step * lanes.rows);
@@ -200,11 +207,15 @@ function applyDropout(values: View, mask: View, rate: number, seed: number, widt
       let z = state;
       z = Math.imul(z ^ (z >>> 15), z | 1);
       z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-      const m = ((z ^ (z >>> 14)) >>> 0) / 4294967296 < rate ? 0 : keep;
-      mask[i] = m;
-      values[i] *= m;
+      mask[i] = ((z ^ (z >>> 14)) >>> 0) / 4294967296 < rate ? 0 : keep;
     }
   }
+}
+
+/** Inverted dropout in place, with the mask of fillDropoutMask. */
+function applyDropout(values: View, mask: View, rate: number, seed: number, width: number, lanes: Lanes): void {
+  fillDropoutMask(mask, rate, seed, width, lanes);
+  for (let i = 0; i < values.length; i++) values[i] *= mask[i];
 }
 
 const MULBERRY_STEP = 0x6d2b79f5;

@@ -15,7 +15,7 @@ import { inputMaskSeed, layerMaskSeed, weightDropSeed } from '../dropoutSeeds';
 import { dropRecurrentWeights } from '../weightDrop';
 import type { ModelParts } from '../model';
 import { makeRecurrence } from './cells';
-import { crop, dropout, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
+import { batchLanes, crop, dropout, gatherRows, stackSteps, stackTrainingSteps, toTimeMajor, transpose } from './layout';
 import type { LanguageNetwork, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { candidateTargets, figureRows, type Candidates } from './candidates';
 import { lossGradient, readStats, scoreLogits } from './loss';
@@ -91,7 +91,7 @@ export class FastNetwork implements LanguageNetwork {
     const { stats, gradients, state } = tf.tidy(() => {
       const { parts } = this;
       const { ids, targets } = timeMajorTensors(batch);
-      const lanes = { first: batch.part?.first ?? 0, total: batch.part?.total ?? batch.rows, rows: batch.rows };
+      const lanes = batchLanes(batch);
       const layers = parts.recurrent.length;
       const tapes: LayerTape[] = [];
       const finalState: LayerState[] = [];

@@ -181,19 +181,6 @@ export class Graph {
     return this.op('Fill', [this.ints(shape), this.scalar(1)], FLOAT, [shape])[0];
   }
 
-  /**
-   * A dropout mask drawn by TensorFlow: 1/(1 − rate) where a uniform draw exceeds `rate`, 0
-   * elsewhere, the draws fixed by `seed` (an int32 pair fed on each run). Drawn in JavaScript
-   * and fed, as tfjs' randomUniform draws, a mask of 256 × 128 cost 3.6 ms, a third of a
-   * small training step.
-   */
-  dropoutMask(shape: number[], rate: number, seed: Sym): Sym {
-    const uniform = this.op('StatelessRandomUniform', [this.ints(shape), seed], { Tseed: { type: 'int32' } }, [shape])[0];
-    const kept = this.op('Greater', [uniform, this.scalar(rate)], FLOAT, [shape], ['bool'])[0];
-    const mask = this.op('Cast', [kept], { SrcT: { type: 'bool' }, DstT: { type: 'float32' }, Truncate: { bool: false } }, [shape])[0];
-    return this.mul(mask, this.scalar(1 / (1 - rate)));
-  }
-
   // Losses and rankings.
 
   /**

@@ -7,8 +7,8 @@
  * (each with its Dropout) → Dense, every position predicting the next token, the backward
  * pass written out (cells.ts), the loss and its gradient from a log-softmax (graph.ts),
  * over the whole vocabulary or, on a sampled softmax, over the step's candidate words. The
- * weights, the batch, the seeds of the dropout masks (dropoutSeeds.ts; TensorFlow draws the
- * masks, graph.ts) and the carried state are fed on every run.
+ * weights, the batch, the dropout masks (the same as on every backend for the same seed,
+ * fast/layout.ts) and the carried state are fed on every run.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
@@ -19,7 +19,7 @@ import type { ModelParts } from '../model';
 import type { LanguageNetwork, LayerState, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { UNKNOWN_ID } from '../tokenizer';
 import { candidateTargets, figureRows, type Candidates } from '../fast/candidates';
-import { toTimeMajor } from '../fast/layout';
+import { batchLanes, fillDropoutMask, toTimeMajor } from '../fast/layout';
 import { makeGraphCell, stateSize, type GraphCell, type GraphState } from './cells';
 import { Graph, type Sym } from './graph';
 import { cachedGraph } from './session';
@@ -92,7 +92,7 @@ export class NativeNetwork implements LanguageNetwork {
       const plan: ForwardPlan = { rows: batch.rows, steps: batch.seqLen, withInitial: initial !== undefined, training: true };
       const graph = cachedGraph(this.key('train', plan, { sampled: candidates !== undefined }), () => this.buildTraining(plan, candidates !== undefined));
       const { ids, targets } = timeMajorTensors(batch);
-      const masks = this.trainingMasks(seed);
+      const masks = this.trainingMasks(batch, seed);
       const feeds = [...this.weightFeeds(masks.recurrentKernels), ids, targets, ...(initial?.flat() ?? []), ...masks.feeds];
       if (candidates) feeds.push(...sampledFeeds(toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates, parts.vocabSize));
       const [lossSum, top1, ...rest] = graph.run(feeds);
@@ -153,19 +153,25 @@ export class NativeNetwork implements LanguageNetwork {
   }
 
   /**
-   * The batch's dropout: the recurrent kernels with their weight drop applied (fed in place
-   * of the kernels), and what the graph takes for its masks, in the order buildTraining
-   * declares them: a weight-drop mask, or the seed of a mask the graph draws itself.
+   * The batch's dropout, drawn as the fast path draws it (the same masks for the same seed):
+   * the recurrent kernels with their weight drop applied (fed in place of the kernels), and
+   * the masks the graph takes, in the order buildTraining declares them.
    */
-  private trainingMasks(seed: number): { recurrentKernels: tf.Tensor[]; feeds: tf.Tensor[] } {
+  private trainingMasks(batch: Batch, seed: number): { recurrentKernels: tf.Tensor[]; feeds: tf.Tensor[] } {
     const { parts } = this;
+    const rows = batch.rows * batch.seqLen;
     const feeds: tf.Tensor[] = [];
-    const maskSeed = (value: number) => tf.tensor1d([value | 0, 0], 'int32');
-    if (parts.inputDropout > 0) feeds.push(maskSeed(inputMaskSeed(seed)));
+    // Drawn here rather than by tf.randomUniform, whose JavaScript generator took 3.6 ms for one mask of the default model.
+    const mask = (width: number, rate: number, maskSeed: number) => {
+      const values = new Float32Array(rows * width);
+      fillDropoutMask(values, rate, maskSeed, width, batchLanes(batch));
+      return tf.tensor2d(values, [rows, width]);
+    };
+    if (parts.inputDropout > 0) feeds.push(mask(parts.embeddings.shape[1], parts.inputDropout, inputMaskSeed(seed)));
     const recurrentKernels = parts.recurrent.map((layer, l) => {
       const dropped = dropRecurrentWeights(layer, this.weightDrop, weightDropSeed(seed, l));
       if (dropped) feeds.push(dropped.mask);
-      if (parts.dropout[l] > 0) feeds.push(maskSeed(layerMaskSeed(seed, l)));
+      if (parts.dropout[l] > 0) feeds.push(mask(parts.units, parts.dropout[l], layerMaskSeed(seed, l)));
       return dropped?.weights.recurrentKernel ?? layer.recurrentKernel;
     });
     return { recurrentKernels, feeds };
@@ -214,12 +220,11 @@ export class NativeNetwork implements LanguageNetwork {
     const g = new Graph();
     const { weights, ids, targets, initial } = this.declareInputs(g, plan);
     const rows = plan.rows * plan.steps;
-    // Masks in the order trainingMasks feeds them (or their seeds).
-    const drawn = (name: string, shape: number[], rate: number) => g.dropoutMask(shape, rate, g.input(`${name}_seed`, [2], 'int32'));
-    const inputMask = parts.inputDropout > 0 ? drawn('input_mask', [rows, weights.embeddings.shape[1]], parts.inputDropout) : undefined;
+    // Masks in the order trainingMasks feeds them.
+    const inputMask = parts.inputDropout > 0 ? g.input('input_mask', [rows, weights.embeddings.shape[1]]) : undefined;
     const layerMasks = parts.recurrent.map((layer, l) => ({
       weightDrop: this.weightDrop > 0 ? g.input(`weight_drop_${l}`, layer.recurrentKernel.shape.slice()) : undefined,
-      output: parts.dropout[l] > 0 ? drawn(`dropout_${l}`, [rows, parts.units], parts.dropout[l]) : undefined,
+      output: parts.dropout[l] > 0 ? g.input(`dropout_${l}`, [rows, parts.units]) : undefined,
     }));
     const run = this.forward(g, weights, ids, initial, plan, { inputMask, outputMasks: layerMasks.map((m) => m.output) });
     const output = sampled ? this.sampledOutput(g, weights, run.top, targets) : this.fullOutput(g, weights, run.top, targets);
