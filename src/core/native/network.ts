@@ -14,12 +14,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../dataset';
 import { readTargetLogProbabilities, timeMajorTensors, variableName } from '../networkInputs';
 import { inputMaskSeed, layerMaskSeed, weightDropSeed } from '../dropoutSeeds';
-import { dropRecurrentWeights } from '../weightDrop';
+import { dropoutMask, dropRecurrentWeights } from '../weightDrop';
 import type { ModelParts } from '../model';
 import type { LanguageNetwork, LayerState, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { UNKNOWN_ID } from '../tokenizer';
 import { candidateTargets, figureRows, type Candidates } from '../fast/candidates';
-import { batchLanes, fillDropoutMask, toTimeMajor } from '../fast/layout';
+import { batchLanes, toTimeMajor } from '../fast/layout';
 import { makeGraphCell, stateSize, type GraphCell, type GraphState } from './cells';
 import { Graph, type Sym } from './graph';
 import { cachedGraph } from './session';
@@ -161,12 +161,7 @@ export class NativeNetwork implements LanguageNetwork {
     const { parts } = this;
     const rows = batch.rows * batch.seqLen;
     const feeds: tf.Tensor[] = [];
-    // Drawn here rather than by tf.randomUniform, whose JavaScript generator took 3.6 ms for one mask of the default model.
-    const mask = (width: number, rate: number, maskSeed: number) => {
-      const values = new Float32Array(rows * width);
-      fillDropoutMask(values, rate, maskSeed, width, batchLanes(batch));
-      return tf.tensor2d(values, [rows, width]);
-    };
+    const mask = (width: number, rate: number, maskSeed: number) => dropoutMask([rows, width], rate, maskSeed, batchLanes(batch));
     if (parts.inputDropout > 0) feeds.push(mask(parts.embeddings.shape[1], parts.inputDropout, inputMaskSeed(seed)));
     const recurrentKernels = parts.recurrent.map((layer, l) => {
       const dropped = dropRecurrentWeights(layer, this.weightDrop, weightDropSeed(seed, l));
