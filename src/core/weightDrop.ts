@@ -32,7 +32,7 @@ export function dropRecurrentWeights(weights: RecurrentWeights, rate: number, se
  * Inverted dropout of a matrix: 0 with probability `rate`, else 1 / (1 − rate); the same for
  * the same seed on every backend. Its rows are lanes of a time-major batch when `lanes` says
  * so (fast/layout.ts), else just rows. Drawn as the fast path draws (tf.randomUniform's
- * JavaScript generator took 3.6 ms for 32,000 numbers, ten times as long).
+ * JavaScript generator took 2.5 ms for 32,000 numbers on native TensorFlow, this 0.5 ms).
  */
 export function dropoutMask([rows, width]: number[], rate: number, seed: number, lanes: Lanes = { first: 0, total: rows, rows }): tf.Tensor2D {
   const values = new Float32Array(rows * width);
