@@ -55,7 +55,7 @@ export class NativeNetwork implements LanguageNetwork {
       const plan = this.inferencePlan(batch, initial);
       const graph = cachedGraph(this.key('score', plan, { words }), () =>
         this.buildInference(plan, (g, logits, targets) => {
-          const [losses] = g.crossEntropy(logits, targets);
+          const losses = g.crossEntropy(logits, targets);
           return [g.sum(losses, [0]), topIndices(g, logits, words)];
         }),
       );
@@ -69,7 +69,7 @@ export class NativeNetwork implements LanguageNetwork {
     const { values, top, state } = tf.tidy(() => {
       const plan = this.inferencePlan(batch, initial);
       const graph = cachedGraph(this.key('targetLogProbabilities', plan), () =>
-        this.buildInference(plan, (g, logits, targets, top) => [g.neg(g.crossEntropy(logits, targets)[0]), top]),
+        this.buildInference(plan, (g, logits, targets, top) => [g.neg(g.crossEntropy(logits, targets)), top]),
       );
       const [values, top, ...state] = graph.run(this.inferenceFeeds(batch, initial));
       return { values, top, state: this.layerStates(state) };
@@ -275,7 +275,7 @@ export class NativeNetwork implements LanguageNetwork {
    */
   private fullOutput(g: Graph, weights: GraphParts, top: Sym, targets: Sym): OutputGradients {
     const { logits, inputsWithOnes } = this.logits(g, weights, top);
-    const [losses, dLogitsOfSum] = g.crossEntropy(logits, targets);
+    const [losses, dLogitsOfSum] = g.crossEntropyWithGradient(logits, targets);
     // The loss is the mean over the rows and the op gives the gradient of their sum: the
     // 1/N goes on the two products, which are far smaller than the [N, V] gradient.
     const scale = g.scalar(1 / targets.shape[0]);
@@ -312,7 +312,7 @@ export class NativeNetwork implements LanguageNetwork {
     const biases = g.reshape(g.add(g.gather(weights.outputBias, ids, 0), corrections), [1, -1]);
     const inputsWithOnes = withOnes(g, top);
     const logits = g.matMul(inputsWithOnes, g.concat([columns, biases], 0));
-    const [, dLogitsOfSum] = g.crossEntropy(logits, labels);
+    const [, dLogitsOfSum] = g.crossEntropyWithGradient(logits, labels);
     const scale = g.scalar(1 / rows);
     // dL/dlogitsᵀ·[h ones], one row per candidate, added into the rows of its word.
     const candidateRows = g.mul(g.matMul(dLogitsOfSum, inputsWithOnes, true, false), scale);
@@ -321,7 +321,7 @@ export class NativeNetwork implements LanguageNetwork {
     const pickedLogits = this.logits(g, weights, g.gather(top, pickedRows, 0)).logits;
     const standsFor = g.scalar(rows / picked);
     return {
-      lossSum: g.mul(g.sum(g.crossEntropy(pickedLogits, pickedTargets)[0], [0]), standsFor),
+      lossSum: g.mul(g.sum(g.crossEntropy(pickedLogits, pickedTargets), [0]), standsFor),
       top1: g.mul(g.sum(g.hitsExcept(topIndices(g, pickedLogits, 1, true), pickedTargets, UNKNOWN_ID), [0]), standsFor),
       kernelGradient: g.transpose(kernelRows),
       biasGradient: g.reshape(biasColumn, [-1]),
