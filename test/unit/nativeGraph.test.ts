@@ -40,6 +40,27 @@ describe('TensorFlow graphs on the native backend', { skip: NATIVE_SKIP }, () =>
     graph.close();
   });
 
+  it('gives cross-entropy and its gradient from one softmax, finite where the label underflows', () => {
+    const g = new Graph();
+    const logits = g.input('logits', [2, 3]);
+    const labels = g.constant([1, 2], [2], 'int32');
+    const [losses, gradient] = g.crossEntropyWithGradient(logits, labels);
+    const graph = compileGraph(g, [losses, gradient, g.crossEntropy(logits, labels)]);
+    // Row 2's label is 200 nats below the rest: its probability underflows float32.
+    const fed = tf.tensor2d([[0.5, -1, 2], [0, 0, -200]]);
+    const [gotLosses, gotGradient, exact] = graph.run([fed]);
+    const expectedExact = tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.logSoftmax(fed), tf.oneHot([1, 2], 3)), 1)));
+    assert.ok(maxAbsDifference(exact.dataSync(), expectedExact.dataSync()) < 1e-4);
+    const [first, second] = gotLosses.dataSync();
+    assert.ok(Math.abs(first - expectedExact.dataSync()[0]) < 1e-5);
+    // Counted as the smallest float32's log, 87.3 nats, where scoring says 200.
+    assert.ok(Math.abs(second - 87.34) < 0.01, String(second));
+    const expectedGradient = tf.tidy(() => tf.sub(tf.softmax(fed), tf.oneHot([1, 2], 3)));
+    assert.ok(maxAbsDifference(gotGradient.dataSync(), expectedGradient.dataSync()) < 1e-6);
+    tf.dispose([fed, gotLosses, gotGradient, exact, expectedExact, expectedGradient]);
+    graph.close();
+  });
+
   it('says which input was fed the wrong shape', () => {
     const g = new Graph();
     const x = g.input('x', [2, 3]);
