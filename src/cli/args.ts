@@ -22,6 +22,7 @@ const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind; nega
   dropout: { key: 'dropout', kind: 'number' },
   'input-dropout': { key: 'inputDropout', kind: 'number' },
   'weight-drop': { key: 'weightDrop', kind: 'number' },
+  distill: { key: 'distill', kind: 'number' },
   'lr-decay': { key: 'lrDecay', kind: 'number' },
   'average-decay': { key: 'averageDecay', kind: 'number' },
   'clip-norm': { key: 'clipNorm', kind: 'number' },
@@ -196,6 +197,7 @@ Training options (defaults in brackets):
   --embedding N [${D.embedding}]          --seq-len N [${D.seqLen}]       --batch N [${D.batch}]        --lr X [${D.learningRate}]
   --dropout X [${D.dropout}]            --input-dropout X [${D.inputDropout}]  --clip-norm X [${D.clipNorm}]    --patience N [${D.patience}]
   --lr-decay X [${D.lrDecay}]           --average-decay X [${D.averageDecay}]  --val-split F [${D.valSplit}]  --weight-drop X [${D.weightDrop}]
+  --distill X [${D.distill}]            the trigram's share of each training target (0: the text's words alone)
   --tie-weights | --no-tie-weights [${D.tieWeights ? 'tied' : 'untied'} when embedding = units]
   --seed N [${D.seed}]                --max-vocab N [${D.maxVocab}]  --min-count N [${D.minCount}]    --lowercase
   --backend auto|tensorflow|wasm|cpu [${D.backend}: the faster of tensorflow and wasm, measured per model]

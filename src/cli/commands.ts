@@ -198,6 +198,7 @@ export const DEMO_CONFIG: Partial<TrainConfig> = {
   dropout: 0,
   inputDropout: 0,
   weightDrop: 0,
+  distill: 0,
   averageDecay: 0,
   valSplit: 0,
   patience: 0,

@@ -93,6 +93,8 @@ export interface Batch {
    * dropout masks them as training the whole batch would.
    */
   part?: { first: number; total: number };
+  /** The word before each row's first input, −1 at the start of the text: the context a trigram teacher reads (distillation.ts). */
+  before?: Int32Array;
 }
 
 /** Number of windows of `seqLen` inputs (plus one target beyond) a stream holds. */
@@ -141,13 +143,15 @@ function laneBatches(stream: Int32Array, offset: number, lanes: number, laneLeng
     const inputs = new Int32Array(lanes * seqLen);
     const targets = new Int32Array(lanes * seqLen);
     const starts = new Int32Array(lanes);
+    const before = new Int32Array(lanes);
     for (let r = 0; r < lanes; r++) {
       const start = offset + r * laneLength + position;
       starts[r] = start;
+      before[r] = start > 0 ? stream[start - 1] : -1;
       inputs.set(stream.subarray(start, start + seqLen), r * seqLen);
       targets.set(stream.subarray(start + 1, start + seqLen + 1), r * seqLen);
     }
-    batches.push({ inputs, targets, rows: lanes, seqLen, continues: position > 0, starts });
+    batches.push({ inputs, targets, rows: lanes, seqLen, continues: position > 0, starts, before });
     position += seqLen;
   }
   return batches;

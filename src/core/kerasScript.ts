@@ -119,6 +119,8 @@ Adam at ${config.learningRate} with the gradient clipped to norm ${config.clipNo
 and ${config.dropout} after each layer${config.tieWeights && config.embedding === config.units ? ', tied input and output embeddings' : ''}, seed ${config.seed}.${
     config.weightDrop ? `\nThe run's weight drop (${config.weightDrop} of each recurrent kernel a batch) has no Keras layer and is left out here.` : ''
   }${
+    config.distill ? `\nThe run also learned from its trigram model (${config.distill} of each target); that is left out here, so this trains on the text's words alone.` : ''
+  }${
     experiment.sampledSoftmax
       ? `\nLike the run, it trains on a sampled softmax (the targets and ${experiment.sampledSoftmax.samples} drawn words a step, the same words as\nthe run drew) until validation stops improving and for the last epoch, then on the full softmax.`
       : ''

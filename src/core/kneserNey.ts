@@ -26,6 +26,12 @@ export interface KneserNeyJSON {
   padding: number;
 }
 
+/** The followers a context has seen and the probability each gets from them (the rest comes from P1). */
+export interface SeenFollowers {
+  ids: number[];
+  weights: number[];
+}
+
 /** Discounts for counts 1, 2 and 3 or more. */
 type Discounts = [number, number, number];
 
@@ -150,23 +156,33 @@ export class KneserNeyTrigram {
 
   /** The whole distribution P(· | u v) over the vocabulary, in one pass. */
   distribution(u: number | undefined, v: number | undefined): Float64Array {
-    const pu = u ?? this.padding;
-    const pv = v ?? this.padding;
-    const out = Float64Array.from(this.unigramProbabilities);
-    const bigram = this.bigram.get(pv);
-    if (bigram) {
-      const gamma = bigram.backoffWeight(this.discounts.bigram);
-      for (let w = 0; w < out.length; w++) out[w] *= gamma;
-      for (const w of bigram.followers.keys()) out[w] += discounted(bigram, w, this.discounts.bigram);
-    }
-    const trigram = this.trigram.get(contextKey(pu, pv, this.vocabSize));
-    if (trigram) {
-      const gamma = trigram.backoffWeight(this.discounts.trigram);
-      const scaled = out.map((p) => p * gamma);
-      for (const w of trigram.followers.keys()) scaled[w] += discounted(trigram, w, this.discounts.trigram);
-      return scaled;
-    }
+    const seen: SeenFollowers = { ids: [], weights: [] };
+    const share = this.sparseDistribution(u, v, seen);
+    const out = this.unigramProbabilities.map((p) => p * share);
+    seen.ids.forEach((w, k) => (out[w] += seen.weights[k]));
     return out;
+  }
+
+  /**
+   * P(· | u v) in the form a training step can afford for every row of a batch:
+   * share · P1(·), plus `seen.weights` on `seen.ids` (the followers the context's two
+   * orders have seen; an id may come twice, once from each order, and the two add up).
+   * Returns the share; pushes the followers onto `seen`.
+   */
+  sparseDistribution(u: number | undefined, v: number | undefined, seen: SeenFollowers): number {
+    const trigram = this.trigram.get(contextKey(u ?? this.padding, v ?? this.padding, this.vocabSize));
+    const bigram = this.bigram.get(v ?? this.padding);
+    // What each order keeps for its seen followers; the rest (γ) goes to the order below.
+    const trigramGamma = trigram ? trigram.backoffWeight(this.discounts.trigram) : 1;
+    if (trigram) for (const w of trigram.followers.keys()) push(seen, w, discounted(trigram, w, this.discounts.trigram));
+    if (!bigram) return trigramGamma;
+    for (const w of bigram.followers.keys()) push(seen, w, trigramGamma * discounted(bigram, w, this.discounts.bigram));
+    return trigramGamma * bigram.backoffWeight(this.discounts.bigram);
+  }
+
+  /** P1: the lowest order, the part of every distribution that is the same for all contexts. */
+  lowestOrderProbabilities(): Float64Array {
+    return this.unigramProbabilities.slice();
   }
 
   /** Mean nats per target of `stream[1..]`, each target given the tokens before it in the stream. */
@@ -218,6 +234,11 @@ function discountsOf(contexts: Iterable<ContextCounts>): Discounts {
     return Math.min(Math.max(value, 0.05), k - 0.05);
   };
   return [estimate(1), estimate(2), estimate(3)];
+}
+
+function push(seen: SeenFollowers, id: number, weight: number): void {
+  seen.ids.push(id);
+  seen.weights.push(weight);
 }
 
 function contextKey(u: number, v: number, vocabSize: number): number {

@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Batch } from './dataset';
 import type { Candidates } from './fast/candidates';
+import type { TargetShift } from './distillation';
 import type { LossStats } from './fast/loss';
 import { FastNetwork } from './fast/network';
 import type { ModelParts } from './model';
@@ -64,9 +65,10 @@ export interface LanguageNetwork {
    * to the backward pass, which is where truncated backpropagation through time truncates.
    * With `candidates` the output layer scores just those words: a
    * sampled softmax, whose loss figures are the full softmax's on some of the rows.
-   * The returned gradients and state belong to the caller.
+   * With `shift` the gradients are against the teacher's shifted targets (distillation.ts;
+   * over the candidates when there are candidates). The returned gradients and state belong to the caller.
    */
-  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates): TrainingStep;
+  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates, shift?: TargetShift): TrainingStep;
   /** With tied weights, copies the embeddings (transposed) into the output kernel after an update. */
   tieOutputKernel(): void;
 }

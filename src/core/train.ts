@@ -16,11 +16,12 @@ import type { TrainingCheckpoint } from './checkpoint';
 import { nativeBackendActive } from './native/ops';
 import { ParallelTrainer } from './parallel/trainer';
 import { Random } from './random';
+import { NgramTeacher, shiftTensors, type TargetShift, type TeacherSettings } from './distillation';
 import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './scoring';
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
 
 export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> &
-  Partial<Pick<TrainConfig, 'tieWeights' | 'weightDrop' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
+  Partial<Pick<TrainConfig, 'tieWeights' | 'weightDrop' | 'distill' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
   /**
    * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass (its
    * own kernels on wasm and cpu, TensorFlow's fused ops on tensorflow); 'stock' runs the
@@ -241,11 +242,20 @@ function makeRunTrainer(model: tf.LayersModel, settings: TrainSettings, split: S
   const vocabSize = modelParts(model).vocabSize;
   const samples = sampledWords(settings.softmaxSamples, vocabSize);
   const sampledSoftmax = samples > 0 ? { samples, counts: wordCounts(split.train, vocabSize) } : undefined;
+  // A run saved before distillation existed has no setting, and resumes without it.
+  const teacher = settings.distill ? NgramTeacher.settings(settings.distill, split.train, vocabSize) : undefined;
   const threads = Math.min(settings.threads ?? 1, settings.batch);
   if (threads > 1 && resolveEngine(settings.engine) === 'fast' && !nativeBackendActive()) {
-    return new ParallelTrainer(model, model.trainableWeights.map((w) => w.read() as tf.Variable), { ...settings, sampledSoftmax }, threads);
+    return new ParallelTrainer(model, model.trainableWeights.map((w) => w.read() as tf.Variable), { ...settings, sampledSoftmax, teacher }, threads);
   }
-  return makeTrainer(model, { ...settings, sampledSoftmax });
+  return makeTrainer(model, { ...settings, sampledSoftmax, teacher });
+}
+
+/** A shift (distillation.ts) as the dense [seqLen·rows, V] table it stands for. */
+function denseShift(shift: TargetShift, seqLen: number, rows: number): tf.Tensor2D {
+  const [lowestOrder, shares, entries, weights] = shiftTensors(shift);
+  const vocab = lowestOrder.shape[1]!;
+  return tf.add(tf.matMul(shares as tf.Tensor2D, lowestOrder as tf.Tensor2D), tf.scatterND(entries, weights, [seqLen * rows, vocab]));
 }
 
 export function wordCounts(tokens: Int32Array, vocabSize: number): Float64Array {
@@ -255,7 +265,7 @@ export function wordCounts(tokens: Int32Array, vocabSize: number): Float64Array 
 }
 
 /** The trainer for `settings.engine` on the active backend; the benchmark times these. */
-export function makeTrainer(model: tf.LayersModel, settings: TrainSettings & { sampledSoftmax?: SampledSoftmax }): Trainer {
+export function makeTrainer(model: tf.LayersModel, settings: TrainSettings & { sampledSoftmax?: SampledSoftmax; teacher?: TeacherSettings }): Trainer {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (resolveEngine(settings.engine) === 'fast') return new FastTrainer(model, variables, settings);
   if (settings.weightDrop) throw new UserError("Weight drop runs on SeqLab's fast path only (the wasm, cpu and tensorflow backends); with the stock engine set it to 0.");
@@ -267,25 +277,34 @@ class StockTrainer implements Trainer {
   readonly engine = 'stock';
 
   private readonly optimizer: tf.Optimizer;
+  private readonly teacher: NgramTeacher | undefined;
 
   constructor(
     private readonly model: tf.LayersModel,
     readonly variables: tf.Variable[],
-    private readonly settings: TrainSettings,
+    private readonly settings: TrainSettings & { teacher?: TeacherSettings },
   ) {
     this.optimizer = tf.train.adam(settings.learningRate);
+    if (settings.teacher) this.teacher = new NgramTeacher(settings.teacher);
   }
 
-  step({ inputs, targets, rows, seqLen }: Batch): StepResult {
+  step(batch: Batch): StepResult {
+    const { inputs, targets, rows, seqLen } = batch;
     let correct = 0;
+    let textLoss: tf.Scalar | undefined;
     const embeddings = this.model.layers[0].getWeights()[0] as tf.Variable;
     const outputKernel = this.model.layers[this.model.layers.length - 1].getWeights()[0] as tf.Variable;
     const loss = tf.tidy(() => {
       const x = tf.tensor2d(inputs, [rows, seqLen], 'int32');
-      const { value, grads } = tf.variableGrads(() => {
+      const { grads } = tf.variableGrads(() => {
         const logits = windowLogits(this.model, x, true);
         correct = countCorrect(logits, targets).top1;
-        return meanCrossEntropy(logits, targets);
+        textLoss = tf.keep(meanCrossEntropy(logits, targets));
+        if (!this.teacher) return textLoss;
+        // Against the shifted targets: −Σ shift · log p, over the rows in the layers' order.
+        const shift = tf.transpose(tf.reshape(denseShift(this.teacher.shift(batch), seqLen, rows), [seqLen, rows, -1]), [1, 0, 2]);
+        const pull = tf.sum(tf.mul(tf.reshape(shift, logits.shape), tf.logSoftmax(logits)));
+        return tf.sub(textLoss, tf.div(pull, targets.length)) as tf.Scalar;
       }, this.variables);
       if (this.settings.tieWeights) {
         // As on the fast path: one matrix, both uses' gradients, the output kernel its transpose.
@@ -294,7 +313,7 @@ class StockTrainer implements Trainer {
       }
       this.optimizer.applyGradients(clipByGlobalNorm(grads, this.settings.clipNorm));
       if (this.settings.tieWeights) outputKernel.assign(tf.transpose(embeddings));
-      return value;
+      return textLoss!;
     });
     const lossValue = loss.dataSync()[0];
     loss.dispose();

@@ -32,6 +32,11 @@ export interface TrainConfig extends TokenizerOptions {
   inputDropout: number;
   /** Weight drop: DropConnect on each recurrent kernel, one mask per training batch. */
   weightDrop: number;
+  /**
+   * The Kneser-Ney trigram's share of every training target (distillation: (1 − α)·the
+   * next word + α·the trigram's distribution after the two words before it); 0 = the text's words alone.
+   */
+  distill: number;
   /** The output layer reuses the embedding matrix (transposed); needs embedding = units. */
   tieWeights: boolean;
   seqLen: number;

@@ -17,7 +17,7 @@ import { makeNetwork } from '../../src/core/network';
 import { Random } from '../../src/core/random';
 import { meanCrossEntropy, scoreBatches, windowLogits } from '../../src/core/scoring';
 import { CELL_TYPES, type CellType } from '../../src/protocol/types';
-import { maxAbsDifference, NATIVE_SKIP, randomBatch, useWasm } from './helpers';
+import { FAST_PATH_BACKENDS, maxAbsDifference, NATIVE_SKIP, randomBatch, useWasm } from './helpers';
 
 /** A model with its weights replaced by large random ones, so every gate matters. */
 function randomModel(shape: ModelShape, seed: number): tf.LayersModel {
@@ -64,12 +64,7 @@ const shapeOf = (cell: CellType, overrides: Partial<ModelShape> = {}): ModelShap
   ...overrides,
 });
 
-/** Every backend with a fast path, and why one is skipped here. */
-const BACKENDS = [
-  { backend: 'wasm', skip: false },
-  { backend: 'cpu', skip: false },
-  { backend: 'tensorflow', skip: NATIVE_SKIP },
-] as const;
+const BACKENDS = FAST_PATH_BACKENDS;
 
 for (const { backend, skip } of BACKENDS) {
   describe(`fast path on ${backend}`, { skip }, () => {

@@ -55,6 +55,13 @@ export const NATIVE_SKIP: string | false = (() => {
   }
 })();
 
+/** Every backend with a fast path, and why one is skipped here. */
+export const FAST_PATH_BACKENDS = [
+  { backend: 'wasm', skip: false },
+  { backend: 'cpu', skip: false },
+  { backend: 'tensorflow', skip: NATIVE_SKIP },
+] as const;
+
 export async function makeTempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `seqlab-${prefix}-`));
 }

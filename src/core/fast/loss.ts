@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UNKNOWN_ID } from '../tokenizer';
+import { shiftTensors, type TargetShift } from '../distillation';
 import { defineKernel, type View } from './kernel';
 import { transposeInto } from './layout';
 import { simdFor } from './wasm/simd';
@@ -19,7 +20,8 @@ export interface LossStats {
 }
 
 /**
- * Inputs: logits [N, V], targets [N] (int32).
+ * Inputs: logits [N, V], targets [N] (int32); with a teacher (distillation.ts) also its
+ * shift of the targets (shiftTensors).
  * Outputs: [lossSum, top1, top5], each row's max logit and Σ e^(logit − max) [2, N]; with
  * `gradient` also dL/dlogits of the mean loss [N, V] and its transpose [V, N]. The transpose
  * lets the output kernel's gradient be a product whose right-hand side is the small
@@ -33,7 +35,7 @@ const lossKernel = defineKernel<{ gradient: number; top5: number }>({
     { shape: [2, rows] },
     ...(gradient ? [{ shape: [rows, vocab] }, { shape: [vocab, rows] }] : []),
   ],
-  run: ([logits, targets], [stats, rowStats, dLogits, dLogitsTransposed], { gradient, top5 }, [[rows, vocab]]) => {
+  run: ([logits, targets, ...shift], [stats, rowStats, dLogits, dLogitsTransposed], { gradient, top5 }, [[rows, vocab]]) => {
     const scale = 1 / rows;
     const maxima = rowStats.subarray(0, rows);
     const sums = rowStats.subarray(rows);
@@ -64,6 +66,7 @@ const lossKernel = defineKernel<{ gradient: number; top5: number }>({
     stats[0] = lossSum;
     stats[1] = hits1;
     stats[2] = hits5;
+    if (dLogits && shift.length > 0) shiftTargets(dLogits, rows, vocab, shift, scale);
     if (dLogits) transposeInto(dLogits, 0, rows, vocab, dLogitsTransposed, 0, rows);
   },
 });
@@ -84,6 +87,16 @@ function softmaxRows(logits: View, rows: number, vocab: number, maxima: View, su
     sums[r] = sum;
     if (out) for (let j = 0; j < vocab; j++) out[row + j] *= scale / sum;
   }
+}
+
+/** The gradient of the mean loss against the shifted targets: dLogits −= scale · shift. */
+function shiftTargets(dLogits: View, rows: number, vocab: number, [lowestOrder, shares, entries, weights]: View[], scale: number): void {
+  for (let r = 0; r < rows; r++) {
+    const share = scale * shares[r];
+    const row = r * vocab;
+    for (let j = 0; j < vocab; j++) dLogits[row + j] -= share * lowestOrder[j];
+  }
+  for (let k = 0; k < weights.length; k++) dLogits[entries[2 * k] * vocab + entries[2 * k + 1]] -= scale * weights[k];
 }
 
 function firstIndexOf(values: View, from: number, upTo: number, value: number): number {
@@ -125,9 +138,13 @@ export interface LossGradient {
   dLogitsTransposed: tf.Tensor2D;
 }
 
-/** Loss, accuracy and the gradient of the mean loss w.r.t. the logits. */
-export function lossGradient(logits: tf.Tensor2D, targets: tf.Tensor1D): LossGradient {
-  const [stats, rowStats, dLogits, dLogitsTransposed] = lossKernel([logits, targets], { gradient: 1, top5: 0 });
+/**
+ * Loss, accuracy and the gradient of the mean loss w.r.t. the logits; with `shift`, the
+ * gradient against the teacher's shifted targets (the loss figures stay the text's).
+ */
+export function lossGradient(logits: tf.Tensor2D, targets: tf.Tensor1D, shift?: TargetShift): LossGradient {
+  const shifted = shift ? shiftTensors(shift) : [];
+  const [stats, rowStats, dLogits, dLogitsTransposed] = lossKernel([logits, targets, ...shifted], { gradient: 1, top5: 0 });
   rowStats.dispose();
   return { stats: stats as tf.Tensor1D, dLogits: dLogits as tf.Tensor2D, dLogitsTransposed: dLogitsTransposed as tf.Tensor2D };
 }

@@ -19,6 +19,7 @@ import { batchLanes, crop, dropout, gatherRows, stackSteps, stackTrainingSteps, 
 import type { LanguageNetwork, ScoredBatch, TargetLogProbabilities, TrainingStep } from '../network';
 import { candidateTargets, figureRows, type Candidates } from './candidates';
 import { lossGradient, readStats, scoreLogits } from './loss';
+import type { TargetShift } from '../distillation';
 import type { LayerState, Recurrence } from './recurrence';
 
 /** What the backward pass needs from one layer's forward pass. */
@@ -87,7 +88,7 @@ export class FastNetwork implements LanguageNetwork {
     return { top: x, state };
   }
 
-  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates): TrainingStep {
+  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates, shift?: TargetShift): TrainingStep {
     const { stats, gradients, state } = tf.tidy(() => {
       const { parts } = this;
       const { ids, targets } = timeMajorTensors(batch);
@@ -116,8 +117,8 @@ export class FastNetwork implements LanguageNetwork {
         topWithOnes = stacked.outputWithOnes;
       }
       const output = candidates
-        ? this.sampledOutput(x, topWithOnes!, toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates)
-        : this.fullOutput(x, topWithOnes!, targets);
+        ? this.sampledOutput(x, topWithOnes!, toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates, shift)
+        : this.fullOutput(x, topWithOnes!, targets, shift);
       const { stats, outputRows } = output;
       const grads: tf.NamedTensorMap = {
         [variableName(parts.outputKernel)]: transpose(outputRows),
@@ -158,9 +159,9 @@ export class FastNetwork implements LanguageNetwork {
    * The output layer over the whole vocabulary: the loss figures, dL/dinput, and the output
    * kernel's gradient transposed [V, units] (the embeddings' layout) and the bias's.
    */
-  private fullOutput(x: tf.Tensor2D, xWithOnes: tf.Tensor2D, targets: tf.Tensor1D): OutputGradients {
+  private fullOutput(x: tf.Tensor2D, xWithOnes: tf.Tensor2D, targets: tf.Tensor1D, shift?: TargetShift): OutputGradients {
     const { parts } = this;
-    const { stats, dLogits, dLogitsTransposed } = lossGradient(this.logits(x), targets);
+    const { stats, dLogits, dLogitsTransposed } = lossGradient(this.logits(x), targets, shift);
     // dL/dlogitsᵀ·[x ones] is the output kernel's gradient transposed, and the bias's in the last column.
     const product: tf.Tensor2D = tf.matMul(dLogitsTransposed, xWithOnes);
     return {
@@ -176,7 +177,7 @@ export class FastNetwork implements LanguageNetwork {
    * products with C columns instead of V. The loss it trains on is not the model's, so the
    * figures it reports are the full softmax's, on some of the rows (figureRows).
    */
-  private sampledOutput(x: tf.Tensor2D, xWithOnes: tf.Tensor2D, targetIds: Int32Array, candidates: Candidates): OutputGradients {
+  private sampledOutput(x: tf.Tensor2D, xWithOnes: tf.Tensor2D, targetIds: Int32Array, candidates: Candidates, shift?: TargetShift): OutputGradients {
     const { parts } = this;
     const ids = tf.tensor1d(candidates.ids, 'int32');
     const labels = tf.tensor1d(candidateTargets(targetIds, candidates, parts.vocabSize), 'int32');
@@ -184,7 +185,7 @@ export class FastNetwork implements LanguageNetwork {
     const rows = gatherRows(this.tiedWeights ? parts.embeddings : transpose(parts.outputKernel), ids);
     const bias = tf.add(tf.gather(parts.outputBias, ids), tf.tensor1d(candidates.corrections));
     const logits = tf.fused.matMul({ a: x, b: transpose(rows), bias }) as tf.Tensor2D;
-    const { dLogits, dLogitsTransposed } = lossGradient(logits, labels);
+    const { dLogits, dLogitsTransposed } = lossGradient(logits, labels, shift);
     const product: tf.Tensor2D = tf.matMul(dLogitsTransposed, xWithOnes);
     const count = candidates.ids.length;
     return {

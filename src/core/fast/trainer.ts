@@ -8,6 +8,7 @@ import { ClippedAdam, type AdamCheckpoint } from './adam';
 import { makeNetwork, type LanguageNetwork, type LayerState } from '../network';
 import { candidateSeed } from '../dropoutSeeds';
 import { CandidateSampler, type Candidates } from './candidates';
+import { candidateShift, NgramTeacher, type TeacherSettings } from '../distillation';
 
 /** What a resumed run needs of the trainer: the optimizer's state and where the dropout seeds were. */
 export interface TrainerCheckpoint {
@@ -32,6 +33,8 @@ export interface TrainerSettings {
   /** Weight drop on the recurrent kernels (weightDrop.ts). */
   weightDrop?: number;
   sampledSoftmax?: SampledSoftmax;
+  /** Distillation from the trigram (distillation.ts). */
+  teacher?: TeacherSettings;
 }
 
 /** Mixed into the seed so that the dropout masks' random stream is not the batch shuffles' stream. */
@@ -47,6 +50,7 @@ export class FastTrainer implements Trainer {
   private carried: LayerState[] | undefined;
   /** Draws each step's candidate words while training on a sampled softmax. */
   private sampler: CandidateSampler | undefined;
+  private readonly teacher: NgramTeacher | undefined;
 
   constructor(
     model: tf.LayersModel,
@@ -57,6 +61,7 @@ export class FastTrainer implements Trainer {
     this.optimizer = new ClippedAdam({ ...settings });
     this.network.tieOutputKernel();
     this.dropoutSeeds = new Random((settings.seed ^ DROPOUT_STREAM) >>> 0);
+    if (settings.teacher) this.teacher = new NgramTeacher(settings.teacher);
     const { sampledSoftmax } = settings;
     if (sampledSoftmax) this.sampler = new CandidateSampler(sampledSoftmax.counts, sampledSoftmax.samples);
   }
@@ -93,7 +98,9 @@ export class FastTrainer implements Trainer {
    * (owned by the caller), carrying the recurrent state on to the next batch.
    */
   gradients(batch: Batch, seed: number, candidates?: Candidates): { lossSum: number; top1: number; gradients: tf.NamedTensorMap } {
-    const { lossSum, top1, gradients, state } = this.network.trainingStep(batch, seed, batch.continues ? this.carried : undefined, candidates);
+    const fullShift = this.teacher?.shift(batch);
+    const shift = fullShift && candidates ? candidateShift(fullShift, candidates) : fullShift;
+    const { lossSum, top1, gradients, state } = this.network.trainingStep(batch, seed, batch.continues ? this.carried : undefined, candidates, shift);
     tf.dispose(this.carried?.flat());
     this.carried = state;
     return { lossSum, top1, gradients };

@@ -204,8 +204,13 @@ export class Graph {
     const probabilities = this.op('Softmax', [logits], FLOAT, [logits.shape])[0];
     const atLabels = this.maximum(this.atLabels(probabilities, labels), this.scalar(FLOAT32_SMALLEST));
     const losses = this.neg(this.op('Log', [atLabels], FLOAT, [[rows]])[0]);
-    const gradient = this.op('TensorScatterSub', [probabilities, this.labelPositions(labels), this.ones([rows])], { ...FLOAT, Tindices: { type: 'int32' } }, [logits.shape])[0];
+    const gradient = this.scatterSub(probabilities, this.labelPositions(labels), this.ones([rows]));
     return [losses, gradient];
+  }
+
+  /** `x` with `values` [K] subtracted at the (row, column) pairs `positions` [K, 2]; pairs that repeat subtract each time. */
+  scatterSub(x: Sym, positions: Sym, values: Sym): Sym {
+    return this.op('TensorScatterSub', [x, positions, values], { ...FLOAT, Tindices: { type: 'int32' } }, [x.shape])[0];
   }
 
   /** Each row's value at its label [N]. */

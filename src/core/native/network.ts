@@ -23,6 +23,7 @@ import { batchLanes, toTimeMajor } from '../fast/layout';
 import { makeGraphCell, stateSize, type GraphCell, type GraphState } from './cells';
 import { Graph, type Sym } from './graph';
 import { cachedGraph } from './session';
+import { shiftTensors as shiftFeeds, type TargetShift } from '../distillation';
 
 /** What a graph's forward pass is given: which dropout masks are fed, and whether a state is. */
 interface ForwardPlan {
@@ -86,15 +87,17 @@ export class NativeNetwork implements LanguageNetwork {
     });
   }
 
-  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates): TrainingStep {
+  trainingStep(batch: Batch, seed: number, initial?: LayerState[], candidates?: Candidates, shift?: TargetShift): TrainingStep {
     const { parts } = this;
     const result = tf.tidy(() => {
       const plan: ForwardPlan = { rows: batch.rows, steps: batch.seqLen, withInitial: initial !== undefined, training: true };
-      const graph = cachedGraph(this.key('train', plan, { sampled: candidates !== undefined }), () => this.buildTraining(plan, candidates !== undefined));
+      const output = { sampled: candidates !== undefined, distilled: shift !== undefined };
+      const graph = cachedGraph(this.key('train', plan, output), () => this.buildTraining(plan, output));
       const { ids, targets } = timeMajorTensors(batch);
       const masks = this.trainingMasks(batch, seed);
       const feeds = [...this.weightFeeds(masks.recurrentKernels), ids, targets, ...(initial?.flat() ?? []), ...masks.feeds];
       if (candidates) feeds.push(...sampledFeeds(toTimeMajor(batch.targets, batch.rows, batch.seqLen), candidates, parts.vocabSize));
+      if (shift) feeds.push(...shiftFeeds(shift));
       const [lossSum, top1, ...rest] = graph.run(feeds);
       const gradients = rest.slice(0, this.trainedVariables().length);
       return { lossSum, top1, gradients, state: this.layerStates(rest.slice(gradients.length)) };
@@ -210,7 +213,7 @@ export class NativeNetwork implements LanguageNetwork {
    * outputs are the loss sum, the top-1 hits, the gradients of the mean loss in the order of
    * trainedVariables, then every layer's final state.
    */
-  private buildTraining(plan: ForwardPlan, sampled: boolean): { graph: Graph; outputs: Sym[] } {
+  private buildTraining(plan: ForwardPlan, { sampled, distilled }: { sampled: boolean; distilled: boolean }): { graph: Graph; outputs: Sym[] } {
     const { parts } = this;
     const g = new Graph();
     const { weights, ids, targets, initial } = this.declareInputs(g, plan);
@@ -222,7 +225,7 @@ export class NativeNetwork implements LanguageNetwork {
       output: parts.dropout[l] > 0 ? g.input(`dropout_${l}`, [rows, parts.units]) : undefined,
     }));
     const run = this.forward(g, weights, ids, initial, plan, { inputMask, outputMasks: layerMasks.map((m) => m.output) });
-    const output = sampled ? this.sampledOutput(g, weights, run.top, targets) : this.fullOutput(g, weights, run.top, targets);
+    const output = sampled ? this.sampledOutput(g, weights, run.top, targets, distilled) : this.fullOutput(g, weights, run.top, targets, distilled);
     const recurrentGradients: Sym[][] = [];
     let dOut = output.dInput;
     for (let l = run.layers.length - 1; l >= 0; l--) {
@@ -271,11 +274,13 @@ export class NativeNetwork implements LanguageNetwork {
 
   /**
    * The output layer over the whole vocabulary: the loss and top-1 figures, and the
-   * gradients of the mean loss for the output kernel, its bias and the layer's input.
+   * gradients of the mean loss for the output kernel, its bias and the layer's input;
+   * `distilled`: against the teacher's shifted targets, fed last (shiftFeeds).
    */
-  private fullOutput(g: Graph, weights: GraphParts, top: Sym, targets: Sym): OutputGradients {
+  private fullOutput(g: Graph, weights: GraphParts, top: Sym, targets: Sym, distilled: boolean): OutputGradients {
     const { logits, inputsWithOnes } = this.logits(g, weights, top);
-    const [losses, dLogitsOfSum] = g.crossEntropyWithGradient(logits, targets);
+    const [losses, dLogitsOfText] = g.crossEntropyWithGradient(logits, targets);
+    const dLogitsOfSum = distilled ? this.shiftedGradient(g, dLogitsOfText) : dLogitsOfText;
     // The loss is the mean over the rows and the op gives the gradient of their sum: the
     // 1/N goes on the two products, which are far smaller than the [N, V] gradient.
     const scale = g.scalar(1 / targets.shape[0]);
@@ -291,6 +296,16 @@ export class NativeNetwork implements LanguageNetwork {
     };
   }
 
+  /** dL/dlogits − the teacher's shift (distillation.ts): its P1 part as an outer product, its entries scattered. */
+  private shiftedGradient(g: Graph, dLogits: Sym): Sym {
+    const [rows, vocab] = dLogits.shape;
+    const lowestOrder = g.input('teacher_lowest_order', [1, vocab]);
+    const shares = g.input('teacher_shares', [rows, 1]);
+    const entries = g.input('teacher_entries', [-1, 2], 'int32');
+    const entryWeights = g.input('teacher_weights', [-1]);
+    return g.scatterSub(g.sub(dLogits, g.matMul(shares, lowestOrder)), entries, entryWeights);
+  }
+
   /**
    * The output layer over the candidates only (sampled softmax, fast/candidates.ts): the
    * same products with C columns instead of V, the gradients added into the candidates'
@@ -298,7 +313,7 @@ export class NativeNetwork implements LanguageNetwork {
    * softmax's on the figure rows, scaled to stand for all rows. Fed after the masks, in the
    * order of sampledFeeds.
    */
-  private sampledOutput(g: Graph, weights: GraphParts, top: Sym, targets: Sym): OutputGradients {
+  private sampledOutput(g: Graph, weights: GraphParts, top: Sym, targets: Sym, distilled: boolean): OutputGradients {
     const { units, vocabSize } = this.parts;
     const rows = targets.shape[0];
     const picked = figureRows(rows).length;
@@ -312,7 +327,8 @@ export class NativeNetwork implements LanguageNetwork {
     const biases = g.reshape(g.add(g.gather(weights.outputBias, ids, 0), corrections), [1, -1]);
     const inputsWithOnes = withOnes(g, top);
     const logits = g.matMul(inputsWithOnes, g.concat([columns, biases], 0));
-    const [, dLogitsOfSum] = g.crossEntropyWithGradient(logits, labels);
+    const [, dLogitsOfText] = g.crossEntropyWithGradient(logits, labels);
+    const dLogitsOfSum = distilled ? this.shiftedGradient(g, dLogitsOfText) : dLogitsOfText;
     const scale = g.scalar(1 / rows);
     // dL/dlogitsᵀ·[h ones], one row per candidate, added into the rows of its word.
     const candidateRows = g.mul(g.matMul(dLogitsOfSum, inputsWithOnes, true, false), scale);

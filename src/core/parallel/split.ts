@@ -16,6 +16,7 @@ export function splitBatch(batch: Batch, parts: number): Batch[] {
       seqLen: batch.seqLen,
       continues: batch.continues,
       starts: batch.starts?.subarray(first, first + rows),
+      before: batch.before?.subarray(first, first + rows),
       part: { first: (batch.part?.first ?? 0) + first, total: batch.part?.total ?? batch.rows },
     });
     first += rows;

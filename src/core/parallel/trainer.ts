@@ -156,7 +156,7 @@ class TrainingThread {
   gradients(batch: Batch, seed: number, candidates: Candidates | undefined): Promise<{ lossSum: number; top1: number }> {
     const reply = this.expect('gradients');
     // Copies of the lanes only: a view would carry its whole buffer across.
-    const lanes = { ...batch, inputs: batch.inputs.slice(), targets: batch.targets.slice(), starts: batch.starts?.slice() };
+    const lanes = { ...batch, inputs: batch.inputs.slice(), targets: batch.targets.slice(), starts: batch.starts?.slice(), before: batch.before?.slice() };
     this.send({ type: 'gradients', batch: lanes, seed, candidates });
     return reply as Promise<Extract<FromThread, { type: 'gradients' }>>;
   }
