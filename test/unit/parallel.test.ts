@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { chooseTrainingBackend } from '../../src/core/backendChoice';
 import type { Batch } from '../../src/core/dataset';
+import { NgramTeacher } from '../../src/core/distillation';
 import { buildModel, startAtUnigram, type ModelShape } from '../../src/core/model';
 import { FastTrainer } from '../../src/core/fast/trainer';
 import { GradientLayout } from '../../src/core/parallel/gradients';
@@ -17,7 +18,7 @@ import { loomingsSetup, makeTempDir, useWasm } from './helpers';
 function batches(vocab: number, rows: number, seqLen: number, count: number): Batch[] {
   const random = new Random(5);
   const ids = () => Int32Array.from({ length: rows * seqLen }, () => random.int(vocab));
-  return Array.from({ length: count }, (_, i) => ({ inputs: ids(), targets: ids(), rows, seqLen, continues: i > 0 }));
+  return Array.from({ length: count }, (_, i) => ({ inputs: ids(), targets: ids(), rows, seqLen, continues: i > 0, before: ids().subarray(0, rows) }));
 }
 
 function maxDifference(a: Float32Array[], b: Float32Array[]): number {
@@ -76,18 +77,23 @@ describe('data-parallel training', () => {
   after(useWasm);
 
   const settings = { learningRate: 3e-3, clipNorm: 5, seed: 3 };
-  const cases: { label: string; shape: ModelShape; tie: boolean; rows: number; threads: number }[] = [
+  const cases: { label: string; shape: ModelShape; tie: boolean; rows: number; threads: number; distill?: number }[] = [
     { label: 'a tied LSTM with dropout everywhere, 2 threads', shape: { cell: 'lstm', vocabSize: 60, embedding: 16, units: 16, layers: 1, dropout: 0.5, inputDropout: 0.3 }, tie: true, rows: 6, threads: 2 },
     { label: 'a two-layer GRU, 3 threads over 7 lanes', shape: { cell: 'gru', vocabSize: 50, embedding: 8, units: 12, layers: 2, dropout: 0.3, inputDropout: 0 }, tie: false, rows: 7, threads: 3 },
+    { label: 'an RNN with the trigram as a teacher, 2 threads over 5 lanes', shape: { cell: 'rnn', vocabSize: 40, embedding: 8, units: 8, layers: 1, dropout: 0, inputDropout: 0 }, tie: true, rows: 5, threads: 2, distill: 0.5 },
   ];
-  for (const { label, shape, tie, rows, threads } of cases) {
+  for (const { label, shape, tie, rows, threads, distill } of cases) {
     it(`trains ${label} as one thread does, up to rounding, and every thread holds the same weights`, async () => {
       const data = batches(shape.vocabSize, rows, 5, 6);
+      // Fitted on what the lanes read, each from the word before it, so the first step's context is one the trigram has seen.
+      const lanes = data.flatMap((b) => Array.from({ length: b.rows }, (_, r) => [b.before![r], ...b.inputs.subarray(r * b.seqLen, (r + 1) * b.seqLen)]));
+      const teacher = distill ? NgramTeacher.settings(distill, Int32Array.from(lanes.flat()), shape.vocabSize) : undefined;
       const run = async (count: number) => {
         const model = buildModel(shape, 9);
         startAtUnigram(model, data[0].targets);
         const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-        const trainer = count === 1 ? new FastTrainer(model, variables, { ...settings, tieWeights: tie }) : new ParallelTrainer(model, variables, { ...settings, tieWeights: tie }, count);
+        const trainerSettings = { ...settings, tieWeights: tie, teacher };
+        const trainer = count === 1 ? new FastTrainer(model, variables, trainerSettings) : new ParallelTrainer(model, variables, trainerSettings, count);
         const losses: number[] = [];
         for (const batch of data) losses.push((await trainer.step(batch)).loss);
         const copies = trainer instanceof ParallelTrainer ? await trainer.weightsOfEveryThread() : [];
