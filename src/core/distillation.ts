@@ -7,14 +7,14 @@
  * to know better, and the saved model stays a plain network.
  *
  * The cross-entropy's gradient w.r.t. the logits is p − target, so the teacher only moves
- * it by −α · (P_KN − one-hot): the shift below. P_KN is share · P1 plus a few seen
- * followers (KneserNeyTrigram.sparseDistribution), so a batch's shift costs one pass over
- * its rows' P1 part and a short list of entries, not a dense [rows, V] table.
+ * it by −α · (P_KN − one-hot): the shift below. P_KN is share · P1 plus the followers
+ * the context was seen with (KneserNeyTrigram.followers), so a batch's shift costs one pass
+ * over its rows' P1 part and a list of entries, not a dense [rows, V] table.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from './dataset';
 import type { Candidates } from './fast/candidates';
-import { KneserNeyTrigram, type KneserNeyJSON, type SeenFollowers } from './kneserNey';
+import { KneserNeyTrigram, type FollowerTable, type KneserNeyJSON } from './kneserNey';
 
 /** What a trainer (and each thread of a data-parallel one) needs to distil from the trigram. */
 export interface TeacherSettings {
@@ -47,12 +47,15 @@ export interface TargetShift {
 export class NgramTeacher {
   readonly weight: number;
   private readonly model: KneserNeyTrigram;
-  private readonly lowestOrder: Float32Array;
+  /** P1 of every word. */
+  private readonly lowestOrder: Float64Array;
+  private readonly scaledLowestOrder: Float32Array;
 
   constructor(settings: TeacherSettings) {
     this.weight = settings.weight;
     this.model = KneserNeyTrigram.fromJSON(settings.ngrams);
-    this.lowestOrder = Float32Array.from(this.model.lowestOrderProbabilities(), (p) => p * settings.weight);
+    this.lowestOrder = this.model.lowestOrderProbabilities();
+    this.scaledLowestOrder = Float32Array.from(this.lowestOrder, (p) => p * settings.weight);
   }
 
   /** The teacher's settings for a run: α, and the trigram fitted on its training part. */
@@ -61,81 +64,76 @@ export class NgramTeacher {
   }
 
   /**
-   * The shift of `batch`'s targets. The context of a row's first step reaches back to the
-   * word before the window (`batch.before`); without it the window is read as the text's start.
+   * The shift of `batch`'s targets, over the whole vocabulary or over a sampled softmax's
+   * `candidates`. The context of a row's first step reaches back to the word before the
+   * window (`batch.before`); without it the window is read as the text's start.
+   *
+   * Over candidates (fast/candidates.ts): as a drawn word's logit stands for the words like
+   * it that were not drawn (raised by its correction, −log π), its teacher probability is
+   * raised by the same factor 1/π, and each row's teacher part is scaled to sum to α again,
+   * so the teacher pulls the softmax over the candidates as it pulls the full one.
    */
-  shift(batch: Batch): TargetShift {
+  shift(batch: Batch, candidates?: Candidates): TargetShift {
     const { rows, seqLen, inputs, targets } = batch;
     const alpha = this.weight;
     const count = rows * seqLen;
-    const shares = new Float32Array(count);
-    const seen: SeenFollowers = { ids: [], weights: [] };
-    const rowOf: number[] = [];
+    const vocab = this.lowestOrder.length;
+    // Where each word sits in the output (−1: not scored), and the factor its probability gets.
+    const column = candidates ? new Int32Array(vocab).fill(-1) : undefined;
+    candidates?.ids.forEach((id, c) => (column![id] = c));
+    const factor = candidates ? Float64Array.from(candidates.corrections, Math.exp) : undefined;
+    const lowestOrder = candidates ? Float32Array.from(candidates.ids, (id, c) => alpha * this.lowestOrder[id] * factor![c]) : this.scaledLowestOrder;
+    const lowestOrderMass = candidates ? lowestOrder.reduce((sum, p) => sum + p, 0) / alpha : 1;
+
+    const tables = new Array<ReturnType<KneserNeyTrigram['followers']>>(count);
+    let size = count; // one entry a row for its target
     for (let t = 0; t < seqLen; t++) {
       for (let r = 0; r < rows; r++) {
-        const row = t * rows + r;
         const at = r * seqLen + t;
         const before = t > 0 ? inputs[at - 1] : batch.before?.[r];
-        const from = seen.ids.length;
-        shares[row] = this.model.sparseDistribution(before === undefined || before < 0 ? undefined : before, inputs[at], seen);
-        for (let k = from; k < seen.ids.length; k++) rowOf.push(row);
+        const row = (tables[t * rows + r] = this.model.followers(before === undefined || before < 0 ? undefined : before, inputs[at]));
+        size += (row.trigram?.ids.length ?? 0) + (row.bigram?.ids.length ?? 0);
       }
     }
-    const followers = seen.ids.length;
-    const entries = new Int32Array(2 * (followers + count));
-    const weights = new Float32Array(followers + count);
-    for (let k = 0; k < followers; k++) {
-      entries[2 * k] = rowOf[k];
-      entries[2 * k + 1] = seen.ids[k];
-      weights[k] = alpha * seen.weights[k];
+    const shares = new Float32Array(count);
+    const entries = new Int32Array(2 * size);
+    const weights = new Float32Array(size);
+    let k = 0;
+    for (let row = 0; row < count; row++) {
+      const { trigram, bigram } = tables[row];
+      const trigramGamma = trigram?.gamma ?? 1;
+      const first = k;
+      let mass = 0;
+      const add = (table: FollowerTable | undefined, scale: number) => {
+        if (!table) return;
+        for (let j = 0; j < table.ids.length; j++) {
+          const c = column ? column[table.ids[j]] : table.ids[j];
+          if (c < 0) continue;
+          const weight = scale * table.weights[j] * (factor ? factor[c] : 1);
+          entries[2 * k] = row;
+          entries[2 * k + 1] = c;
+          weights[k++] = weight;
+          mass += weight;
+        }
+      };
+      add(trigram, 1);
+      add(bigram, trigramGamma);
+      const share = trigramGamma * (bigram?.gamma ?? 1);
+      // Over the vocabulary the row's teacher part sums to 1 already; over candidates, to what they cover.
+      const normaliser = alpha / (candidates ? mass + share * lowestOrderMass : 1);
+      for (let j = first; j < k; j++) weights[j] *= normaliser;
+      shares[row] = (share * normaliser) / alpha;
     }
     for (let t = 0; t < seqLen; t++) {
       for (let r = 0; r < rows; r++) {
-        const k = followers + t * rows + r;
+        const target = targets[r * seqLen + t];
         entries[2 * k] = t * rows + r;
-        entries[2 * k + 1] = targets[r * seqLen + t];
-        weights[k] = -alpha;
+        entries[2 * k + 1] = column ? column[target] : target;
+        weights[k++] = -alpha;
       }
     }
-    return { alpha, lowestOrder: this.lowestOrder, shares, entries, weights };
+    return { alpha, lowestOrder, shares, entries: entries.subarray(0, 2 * k), weights: weights.subarray(0, k) };
   }
-}
-
-/**
- * The shift over a sampled softmax's candidates (fast/candidates.ts) instead of the whole
- * vocabulary. As a drawn word's logit stands for the words like it that were not drawn
- * (raised by its correction, −log π), its teacher probability is raised by the same factor
- * 1/π; each row's teacher part is then scaled to sum to α again, so the teacher pulls the
- * softmax over the candidates as it pulls the full one.
- */
-export function candidateShift(shift: TargetShift, candidates: Candidates): TargetShift {
-  const rows = shift.shares.length;
-  const column = new Int32Array(shift.lowestOrder.length).fill(-1);
-  candidates.ids.forEach((id, c) => (column[id] = c));
-  const lowestOrder = Float32Array.from(candidates.ids, (id, c) => shift.lowestOrder[id] * Math.exp(candidates.corrections[c]));
-  const lowestOrderSum = lowestOrder.reduce((sum, p) => sum + p, 0);
-  const mass = Float64Array.from(shift.shares, (share) => share * lowestOrderSum);
-  const entries: number[] = [];
-  const weights: number[] = [];
-  const followers = shift.weights.length - rows;
-  // The followers that were drawn (every target is a candidate), raised by 1/π.
-  for (let k = 0; k < followers; k++) {
-    const row = shift.entries[2 * k];
-    const c = column[shift.entries[2 * k + 1]];
-    if (c < 0) continue;
-    const weight = shift.weights[k] * Math.exp(candidates.corrections[c]);
-    mass[row] += weight;
-    entries.push(row, c);
-    weights.push(weight);
-  }
-  const scales = Float64Array.from(mass, (m) => shift.alpha / m);
-  for (let k = 0; k < weights.length; k++) weights[k] *= scales[entries[2 * k]];
-  for (let k = followers; k < shift.weights.length; k++) {
-    entries.push(shift.entries[2 * k], column[shift.entries[2 * k + 1]]);
-    weights.push(shift.weights[k]);
-  }
-  const shares = Float32Array.from(shift.shares, (share, row) => share * scales[row]);
-  return { alpha: shift.alpha, lowestOrder, shares, entries: Int32Array.from(entries), weights: Float32Array.from(weights) };
 }
 
 /** A shift as the tensors the output layer takes: α·P1 [1, V], shares [N, 1], entries [K, 2], weights [K]. */

@@ -26,10 +26,11 @@ export interface KneserNeyJSON {
   padding: number;
 }
 
-/** The followers a context has seen and the probability each gets from them (the rest comes from P1). */
-export interface SeenFollowers {
-  ids: number[];
-  weights: number[];
+/** One context's seen followers, the probability its order gives each, and γ (what it leaves to the order below). */
+export interface FollowerTable {
+  ids: Int32Array;
+  weights: Float64Array;
+  gamma: number;
 }
 
 /** Discounts for counts 1, 2 and 3 or more. */
@@ -64,6 +65,8 @@ export class KneserNeyTrigram {
   private readonly discounts: { trigram: Discounts; bigram: Discounts; unigram: Discounts };
   /** P1 of every id, interpolated with the uniform distribution. */
   private readonly unigramProbabilities: Float64Array;
+  private readonly trigramTables = new Map<number, FollowerTable>();
+  private readonly bigramTables = new Map<number, FollowerTable>();
 
   private constructor(
     readonly vocabSize: number,
@@ -156,28 +159,27 @@ export class KneserNeyTrigram {
 
   /** The whole distribution P(· | u v) over the vocabulary, in one pass. */
   distribution(u: number | undefined, v: number | undefined): Float64Array {
-    const seen: SeenFollowers = { ids: [], weights: [] };
-    const share = this.sparseDistribution(u, v, seen);
-    const out = this.unigramProbabilities.map((p) => p * share);
-    seen.ids.forEach((w, k) => (out[w] += seen.weights[k]));
+    const { trigram, bigram } = this.followers(u, v);
+    const trigramGamma = trigram?.gamma ?? 1;
+    const out = this.unigramProbabilities.map((p) => p * trigramGamma * (bigram?.gamma ?? 1));
+    bigram?.ids.forEach((w, k) => (out[w] += trigramGamma * bigram.weights[k]));
+    trigram?.ids.forEach((w, k) => (out[w] += trigram.weights[k]));
     return out;
   }
 
   /**
-   * P(· | u v) in the form a training step can afford for every row of a batch:
-   * share · P1(·), plus `seen.weights` on `seen.ids` (the followers the context's two
-   * orders have seen; an id may come twice, once from each order, and the two add up).
-   * Returns the share; pushes the followers onto `seen`.
+   * The followers the context's two orders have seen, each with what its order keeps for
+   * it, and γ, what the order passes down: P(w | u v) = trigram part + γ3 · (bigram part +
+   * γ2 · P1(w)), an order absent counting as γ = 1 with no followers. Built once per context,
+   * as a training step asks for the same few contexts over and over.
    */
-  sparseDistribution(u: number | undefined, v: number | undefined, seen: SeenFollowers): number {
-    const trigram = this.trigram.get(contextKey(u ?? this.padding, v ?? this.padding, this.vocabSize));
-    const bigram = this.bigram.get(v ?? this.padding);
-    // What each order keeps for its seen followers; the rest (γ) goes to the order below.
-    const trigramGamma = trigram ? trigram.backoffWeight(this.discounts.trigram) : 1;
-    if (trigram) for (const w of trigram.followers.keys()) push(seen, w, discounted(trigram, w, this.discounts.trigram));
-    if (!bigram) return trigramGamma;
-    for (const w of bigram.followers.keys()) push(seen, w, trigramGamma * discounted(bigram, w, this.discounts.bigram));
-    return trigramGamma * bigram.backoffWeight(this.discounts.bigram);
+  followers(u: number | undefined, v: number | undefined): { trigram?: FollowerTable; bigram?: FollowerTable } {
+    const pv = v ?? this.padding;
+    const trigramKey = contextKey(u ?? this.padding, pv, this.vocabSize);
+    return {
+      trigram: followerTable(this.trigramTables, trigramKey, this.trigram.get(trigramKey), this.discounts.trigram),
+      bigram: followerTable(this.bigramTables, pv, this.bigram.get(pv), this.discounts.bigram),
+    };
   }
 
   /** P1: the lowest order, the part of every distribution that is the same for all contexts. */
@@ -236,9 +238,15 @@ function discountsOf(contexts: Iterable<ContextCounts>): Discounts {
   return [estimate(1), estimate(2), estimate(3)];
 }
 
-function push(seen: SeenFollowers, id: number, weight: number): void {
-  seen.ids.push(id);
-  seen.weights.push(weight);
+function followerTable(cache: Map<number, FollowerTable>, key: number, context: ContextCounts | undefined, discounts: Discounts): FollowerTable | undefined {
+  if (!context) return undefined;
+  let table = cache.get(key);
+  if (!table) {
+    const ids = Int32Array.from(context.followers.keys());
+    const weights = Float64Array.from(ids, (w) => discounted(context, w, discounts));
+    cache.set(key, (table = { ids, weights, gamma: context.backoffWeight(discounts) }));
+  }
+  return table;
 }
 
 function contextKey(u: number, v: number, vocabSize: number): number {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import { trainingBatches, type Batch } from '../../src/core/dataset';
-import { candidateShift, NgramTeacher, type TargetShift } from '../../src/core/distillation';
+import { NgramTeacher, type TargetShift } from '../../src/core/distillation';
 import { CandidateSampler } from '../../src/core/fast/candidates';
 import { KneserNeyTrigram } from '../../src/core/kneserNey';
 import { buildModel, modelParts } from '../../src/core/model';
@@ -65,22 +65,22 @@ describe('the trigram teacher', () => {
   });
 
   it('over candidates that are every word, undrawn, shifts as over the vocabulary', () => {
-    const shift = new NgramTeacher(teacherSettings).shift(batch);
+    const teacher = new NgramTeacher(teacherSettings);
     const ids = Int32Array.from({ length: VOCAB }, (_, i) => (i * 7) % VOCAB);
-    const overCandidates = dense(candidateShift(shift, { ids, corrections: new Float32Array(VOCAB) }), batch.targets.length);
-    const full = dense(shift, batch.targets.length);
+    const overCandidates = dense(teacher.shift(batch, { ids, corrections: new Float32Array(VOCAB) }), batch.targets.length);
+    const full = dense(teacher.shift(batch), batch.targets.length);
     for (let row = 0; row < batch.targets.length; row++) {
       ids.forEach((id, c) => assert.ok(Math.abs(overCandidates[row * VOCAB + c] - full[row * VOCAB + id]) < 1e-6, `row ${row}, word ${id}`));
     }
   });
 
   it("over a sample, keeps each row's teacher part at α, the drawn words raised by 1/π as their logits are", () => {
-    const shift = new NgramTeacher(teacherSettings).shift(batch);
+    const teacher = new NgramTeacher(teacherSettings);
     const candidates = new CandidateSampler(new Float64Array(VOCAB).fill(5), 4).draw(batch.targets, 9);
     const count = candidates.ids.length;
     assert.ok(count < VOCAB, 'some words are left out');
-    const sampled = dense(candidateShift(shift, candidates), batch.targets.length);
-    const full = dense(shift, batch.targets.length);
+    const sampled = dense(teacher.shift(batch, candidates), batch.targets.length);
+    const full = dense(teacher.shift(batch), batch.targets.length);
     const targets = Array.from({ length: batch.targets.length }, (_, row) => batch.targets[(row % batch.rows) * batch.seqLen + Math.floor(row / batch.rows)]);
     for (let row = 0; row < targets.length; row++) {
       const teacher = (c: number) => sampled[row * count + c] + (candidates.ids[c] === targets[row] ? ALPHA : 0);
@@ -160,8 +160,7 @@ describe('distillation on native TensorFlow', { skip: NATIVE_SKIP }, () => {
     it(`takes the step wasm takes${sampled ? ', over a sampled softmax' : ''}`, async () => {
       const steps: Float32Array[][] = [];
       const candidates = sampled ? new CandidateSampler(new Float64Array(VOCAB).fill(5), 4).draw(batch.targets, 9) : undefined;
-      const fullShift = new NgramTeacher(teacherSettings).shift(batch);
-      const shift = candidates ? candidateShift(fullShift, candidates) : fullShift;
+      const shift = new NgramTeacher(teacherSettings).shift(batch, candidates);
       for (const backend of ['wasm', 'tensorflow'] as const) {
         await initBackend(backend);
         const model = buildModel({ cell: 'lstm', vocabSize: VOCAB, embedding: 8, units: 8, layers: 1, dropout: 0 }, 4);

@@ -8,7 +8,7 @@ import { ClippedAdam, type AdamCheckpoint } from './adam';
 import { makeNetwork, type LanguageNetwork, type LayerState } from '../network';
 import { candidateSeed } from '../dropoutSeeds';
 import { CandidateSampler, type Candidates } from './candidates';
-import { candidateShift, NgramTeacher, type TeacherSettings } from '../distillation';
+import { NgramTeacher, type TeacherSettings } from '../distillation';
 
 /** What a resumed run needs of the trainer: the optimizer's state and where the dropout seeds were. */
 export interface TrainerCheckpoint {
@@ -98,8 +98,7 @@ export class FastTrainer implements Trainer {
    * (owned by the caller), carrying the recurrent state on to the next batch.
    */
   gradients(batch: Batch, seed: number, candidates?: Candidates): { lossSum: number; top1: number; gradients: tf.NamedTensorMap } {
-    const fullShift = this.teacher?.shift(batch);
-    const shift = fullShift && candidates ? candidateShift(fullShift, candidates) : fullShift;
+    const shift = this.teacher?.shift(batch, candidates);
     const { lossSum, top1, gradients, state } = this.network.trainingStep(batch, seed, batch.continues ? this.carried : undefined, candidates, shift);
     tf.dispose(this.carried?.flat());
     this.carried = state;
