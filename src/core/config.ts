@@ -13,7 +13,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   dropout: 0.5, //          on ~100k words an LSTM overfits by the third epoch with 0.1
   inputDropout: 0.3, //     dropping word vectors too makes the model lean on more of its context
   weightDrop: 0, //         DropConnect on the recurrent kernels (Merity et al.)
-  distill: 0.3, //          learn from the trigram's view of each context too: ~1% lower held-out nats per character (README)
+  distill: 0.3, //          learn the trigram's view of each context too: 0.4–1.2% fewer held-out nats per character on 4 texts of 5
   tieWeights: true, //      one matrix for reading and predicting words: fewer weights, better held-out scores
   seqLen: 32, //            ~ two sentences of context per training window (the state carries on beyond)
   batch: 8, //              lanes of text: more updates per epoch than 32 learn faster on small texts
