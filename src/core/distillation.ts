@@ -26,19 +26,20 @@ export interface TeacherSettings {
 
 /**
  * α · (P_KN − one-hot) for every row of a batch, rows in time-major order (row t·rows + r
- * is lane r's step t, as the fast and native paths lay them out): α · shares[row] · P1 over
- * the whole vocabulary, plus `weights[k]` at (entries[2k], entries[2k + 1]) = (row, id):
- * first the followers each row's context has seen (weights > 0), then the one-hot part,
- * −α at each row's target, one entry per row in row order.
+ * is lane r's step t, as the fast and native paths lay them out), over the output's
+ * columns (the vocabulary, or a sampled softmax's candidates): shares[row] · lowestOrder
+ * in every column, plus `weights[k]` at (entries[2k], entries[2k + 1]) = (row, column):
+ * first the followers each row's context has seen, then the one-hot part, −α at each
+ * row's target, one entry per row in row order.
  */
 export interface TargetShift {
   /** α: the teacher's share of every target. */
   alpha: number;
-  /** α · P1 [V]. */
+  /** α · P1 of each column [V or C] (over candidates raised by 1/π). */
   lowestOrder: Float32Array;
   /** Each row's share of P1 [rows]. */
   shares: Float32Array;
-  /** (row, id) pairs [K, 2]. */
+  /** (row, column) pairs [K, 2]. */
   entries: Int32Array;
   /** [K]. */
   weights: Float32Array;
