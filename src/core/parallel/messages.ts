@@ -36,5 +36,7 @@ export type FromThread =
   | { type: 'ready' }
   /** The gradients are in the thread's buffer (for the variables `present`). */
   | { type: 'gradients'; lossSum: number; top1: number; present: boolean[] }
+  /** The update is applied: the sum buffer may be written again. */
+  | { type: 'updated' }
   | { type: 'weights'; weights: Float32Array[] }
   | { type: 'failed'; message: string };

@@ -36,6 +36,7 @@ async function start(init: ThreadStart): Promise<void> {
           }
           case 'update':
             trainer.update(layout.read(variables, init.sum, message.present));
+            send({ type: 'updated' });
             break;
           case 'scale-learning-rate':
             trainer.scaleLearningRate(message.factor);

@@ -33,6 +33,8 @@ export class ParallelTrainer {
   /** Each thread's gradients of its lanes (this one's first), and their weighted sum: shared with the threads. */
   private readonly buffers: Float32Array[];
   private readonly sum: Float32Array;
+  /** The threads' last updates, which read `sum`: it is written again only when they are done. */
+  private applying: Promise<void>[] = [];
 
   constructor(
     private readonly model: tf.LayersModel,
@@ -61,9 +63,11 @@ export class ParallelTrainer {
     const others = await Promise.all(replies);
     const total = batch.targets.length;
     const weights = parts.map((part) => part.targets.length / total);
+    // A thread that had no lanes this step may still be reading the last sum.
+    await Promise.all(this.applying);
     this.layout.weightedSum(this.buffers.slice(0, parts.length), weights, present, this.sum);
     // Every thread, also one that had no lanes this time (a batch of fewer lanes than threads): all copies stay equal.
-    for (const thread of threads) thread.send({ type: 'update', present });
+    this.applying = threads.map((thread) => thread.update(present));
     this.main.update(this.layout.read(this.variables, this.sum, present));
     const lossSum = others.reduce((s, o) => s + o.lossSum, own.lossSum);
     const correct = others.reduce((s, o) => s + o.top1, own.top1);
@@ -151,6 +155,20 @@ class TrainingThread {
     });
     this.worker.on('error', (error) => this.fail(new Error(`A training thread failed: ${error.message}`)));
     this.worker.on('exit', (code) => this.fail(new Error(`A training thread stopped (exit code ${code}).`)));
+  }
+
+  /**
+   * Applies the sum buffer's update; resolves when the thread has read it. A failure
+   * resolves it too: it surfaces at the thread's next reply, and nothing may wait on a
+   * stopped thread.
+   */
+  update(present: boolean[]): Promise<void> {
+    const reply = this.expect('updated');
+    this.send({ type: 'update', present });
+    return reply.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   gradients(batch: Batch, seed: number, candidates: Candidates | undefined): Promise<{ lossSum: number; top1: number }> {
