@@ -34,6 +34,8 @@ const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind; nega
   lowercase: { key: 'lowercase', kind: 'boolean' },
   'tie-weights': { key: 'tieWeights', kind: 'boolean' },
   'no-tie-weights': { key: 'tieWeights', kind: 'boolean', negate: true },
+  'subword-vectors': { key: 'subwordVectors', kind: 'boolean' },
+  'no-subword-vectors': { key: 'subwordVectors', kind: 'boolean', negate: true },
   backend: { key: 'backend', kind: 'string' },
   threads: { key: 'threads', kind: 'integer' },
   'softmax-samples': { key: 'softmaxSamples', kind: 'integer' },
@@ -199,6 +201,7 @@ Training options (defaults in brackets):
   --lr-decay X [${D.lrDecay}]           --average-decay X [${D.averageDecay}]  --val-split F [${D.valSplit}]  --weight-drop X [${D.weightDrop}]
   --distill X [${D.distill}]            the trigram's share of each training target (0: the text's words alone)
   --tie-weights | --no-tie-weights [${D.tieWeights ? 'tied' : 'untied'} when embedding = units]
+  --subword-vectors | --no-subword-vectors [${D.subwordVectors ? 'on' : 'off'}] words spelt alike share part of their vectors
   --seed N [${D.seed}]                --max-vocab N [${D.maxVocab}]  --min-count N [${D.minCount}]    --lowercase
   --backend auto|tensorflow|wasm|cpu [${D.backend}: the faster of tensorflow and wasm, measured per model]
   --threads N [${D.threads}: 1 or every core, measured per model] threads that train one run together on wasm

@@ -199,6 +199,7 @@ export const DEMO_CONFIG: Partial<TrainConfig> = {
   inputDropout: 0,
   weightDrop: 0,
   distill: 0,
+  subwordVectors: false,
   averageDecay: 0,
   valSplit: 0,
   patience: 0,

@@ -14,6 +14,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   inputDropout: 0.3, //     dropping word vectors too makes the model lean on more of its context
   weightDrop: 0, //         DropConnect on the recurrent kernels (Merity et al.)
   distill: 0.3, //          learn the trigram's view of each context too: 0.4–1.2% fewer held-out nats per character on 4 texts of 5
+  subwordVectors: true, //  words spelt alike share part of their vectors: 1–3% fewer held-out nats per word on 5 texts
   tieWeights: true, //      one matrix for reading and predicting words: fewer weights, better held-out scores
   seqLen: 32, //            ~ two sentences of context per training window (the state carries on beyond)
   batch: 8, //              lanes of text: more updates per epoch than 32 learn faster on small texts

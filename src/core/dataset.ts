@@ -17,6 +17,8 @@ export interface Split {
   validation: Int32Array;
   /** The window length used: the requested one, shrunk for a short text. */
   seqLen: number;
+  /** The word each id stands for, where the ids come from a tokenizer (subword vectors read their spellings). */
+  words?: readonly string[];
 }
 
 /**

@@ -121,6 +121,8 @@ and ${config.dropout} after each layer${config.tieWeights && config.embedding ==
   }${
     config.distill ? `\nThe run also learned from its trigram model (${config.distill} of each target); that is left out here, so this trains on the text's words alone.` : ''
   }${
+    config.subwordVectors ? `\nThe run's word vectors also shared the letter groups of their spellings (subword vectors); that is left out here.` : ''
+  }${
     experiment.sampledSoftmax
       ? `\nLike the run, it trains on a sampled softmax (the targets and ${experiment.sampledSoftmax.samples} drawn words a step, the same words as\nthe run drew) until validation stops improving and for the last epoch, then on the full softmax.`
       : ''

@@ -91,13 +91,10 @@ export function prepareText(text: string, config: TrainConfig, name: string): Pr
   const tokenizer = Tokenizer.fit(trainText, config);
   const trainTokens = tokenizer.tokenize(trainText);
   const validationTokens = tokenizer.tokenize(validationText);
-  const split = splitStream(
-    tokenizer.encodeTokens(trainTokens),
-    tokenizer.encodeTokens(validationTokens),
-    config.seqLen,
-    config.valSplit,
-    name,
-  );
+  const split: Split = {
+    ...splitStream(tokenizer.encodeTokens(trainTokens), tokenizer.encodeTokens(validationTokens), config.seqLen, config.valSplit, name),
+    words: tokenizer.vocab,
+  };
   const ngrams = CountingBaselines.fit(split.train, tokenizer.vocabSize);
   const spelling = SpellingModel.fit(trainTokens);
   // Without a validation part the baselines, like the network's figures, are in-sample.

@@ -17,11 +17,12 @@ import { nativeBackendActive } from './native/ops';
 import { ParallelTrainer } from './parallel/trainer';
 import { Random } from './random';
 import { NgramTeacher, shiftTensors, type TargetShift, type TeacherSettings } from './distillation';
+import { subwordSettings, SubwordVectors, type SubwordSettings } from './subwordVectors';
 import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './scoring';
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
 
 export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> &
-  Partial<Pick<TrainConfig, 'tieWeights' | 'weightDrop' | 'distill' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
+  Partial<Pick<TrainConfig, 'tieWeights' | 'subwordVectors' | 'weightDrop' | 'distill' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
   /**
    * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass (its
    * own kernels on wasm and cpu, TensorFlow's fused ops on tensorflow); 'stock' runs the
@@ -244,11 +245,13 @@ function makeRunTrainer(model: tf.LayersModel, settings: TrainSettings, split: S
   const sampledSoftmax = samples > 0 ? { samples, counts: wordCounts(split.train, vocabSize) } : undefined;
   // A run saved before distillation existed has no setting, and resumes without it.
   const teacher = settings.distill ? NgramTeacher.settings(settings.distill, split.train, vocabSize) : undefined;
+  // Likewise subword vectors; and ids without their words (a split not from a tokenizer) have no spellings to share.
+  const subwords = settings.subwordVectors && split.words ? subwordSettings(split.words) : undefined;
   const threads = Math.min(settings.threads ?? 1, settings.batch);
   if (threads > 1 && resolveEngine(settings.engine) === 'fast' && !nativeBackendActive()) {
-    return new ParallelTrainer(model, model.trainableWeights.map((w) => w.read() as tf.Variable), { ...settings, sampledSoftmax, teacher }, threads);
+    return new ParallelTrainer(model, model.trainableWeights.map((w) => w.read() as tf.Variable), { ...settings, sampledSoftmax, teacher, subwords }, threads);
   }
-  return makeTrainer(model, { ...settings, sampledSoftmax, teacher });
+  return makeTrainer(model, { ...settings, sampledSoftmax, teacher, subwords });
 }
 
 /** A shift (distillation.ts) as the dense [seqLen·rows, V] table it stands for. */
@@ -265,7 +268,10 @@ export function wordCounts(tokens: Int32Array, vocabSize: number): Float64Array 
 }
 
 /** The trainer for `settings.engine` on the active backend; the benchmark times these. */
-export function makeTrainer(model: tf.LayersModel, settings: TrainSettings & { sampledSoftmax?: SampledSoftmax; teacher?: TeacherSettings }): Trainer {
+export function makeTrainer(
+  model: tf.LayersModel,
+  settings: TrainSettings & { sampledSoftmax?: SampledSoftmax; teacher?: TeacherSettings; subwords?: SubwordSettings },
+): Trainer {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (resolveEngine(settings.engine) === 'fast') return new FastTrainer(model, variables, settings);
   if (settings.weightDrop) throw new UserError("Weight drop runs on SeqLab's fast path only (the wasm, cpu and tensorflow backends); with the stock engine set it to 0.");
@@ -278,14 +284,16 @@ class StockTrainer implements Trainer {
 
   private readonly optimizer: tf.Optimizer;
   private readonly teacher: NgramTeacher | undefined;
+  private readonly subwords: SubwordVectors | undefined;
 
   constructor(
     private readonly model: tf.LayersModel,
     readonly variables: tf.Variable[],
-    private readonly settings: TrainSettings & { teacher?: TeacherSettings },
+    private readonly settings: TrainSettings & { teacher?: TeacherSettings; subwords?: SubwordSettings },
   ) {
     this.optimizer = tf.train.adam(settings.learningRate);
     if (settings.teacher) this.teacher = new NgramTeacher(settings.teacher);
+    if (settings.subwords) this.subwords = new SubwordVectors(settings.subwords, this.model.layers[0].getWeights()[0] as tf.Variable);
   }
 
   step(batch: Batch): StepResult {
@@ -311,7 +319,9 @@ class StockTrainer implements Trainer {
         grads[embeddings.name] = tf.add(grads[embeddings.name], tf.transpose(grads[outputKernel.name]));
         delete grads[outputKernel.name];
       }
+      if (this.subwords) grads[this.subwords.step.name] = this.subwords.gradient(grads[embeddings.name]);
       this.optimizer.applyGradients(clipByGlobalNorm(grads, this.settings.clipNorm));
+      this.subwords?.addStep();
       if (this.settings.tieWeights) outputKernel.assign(tf.transpose(embeddings));
       return textLoss!;
     });
@@ -327,6 +337,7 @@ class StockTrainer implements Trainer {
 
   dispose(): void {
     this.optimizer.dispose();
+    this.subwords?.dispose();
   }
 }
 

@@ -37,6 +37,11 @@ export interface TrainConfig extends TokenizerOptions {
    * next word + α·the trigram's distribution after the two words before it); 0 = the text's words alone.
    */
   distill: number;
+  /**
+   * Each word's vector is its own plus vectors of the letter groups of its spelling that
+   * other words share (subword vectors, trained only: the saved model is the same).
+   */
+  subwordVectors: boolean;
   /** The output layer reuses the embedding matrix (transposed); needs embedding = units. */
   tieWeights: boolean;
   seqLen: number;

@@ -9,6 +9,7 @@ import { makeNetwork, type LanguageNetwork, type LayerState } from '../network';
 import { candidateSeed } from '../dropoutSeeds';
 import { CandidateSampler, type Candidates } from './candidates';
 import { NgramTeacher, type TeacherSettings } from '../distillation';
+import { SubwordVectors, type SubwordSettings } from '../subwordVectors';
 
 /** What a resumed run needs of the trainer: the optimizer's state and where the dropout seeds were. */
 export interface TrainerCheckpoint {
@@ -35,6 +36,8 @@ export interface TrainerSettings {
   sampledSoftmax?: SampledSoftmax;
   /** Distillation from the trigram (distillation.ts). */
   teacher?: TeacherSettings;
+  /** Word vectors that share their spellings' letter groups (subwordVectors.ts). */
+  subwords?: SubwordSettings;
 }
 
 /** Mixed into the seed so that the dropout masks' random stream is not the batch shuffles' stream. */
@@ -51,6 +54,9 @@ export class FastTrainer implements Trainer {
   /** Draws each step's candidate words while training on a sampled softmax. */
   private sampler: CandidateSampler | undefined;
   private readonly teacher: NgramTeacher | undefined;
+  private readonly subwords: SubwordVectors | undefined;
+  /** What the optimizer steps: the model's variables and, with subword vectors, their letter groups' step. */
+  private readonly optimized: tf.Variable[];
 
   constructor(
     model: tf.LayersModel,
@@ -62,6 +68,8 @@ export class FastTrainer implements Trainer {
     this.network.tieOutputKernel();
     this.dropoutSeeds = new Random((settings.seed ^ DROPOUT_STREAM) >>> 0);
     if (settings.teacher) this.teacher = new NgramTeacher(settings.teacher);
+    if (settings.subwords) this.subwords = new SubwordVectors(settings.subwords, this.network.parts.embeddings as tf.Variable);
+    this.optimized = this.subwords ? [...variables, this.subwords.step] : variables;
     const { sampledSoftmax } = settings;
     if (sampledSoftmax) this.sampler = new CandidateSampler(sampledSoftmax.counts, sampledSoftmax.samples);
   }
@@ -107,7 +115,11 @@ export class FastTrainer implements Trainer {
 
   /** The second half: one clipped Adam step with `gradients` (disposed here). */
   update(gradients: tf.NamedTensorMap): void {
-    this.optimizer.apply(this.variables, gradients);
+    const { subwords } = this;
+    const embeddings = this.network.parts.embeddings as tf.Variable;
+    if (subwords && gradients[embeddings.name]) gradients[subwords.step.name] = subwords.gradient(gradients[embeddings.name]);
+    this.optimizer.apply(this.optimized, gradients);
+    subwords?.addStep();
     for (const gradient of Object.values(gradients)) gradient.dispose();
     this.network.tieOutputKernel();
   }
@@ -118,11 +130,12 @@ export class FastTrainer implements Trainer {
 
   /** Taken between epochs, where no recurrent state is carried into the next batch. */
   checkpoint(): TrainerCheckpoint {
-    return { optimizer: this.optimizer.checkpoint(this.variables), dropout: this.dropoutSeeds.position, fullSoftmax: !this.sampler };
+    return { optimizer: this.optimizer.checkpoint(this.optimized), dropout: this.dropoutSeeds.position, fullSoftmax: !this.sampler };
   }
 
   restore(state: TrainerCheckpoint): void {
-    this.optimizer.restore(this.variables, state.optimizer);
+    // A checkpoint of a run without subword vectors has no moments for their step: they start at zero.
+    this.optimizer.restore(this.optimized, state.optimizer);
     this.dropoutSeeds = Random.at(state.dropout);
     if (state.fullSoftmax) this.sampler = undefined;
     this.network.tieOutputKernel();
@@ -130,6 +143,7 @@ export class FastTrainer implements Trainer {
 
   dispose(): void {
     this.optimizer.dispose();
+    this.subwords?.dispose();
     tf.dispose(this.carried?.flat());
   }
 }

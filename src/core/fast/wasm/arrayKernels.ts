@@ -170,11 +170,39 @@ function sumOfSquares(): ExportedFunction {
   return { name: 'sum_of_squares', builder: b };
 }
 
-export const ARRAY_FUNCTIONS = [softmaxRows, transpose, adam, sumOfSquares];
+/**
+ * scatter_rows(src, dst, from, to, weights, count, size): dst[to[k]] += weights[k] · src[from[k]]
+ * for k < count, over rows of `size` floats (a multiple of 4): a sparse matrix times a
+ * dense one, one nonzero at a time. `from`, `to` (i32) and `weights` (f32) are addresses.
+ */
+function scatterRows(): ExportedFunction {
+  const { b, p, v } = newFunction(7);
+  const [src, dst, from, to, weights, count, size] = p;
+  const k = b.local('i32');
+  const at = b.local('i32');
+  const srcRow = b.local('i32');
+  const dstRow = b.local('i32');
+  const weight = b.local('v128');
+  const rowBytes = product(b, size, 4);
+  const end = product(b, count, 4);
+  forRange(b, k, 0, end, 4, () => {
+    b.get(from).get(k).i32Add().i32Load().get(rowBytes).i32Mul().get(src).i32Add().set(srcRow);
+    b.get(to).get(k).i32Add().i32Load().get(rowBytes).i32Mul().get(dst).i32Add().set(dstRow);
+    b.get(weights).get(k).i32Add().f32Load().f32x4Splat().set(weight);
+    forRange(b, at, 0, rowBytes, 16, () => {
+      const target = sum(b, dstRow, at);
+      v.store(target, v.mulAdd(weight, v.load(sum(b, srcRow, at)), v.load(target)));
+    });
+  });
+  return { name: 'scatter_rows', builder: b };
+}
+
+export const ARRAY_FUNCTIONS = [softmaxRows, transpose, adam, sumOfSquares, scatterRows];
 
 export interface ArrayKernels {
   softmax_rows(logits: number, rows: number, vocab: number, out: number, rowMax: number, rowSum: number, scale: number): void;
   transpose(src: number, rows: number, cols: number, srcStride: number, dst: number, dstStride: number): void;
   adam(w: number, g: number, m: number, v: number, wNew: number, mNew: number, vNew: number, count: number, scale: number, beta1: number, beta2: number, step: number, rootCorrection: number, epsilon: number): void;
   sum_of_squares(x: number, count: number, out: number): void;
+  scatter_rows(src: number, dst: number, from: number, to: number, weights: number, count: number, size: number): void;
 }
