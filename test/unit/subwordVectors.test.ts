@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import { trainingBatches } from '../../src/core/dataset';
 import { ClippedAdam } from '../../src/core/fast/adam';
-import { scatterRows } from '../../src/core/fast/scatterRows';
 import { buildModel } from '../../src/core/model';
 import { Random } from '../../src/core/random';
 import { letterGroups, subwordSettings, SubwordVectors, type SubwordSettings } from '../../src/core/subwordVectors';
