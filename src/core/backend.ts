@@ -89,6 +89,10 @@ function loadTfjsNode(): string | undefined {
   if (tfjsNode) return undefined;
   // TensorFlow's C++ logging would print a line for every odd-sized LSTM batch.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  // On CPUs with AVX-512 VNNI or AMX, TensorFlow turns on its oneDNN kernels and says so on
+  // stderr before its logging reads the level above, in two lines no setting hides. Off,
+  // every CPU computes with the same kernels, those SeqLab's figures were measured with.
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
   // TensorFlow's default CPU allocator hands every large tensor (the [N, V] logits and their
   // gradient: 40 MB at 10,000 words) fresh pages from the system, and touching them cost more
   // than the arithmetic: copying 40 MB took 41 ms, 6 ms from its pooling (BFC) allocator.
