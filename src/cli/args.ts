@@ -31,6 +31,7 @@ const TRAIN_FLAGS: Record<string, { key: keyof TrainConfig; kind: FlagKind; nega
   seed: { key: 'seed', kind: 'integer' },
   'max-vocab': { key: 'maxVocab', kind: 'integer' },
   'min-count': { key: 'minCount', kind: 'integer' },
+  'rare-as-unknown': { key: 'rareAsUnknown', kind: 'number' },
   lowercase: { key: 'lowercase', kind: 'boolean' },
   'tie-weights': { key: 'tieWeights', kind: 'boolean' },
   'no-tie-weights': { key: 'tieWeights', kind: 'boolean', negate: true },
@@ -203,6 +204,7 @@ Training options (defaults in brackets):
   --tie-weights | --no-tie-weights [${D.tieWeights ? 'tied' : 'untied'} when embedding = units]
   --subword-vectors | --no-subword-vectors [${D.subwordVectors ? 'on' : 'off'}] words spelt alike share part of their vectors
   --seed N [${D.seed}]                --max-vocab N [${D.maxVocab}]  --min-count N [${D.minCount}]    --lowercase
+  --rare-as-unknown X [${D.rareAsUnknown}]     the share of words seen once read as <unk> each epoch
   --backend auto|tensorflow|wasm|cpu [${D.backend}: the faster of tensorflow and wasm, measured per model]
   --threads N [${D.threads}: 1 or every core, measured per model] threads that train one run together on wasm
   --softmax-samples N [${D.softmaxSamples}: every word] words a step scores besides its targets (sampled softmax)

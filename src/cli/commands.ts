@@ -200,6 +200,7 @@ export const DEMO_CONFIG: Partial<TrainConfig> = {
   weightDrop: 0,
   distill: 0,
   subwordVectors: false,
+  rareAsUnknown: 0,
   averageDecay: 0,
   valSplit: 0,
   patience: 0,

@@ -14,7 +14,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   inputDropout: 0.3, //     dropping word vectors too makes the model lean on more of its context
   weightDrop: 0, //         DropConnect on the recurrent kernels (Merity et al.)
   distill: 0.3, //          learn the trigram's view of each context too: 0.4–1.2% fewer held-out nats per character on 4 texts of 5
-  subwordVectors: true, //  words spelt alike share part of their vectors: 1–3% fewer held-out nats per word on 5 texts
+  subwordVectors: true, //  words spelt alike share part of their vectors: 0.3–1.2% fewer held-out nats per character on 5 texts
   tieWeights: true, //      one matrix for reading and predicting words: fewer weights, better held-out scores
   seqLen: 32, //            ~ two sentences of context per training window (the state carries on beyond)
   batch: 8, //              lanes of text: more updates per epoch than 32 learn faster on small texts
@@ -27,7 +27,8 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   patience: 3, //           epochs without a better validation loss before stopping
   seed: 42, //              same seed + same backend = same run
   maxVocab: 10000, //       covers ~95% of running words of a typical English novel
-  minCount: 2, //           words seen once become <unk>, so the model learns how often new words come
+  minCount: 1, //           every word of the training text is in the vocabulary (rareAsUnknown teaches <unk>)
+  rareAsUnknown: 0.5, //    half the words seen once read as <unk> each epoch: the model learns both them and how often new words come
   lowercase: false, //      suggestions should come out with the person's capitalisation
   backend: 'auto', //       the faster of tensorflow (native) and wasm, measured per model (backendChoice.ts)
   softmaxSamples: 512, //   a sampled softmax while validation improves: 2.5× faster at 5k words, within ±0.3% (README)
@@ -81,6 +82,7 @@ const NUMERIC_LIMITS: Record<NumericKey, { min: number; max: number; integer: bo
   threads: { min: 0, max: 64, integer: true },
   softmaxSamples: { min: 0, max: 1_000_000, integer: true },
   minCount: { min: 1, max: 1_000_000, integer: true },
+  rareAsUnknown: { min: 0, max: 1, integer: false },
 };
 
 /**

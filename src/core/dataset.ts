@@ -5,7 +5,7 @@
  */
 import { UserError } from './errors';
 import { Random } from './random';
-import { splitTokens } from './tokenizer';
+import { splitTokens, UNKNOWN_ID } from './tokenizer';
 
 /** Fewest tokens a window may shrink to before training stops making sense. */
 export const MIN_SEQ_LEN = 4;
@@ -157,4 +157,29 @@ function laneBatches(stream: Int32Array, offset: number, lanes: number, laneLeng
     position += seqLen;
   }
   return batches;
+}
+
+/**
+ * The training stream with some of its rare words read as the unknown word: each
+ * occurrence of a word seen once in `stream` becomes `<unk>` with probability `share`. The
+ * vocabulary keeps the words seen once, so the model learns them; but the text it is used
+ * on will bring words it has never seen, and reading some rare words as `<unk>` is how
+ * training sees how often that happens, and where. Training draws a new choice each
+ * epoch; the count models take the one of `countedStream`.
+ */
+export function withRareAsUnknown(stream: Int32Array, share: number, random: Random): Int32Array {
+  if (share <= 0) return stream;
+  const counts = new Map<number, number>();
+  for (const id of stream) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return stream.map((id) => (counts.get(id) === 1 && random.next() < share ? UNKNOWN_ID : id));
+}
+
+/** The training stream the count models (KN3, and the trigram teacher) are fitted on: one fixed choice of `withRareAsUnknown`. */
+export function countedStream(train: Int32Array, share: number, seed: number): Int32Array {
+  return withRareAsUnknown(train, share, new Random(seed));
+}
+
+/** The choice of epoch `epoch` (1-based), the same in a resumed run. */
+export function epochStream(train: Int32Array, share: number, seed: number, epoch: number): Int32Array {
+  return withRareAsUnknown(train, share, new Random((Math.imul(seed, 0x9e3779b1) + epoch) >>> 0));
 }

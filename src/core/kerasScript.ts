@@ -123,6 +123,8 @@ and ${config.dropout} after each layer${config.tieWeights && config.embedding ==
   }${
     config.subwordVectors ? `\nThe run's word vectors also shared the letter groups of their spellings (subword vectors); that is left out here.` : ''
   }${
+    config.rareAsUnknown ? `\nThe run read ${config.rareAsUnknown} of its words seen once as <unk>, a new choice each epoch; here they are read as they are.` : ''
+  }${
     experiment.sampledSoftmax
       ? `\nLike the run, it trains on a sampled softmax (the targets and ${experiment.sampledSoftmax.samples} drawn words a step, the same words as\nthe run drew) until validation stops improving and for the last epoch, then on the full softmax.`
       : ''

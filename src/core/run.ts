@@ -9,7 +9,7 @@ import { chooseTrainingBackend } from './backendChoice';
 import { coresForThisProcess } from './cores';
 import { CountingBaselines } from './baselines';
 import { encodeCheckpoint, type TrainingCheckpoint } from './checkpoint';
-import { splitStream, splitText, type Split } from './dataset';
+import { countedStream, splitStream, splitText, type Split } from './dataset';
 import { UserError } from './errors';
 import { readCorpus, textHash } from './input';
 import { buildModel, countParams, startAtUnigram } from './model';
@@ -95,7 +95,8 @@ export function prepareText(text: string, config: TrainConfig, name: string): Pr
     ...splitStream(tokenizer.encodeTokens(trainTokens), tokenizer.encodeTokens(validationTokens), config.seqLen, config.valSplit, name),
     words: tokenizer.vocab,
   };
-  const ngrams = CountingBaselines.fit(split.train, tokenizer.vocabSize);
+  // Fitted on the stream as training reads it, rare words and all: KN3 learns how often new words come as the network does.
+  const ngrams = CountingBaselines.fit(countedStream(split.train, config.rareAsUnknown ?? 0, config.seed), tokenizer.vocabSize);
   const spelling = SpellingModel.fit(trainTokens);
   // Without a validation part the baselines, like the network's figures, are in-sample.
   const heldOut =

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
-import { evaluationBatches, trainingBatches, type Batch, type Split } from './dataset';
+import { countedStream, epochStream, evaluationBatches, trainingBatches, type Batch, type Split } from './dataset';
 import { resolveEngine, type Engine } from './fast/engine';
 import { FastTrainer, type SampledSoftmax, type TrainerCheckpoint } from './fast/trainer';
 import { modelParts } from './model';
@@ -22,7 +22,7 @@ import { countCorrect, meanCrossEntropy, scoreBatches, windowLogits } from './sc
 import type { BatchProgress, EpochMetrics, StopReason, TrainConfig } from '../protocol/types';
 
 export type TrainSettings = Pick<TrainConfig, 'epochs' | 'batch' | 'learningRate' | 'clipNorm' | 'patience' | 'seed'> &
-  Partial<Pick<TrainConfig, 'tieWeights' | 'subwordVectors' | 'weightDrop' | 'distill' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
+  Partial<Pick<TrainConfig, 'tieWeights' | 'subwordVectors' | 'weightDrop' | 'distill' | 'rareAsUnknown' | 'lrDecay' | 'averageDecay' | 'softmaxSamples'>> & {
   /**
    * 'fast' (the default) runs SeqLab's fused forward and hand-written backward pass (its
    * own kernels on wasm and cpu, TensorFlow's fused ops on tensorflow); 'stock' runs the
@@ -101,7 +101,8 @@ export async function trainModel(
       firstEpoch = resume.epoch + 1;
     }
     for (let epoch = firstEpoch; epoch <= settings.epochs && stopReason === 'completed'; epoch++) {
-      const batches = trainingBatches(split.train, split.seqLen, settings.batch, random);
+      const stream = epochStream(split.train, settings.rareAsUnknown ?? 0, settings.seed, epoch);
+      const batches = trainingBatches(stream, split.seqLen, settings.batch, random);
       let lossSum = 0;
       let correctSum = 0;
       let epochTokens = 0;
@@ -244,7 +245,8 @@ function makeRunTrainer(model: tf.LayersModel, settings: TrainSettings, split: S
   const samples = sampledWords(settings.softmaxSamples, vocabSize);
   const sampledSoftmax = samples > 0 ? { samples, counts: wordCounts(split.train, vocabSize) } : undefined;
   // A run saved before distillation existed has no setting, and resumes without it.
-  const teacher = settings.distill ? NgramTeacher.settings(settings.distill, split.train, vocabSize) : undefined;
+  const counted = countedStream(split.train, settings.rareAsUnknown ?? 0, settings.seed);
+  const teacher = settings.distill ? NgramTeacher.settings(settings.distill, counted, vocabSize) : undefined;
   // Likewise subword vectors; and ids without their words (a split not from a tokenizer) have no spellings to share.
   const subwords = settings.subwordVectors && split.words ? subwordSettings(split.words) : undefined;
   const threads = Math.min(settings.threads ?? 1, settings.batch);

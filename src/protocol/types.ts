@@ -44,6 +44,12 @@ export interface TrainConfig extends TokenizerOptions {
   subwordVectors: boolean;
   /** The output layer reuses the embedding matrix (transposed); needs embedding = units. */
   tieWeights: boolean;
+  /**
+   * The share of the training text's words seen once that each epoch reads as `<unk>`
+   * (a new choice every epoch; the count models take one fixed choice), so that a
+   * vocabulary with every word still learns how often new words come.
+   */
+  rareAsUnknown: number;
   seqLen: number;
   batch: number;
   epochs: number;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluationBatches, MIN_SEQ_LEN, minimumTokens, splitStream, splitText, trainingBatches } from '../../src/core/dataset';
+import { countedStream, epochStream, evaluationBatches, MIN_SEQ_LEN, minimumTokens, splitStream, splitText, trainingBatches, withRareAsUnknown } from '../../src/core/dataset';
 import { UserError } from '../../src/core/errors';
 import { Random } from '../../src/core/random';
 
@@ -93,5 +93,33 @@ describe('training batches', () => {
       const [previous, next] = [batches[k - 1], batches[k]];
       for (let r = 0; r < next.rows; r++) assert.equal(next.inputs[r * next.seqLen], previous.targets[r * previous.seqLen + previous.seqLen - 1]);
     }
+  });
+});
+
+describe('rare words read as unknown', () => {
+  // Ids 1–3 come often; 10–409 once each.
+  const stream = Int32Array.from({ length: 1200 }, (_, i) => (i % 3 === 0 ? 10 + i / 3 : 1 + (i % 3)));
+  const seenOnce = (id: number) => id >= 10;
+
+  it('turns about `share` of the words seen once into <unk>, and nothing else', () => {
+    const read = withRareAsUnknown(stream, 0.5, new Random(3));
+    let unknown = 0;
+    read.forEach((id, i) => {
+      if (id === stream[i]) return;
+      assert.equal(id, 0, 'a word is only ever replaced by <unk>');
+      assert.ok(seenOnce(stream[i]), `word ${stream[i]} is not rare`);
+      unknown++;
+    });
+    // 400 rare words: 200 ± 3 standard deviations (10).
+    assert.ok(Math.abs(unknown - 200) < 30, `${unknown} of 400 rare words became <unk>`);
+    assert.equal(withRareAsUnknown(stream, 0, new Random(3)), stream, 'share 0 reads the text as it is');
+    assert.ok(withRareAsUnknown(stream, 1, new Random(3)).every((id, i) => (seenOnce(stream[i]) ? id === 0 : id === stream[i])));
+  });
+
+  it('draws a new choice each epoch, the same again for the same seed and epoch; the count models take one fixed choice', () => {
+    const first = epochStream(stream, 0.5, 42, 1);
+    assert.deepEqual(epochStream(stream, 0.5, 42, 1), first);
+    assert.notDeepEqual(epochStream(stream, 0.5, 42, 2), first);
+    assert.deepEqual(countedStream(stream, 0.5, 42), countedStream(stream, 0.5, 42));
   });
 });

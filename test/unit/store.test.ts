@@ -54,7 +54,7 @@ function predict(model: tf.LayersModel): number[][][] {
 
 const CONFIG: TrainConfig = {
   maxVocab: 1000, minCount: 1, lowercase: true, cell: 'rnn', embedding: 4, units: 5, layers: 1,
-  dropout: 0, inputDropout: 0, weightDrop: 0, distill: 0, tieWeights: false, subwordVectors: false, seqLen: 3, batch: 2, epochs: 2, learningRate: 0.01, clipNorm: 5, lrDecay: 1, averageDecay: 0, valSplit: 0.1, threads: 1, softmaxSamples: 0,
+  dropout: 0, inputDropout: 0, weightDrop: 0, distill: 0, tieWeights: false, subwordVectors: false, rareAsUnknown: 0, seqLen: 3, batch: 2, epochs: 2, learningRate: 0.01, clipNorm: 5, lrDecay: 1, averageDecay: 0, valSplit: 0.1, threads: 1, softmaxSamples: 0,
   patience: 0, seed: 1, backend: 'wasm',
 };
 
