@@ -147,7 +147,8 @@ export async function trainRun(
   const { tokenizer, split } = prepared;
   const choice = await chooseBackend(config, prepared, request.dir ? nodePath.dirname(request.dir) : request.runsDir);
   const model = buildModel({ ...config, vocabSize: tokenizer.vocabSize }, config.seed);
-  startAtUnigram(model, split.train);
+  // At the frequencies training reads: with rare words read as <unk>, <unk> is frequent too.
+  startAtUnigram(model, countedStream(split.train, config.rareAsUnknown ?? 0, config.seed));
   const writer = request.dir ? await RunWriter.create(request.dir) : await RunWriter.createNew(request.runsDir, request.runName);
   const record: RunRecord = {
     format: 'seqlab-run',
