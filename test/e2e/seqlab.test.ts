@@ -431,7 +431,7 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     const models = await vscode.webviewFrame(MODELS);
     assert.match(
       (await models.locator('[data-testid="baselines-notes.txt"]').textContent()) ?? '',
-      /KN3 [\d.,]+ \([\d.,]+ nats\/char\) · unigram [\d.,]+ · uniform [\d.,]+ perplexity/,
+      /KN3 [\d.,]+k? \([\d.,]+ nats\/char\) · unigram [\d.,]+k? · uniform [\d.,]+k? perplexity/,
       'the Models view shows the baselines of notes.txt',
     );
     const rowText = await models.locator(`[data-testid="run-row-${runId}"]`).innerText();
