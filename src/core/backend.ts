@@ -81,12 +81,10 @@ export function nativeVersion(): string | undefined {
 }
 
 /**
- * Loads tfjs-node, which registers the `tensorflow` backend; returns why it could not.
- * It is an optional dependency: its install script downloads TensorFlow, which is not
- * possible everywhere.
+ * The environment TensorFlow reads when tfjs-node loads: set before every load of it (the
+ * engine's and the tests' probe), each variable only where the person has not set it.
  */
-function loadTfjsNode(): string | undefined {
-  if (tfjsNode) return undefined;
+export function setNativeEnvironment(): void {
   // TensorFlow's C++ logging would print a line for every odd-sized LSTM batch.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   // On CPUs with AVX-512 VNNI or AMX, TensorFlow turns on its oneDNN kernels and says so on
@@ -97,6 +95,16 @@ function loadTfjsNode(): string | undefined {
   // gradient: 40 MB at 10,000 words) fresh pages from the system, and touching them cost more
   // than the arithmetic: copying 40 MB took 41 ms, 6 ms from its pooling (BFC) allocator.
   process.env.TF_CPU_ALLOCATOR_USE_BFC ??= 'true';
+}
+
+/**
+ * Loads tfjs-node, which registers the `tensorflow` backend; returns why it could not.
+ * It is an optional dependency: its install script downloads TensorFlow, which is not
+ * possible everywhere.
+ */
+function loadTfjsNode(): string | undefined {
+  if (tfjsNode) return undefined;
+  setNativeEnvironment();
   const nativeFolder = process.env[NATIVE_FOLDER_VARIABLE] || undefined;
   const folderPackage = nativeFolder && path.join(nativeFolder, 'node_modules', '@tensorflow', 'tfjs-node');
   const fromFolder = folderPackage && fs.existsSync(path.join(folderPackage, 'package.json'));

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend } from '../../src/core/backend';
+import { initBackend, setNativeEnvironment } from '../../src/core/backend';
 import type { Batch } from '../../src/core/dataset';
 import { Random } from '../../src/core/random';
 import { resolveTrainConfig } from '../../src/core/config';
@@ -46,8 +46,8 @@ export function useWasm(): Promise<string> {
  */
 export const NATIVE_SKIP: string | false = (() => {
   try {
-    // As backend.ts does: TensorFlow's C++ log would print a line for every odd-sized LSTM batch.
-    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    // As the engine loads it: quiet, and with the same kernels on every CPU.
+    setNativeEnvironment();
     require('@tensorflow/tfjs-node');
     return false;
   } catch {
