@@ -29,8 +29,15 @@ export interface SubwordSettings {
   weights: Float32Array;
 }
 
-/** The lengths of the letter runs that make a word's groups. */
+/** The lengths of the letter runs that make a word's groups, boundaries included. */
 const GROUP_LENGTHS = [3, 4];
+/**
+ * In Chinese, Japanese and Korean a character is a syllable or a morpheme and a word is one
+ * to a few of them, so 3 letters with the boundaries would be whole words and no group
+ * would be shared; runs of 2 and 3 share a word's first or last character with other words.
+ */
+const CJK_GROUP_LENGTHS = [2, 3];
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
 /**
  * The letter groups of a vocabulary: those that at least two words have (a group of one
@@ -57,12 +64,15 @@ export function subwordSettings(vocab: readonly string[]): SubwordSettings {
   return { groups: ids.size, starts, groupIds: Int32Array.from(groupIds), weights: Float32Array.from(weights) };
 }
 
-/** The distinct 3- and 4-letter runs of "<word>", case folded; none for the unknown-word token. */
+/**
+ * The distinct 3- and 4-letter runs of "<word>", case folded (2- and 3-letter runs in a
+ * word written in Chinese, Japanese or Korean); none for the unknown-word token.
+ */
 export function letterGroups(word: string): Set<string> {
   const groups = new Set<string>();
   if (word === '<unk>') return groups;
   const letters = [...`<${word.toLowerCase()}>`];
-  for (const length of GROUP_LENGTHS) {
+  for (const length of CJK.test(word) ? CJK_GROUP_LENGTHS : GROUP_LENGTHS) {
     for (let at = 0; at + length <= letters.length; at++) groups.add(letters.slice(at, at + length).join(''));
   }
   return groups;

@@ -35,6 +35,15 @@ describe('letter groups', () => {
     assert.equal(letterGroups('<unk>').size, 0);
   });
 
+  it('are the 2- and 3-letter runs in Chinese, Japanese and Korean, so words share a character', () => {
+    assert.deepEqual([...letterGroups('天下')].sort(), ['<天', '天下', '下>', '<天下', '天下>'].sort());
+    assert.deepEqual([...letterGroups('之')].sort(), ['<之', '之>', '<之>'].sort());
+    const settings = subwordSettings(['<unk>', '天下', '天子', '下']);
+    // "<天" joins 天下 and 天子, "下>" joins 天下 and 下; nothing else is shared.
+    assert.equal(settings.groups, 2);
+    assert.deepEqual(Array.from(settings.starts), [0, 0, 2, 3, 4]);
+  });
+
   it('a word keeps the groups another word has too, each weighted 1/√(its count)', () => {
     const settings = subwordSettings(VOCAB);
     const groupsOf = (word: string) => settings.starts[VOCAB.indexOf(word) + 1] - settings.starts[VOCAB.indexOf(word)];
