@@ -396,28 +396,23 @@ export class Predictor {
   private rank(probabilities: Float32Array, k: number, prefix: string): Candidate[] {
     const unknown = this.tokenizer.unknownId;
     const ids = prefix ? this.tokenizer.idsWithPrefix(prefix) : undefined;
-    const pool = ids ?? probabilities.keys();
+    const best = new TopK(k);
     let total = 0;
-    const best: Candidate[] = [];
-    const consider = (candidate: Candidate) => {
-      total += candidate.probability;
-      if (best.length < k || candidate.probability > best[best.length - 1].probability) {
-        best.push(candidate);
-        best.sort((a, b) => b.probability - a.probability);
-        if (best.length > k) best.pop();
-      }
-    };
-    for (const id of pool) {
-      if (id !== unknown) consider({ id, token: this.tokenizer.vocab[id], probability: probabilities[id] });
+    // Every suggestion ranks the whole vocabulary several times: plain loops, no object per word.
+    if (ids) {
+      for (const id of ids) if (id !== unknown) total += best.offer(id, probabilities[id]);
+    } else {
+      for (let id = 0; id < probabilities.length; id++) if (id !== unknown) total += best.offer(id, probabilities[id]);
     }
     // Never <unk> itself, but the document's own new words in its place: all of its
     // probability for the network alone, the fitted share for the suggestion model.
     for (const { word, probability } of this.newWords.candidates(prefix, probabilities[unknown] * (this.mixture?.newWordShare ?? 1))) {
-      consider({ id: unknown, token: word, probability });
+      total += best.offer(unknown, probability, word);
     }
+    const ranked = best.ids.map((id, i) => ({ id, token: best.words[i] ?? this.tokenizer.vocab[id], probability: best.probabilities[i] }));
     // With a typed prefix, "how sure" means: of the words that fit what was typed.
-    if (ids && total > 0) best.forEach((c) => (c.probability /= total));
-    return best;
+    if (ids && total > 0) ranked.forEach((c) => (c.probability /= total));
+    return ranked;
   }
 
   /**
@@ -440,4 +435,31 @@ function tailAtWordBoundary(text: string, limit: number): string {
   const tail = text.slice(-limit);
   const space = tail.search(/\s/);
   return space >= 0 ? tail.slice(space + 1) : tail;
+}
+
+/** The `k` likeliest of the ids offered, likeliest first; of equals, the one offered first. */
+class TopK {
+  readonly ids: number[] = [];
+  readonly probabilities: number[] = [];
+  /** The word of an offer that is not the id's own token (a new word in place of <unk>). */
+  readonly words: (string | undefined)[] = [];
+
+  constructor(private readonly k: number) {}
+
+  /** Keeps `id` if it is among the best so far; returns its probability, for totals. */
+  offer(id: number, probability: number, word?: string): number {
+    const { ids, probabilities, words, k } = this;
+    if (probabilities.length === k && !(probability > probabilities[k - 1])) return probability;
+    let at = probabilities.length;
+    while (at > 0 && probability > probabilities[at - 1]) at--;
+    ids.splice(at, 0, id);
+    probabilities.splice(at, 0, probability);
+    words.splice(at, 0, word);
+    if (probabilities.length > k) {
+      ids.pop();
+      probabilities.pop();
+      words.pop();
+    }
+    return probability;
+  }
 }
