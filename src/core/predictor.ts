@@ -80,6 +80,49 @@ export interface Suggestion {
   shownUpTo: number;
 }
 
+/** One ghost that could show: the first `tokens` tokens of the continuation, as `text`. */
+interface GhostCut {
+  tokens: number;
+  text: string;
+  /** Probability that all of it is right. */
+  probability: number;
+}
+
+/** The ghosts that could show at one cursor (Predictor.ghosts). */
+export interface Ghosts {
+  /** The cursor is inside a word: they complete it. */
+  partial: boolean;
+  /** The likeliest continuation, a token at a time, and the probability of each. */
+  tokens: string[];
+  confidences: number[];
+  cuts: GhostCut[];
+}
+
+/** The threshold that applies: a completion's, or a next-word guess's at a word start. */
+function thresholdAt(partial: boolean, options: SuggestOptions): number {
+  return partial ? options.minConfidence : (options.minNextWordConfidence ?? options.minConfidence);
+}
+
+/**
+ * The ghost to show of `ghosts` at the options' thresholds, undefined if none is sure enough.
+ * A ghost is taken with one key only if all of it is right, so a longer one saves more
+ * when it is right and is right less often. Of the cuts whose probability reaches the
+ * threshold, it shows the one that saves the most keys on average, P(all of it right) ×
+ * (its characters − 1). A ghost of one character saves nothing and is never a cut.
+ */
+export function pickGhost(ghosts: Ghosts, options: SuggestOptions): Suggestion | undefined {
+  const threshold = thresholdAt(ghosts.partial, options);
+  let best: GhostCut | undefined;
+  let shownUpTo = 0;
+  for (const cut of ghosts.cuts) {
+    shownUpTo = Math.max(shownUpTo, cut.probability);
+    const saved = cut.probability * (cut.text.length - 1);
+    if (cut.probability >= threshold && saved > (best ? best.probability * (best.text.length - 1) : 0)) best = cut;
+  }
+  if (!best) return undefined;
+  return { text: best.text, tokens: ghosts.tokens.slice(0, best.tokens), confidences: ghosts.confidences.slice(0, best.tokens), shownUpTo };
+}
+
 export interface GenerateOptions extends SamplingOptions {
   words: number;
   seed?: number;
@@ -166,35 +209,34 @@ export class Predictor {
    * Ghost text for the cursor at the end of `textBefore`: completes the word being typed,
    * or at a word start offers the next word, then possibly more words and the space after
    * them, up to the end of the line. Undefined when it has nothing sure to offer.
-   *
-   * How much to show: a ghost is taken with one key only if all of it is right, so a
-   * longer one saves more when it is right and is right less often. Of the cuts of the
-   * likeliest continuation whose probability is at least the threshold, it shows the one
-   * that saves the most keys on average, P(all of it right) × (its characters − 1). A
-   * ghost of one character saves nothing and is not shown.
    */
   suggest(textBefore: string, options: SuggestOptions): Suggestion | undefined {
+    return pickGhost(this.ghosts(textBefore, options), options);
+  }
+
+  /**
+   * Every ghost that could show at the end of `textBefore` at the options' thresholds or
+   * above: the cuts of the likeliest continuation, as far as it stays that likely. Typing
+   * the same text at several thresholds needs them once (typing.ts).
+   */
+  ghosts(textBefore: string, options: SuggestOptions): Ghosts {
     const { context, partial } = this.splitPartialWord(textBefore);
     let state = this.readUpTo(context);
     const history = this.readIds.slice();
     let probabilities = this.probabilities(state, history);
     const tokens: string[] = [];
     const confidences: number[] = [];
+    const cuts: GhostCut[] = [];
     const limit = options.maxWords + (partial ? 1 : 0);
-    const minConfidence = partial ? options.minConfidence : (options.minNextWordConfidence ?? options.minConfidence);
+    const floor = thresholdAt(partial !== '', options);
     let joint = 1;
-    let best: { tokens: number; text: string; saved: number } | undefined;
-    let shownUpTo = 0;
     const consider = (text: string, probability: number) => {
-      if (text.length < 2) return;
-      shownUpTo = Math.max(shownUpTo, probability);
-      const saved = probability * (text.length - 1);
-      if (probability >= minConfidence && saved > (best?.saved ?? 0)) best = { tokens: tokens.length, text, saved };
+      if (text.length >= 2) cuts.push({ tokens: tokens.length, text, probability });
     };
     try {
       while (tokens.length < limit) {
         const next = tokens.length === 0 && !partial ? this.firstWord(probabilities, textBefore) : this.rank(probabilities, 1, tokens.length === 0 ? partial : '')[0];
-        if (!next || joint * next.probability < minConfidence || next.token === NEWLINE_TOKEN) break;
+        if (!next || joint * next.probability < floor || next.token === NEWLINE_TOKEN) break;
         joint *= next.probability;
         tokens.push(next.token);
         confidences.push(next.probability);
@@ -214,8 +256,7 @@ export class Predictor {
     } finally {
       if (state !== this.state) state.dispose();
     }
-    if (!best) return undefined;
-    return { text: best.text, tokens: tokens.slice(0, best.tokens), confidences: confidences.slice(0, best.tokens), shownUpTo };
+    return { partial: partial !== '', tokens, confidences, cuts };
   }
 
   /**

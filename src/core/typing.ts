@@ -4,7 +4,7 @@
  * otherwise one character is typed. From that: keystroke savings, and how the suggestions
  * do at word starts, where a next-word suggestion is all there is to go on.
  */
-import type { Predictor, SuggestOptions } from './predictor';
+import { pickGhost, type Ghosts, type Predictor, type Suggestion, type SuggestOptions } from './predictor';
 
 export interface TypingFigures {
   /** 1 − keys pressed / characters typed. */
@@ -19,15 +19,19 @@ export interface TypingFigures {
 
 /** Keystroke savings and word-start figures of typing `text` with the ghost text. */
 export function simulateTyping(predictor: Predictor, text: string, options: SuggestOptions): TypingFigures {
-  return { keystrokeSavings: keystrokeSavings(predictor, text, options), ...wordStarts(predictor, text, options) };
+  const savings = keystrokeSavings(text, (position) => predictor.suggest(text.slice(0, position), options));
+  return { keystrokeSavings: savings, ...wordStarts(predictor, text, options) };
 }
 
-/** 1 − keys / characters, accepting a suggestion with one key whenever it matches what comes next. */
-function keystrokeSavings(predictor: Predictor, text: string, options: SuggestOptions): number {
+/**
+ * 1 − keys / characters, accepting a suggestion with one key whenever it matches what comes
+ * next; `ghostAt(position)` is the suggestion with the cursor there.
+ */
+function keystrokeSavings(text: string, ghostAt: (position: number) => Suggestion | undefined): number {
   let position = 0;
   let keys = 0;
   while (position < text.length) {
-    const suggestion = predictor.suggest(text.slice(0, position), options);
+    const suggestion = ghostAt(position);
     keys++;
     position += suggestion && text.startsWith(suggestion.text, position) ? suggestion.text.length : 1;
   }
@@ -140,19 +144,30 @@ export function chooseThresholds(predictor: Predictor, held: string, maxWords: n
   const text = held.slice(0, KEYSTROKE_TUNING_CHARACTERS);
   const wordStartText = held.slice(0, TUNING_CHARACTERS);
   predictor.reset();
-  const guesses = wordStartGuesses(predictor, wordStartText, { maxWords, minConfidence: 0 });
+  // Ghosts the lowest candidate would not show cannot change any candidate's figures.
+  const guesses = wordStartGuesses(predictor, wordStartText, { maxWords, minConfidence: NEXT_WORD_CANDIDATES[0] });
   const minNextWordConfidence =
     NEXT_WORD_CANDIDATES.find((threshold) => {
       const figures = wordStartFigures(guesses, threshold);
       return figures.wordStartOffered > 0 && figures.wordStartFirstWordRight >= NEXT_WORD_PRECISION;
     }) ?? NEXT_WORD_CANDIDATES[NEXT_WORD_CANDIDATES.length - 1];
+  const ghosts = ghostsAtEveryPosition(predictor, text, { maxWords, minConfidence: Math.min(...CONFIDENCE_CANDIDATES), minNextWordConfidence });
   let best: { minConfidence: number; savings: number } | undefined;
   for (const minConfidence of CONFIDENCE_CANDIDATES) {
-    // Each from a fresh start, so one threshold's document cache does not help the next.
-    predictor.reset();
-    const savings = keystrokeSavings(predictor, text, { maxWords, minConfidence, minNextWordConfidence });
+    const savings = keystrokeSavings(text, (position) => pickGhost(ghosts[position], { maxWords, minConfidence, minNextWordConfidence }));
     if (!best || savings > best.savings) best = { minConfidence, savings };
   }
   const thresholds = { minConfidence: best!.minConfidence, minNextWordConfidence };
   return { ...thresholds, figures: { keystrokeSavings: best!.savings, ...wordStartFigures(guesses, minNextWordConfidence) } };
+}
+
+/**
+ * The ghosts at every cursor position of `text` down to the options' thresholds, read from
+ * a fresh start in one pass: what a ghost is at a position depends only on the text before
+ * it (the document caches included), so every threshold's typing of the text picks from
+ * these instead of running the model again where the passes meet.
+ */
+function ghostsAtEveryPosition(predictor: Predictor, text: string, options: SuggestOptions): Ghosts[] {
+  predictor.reset();
+  return Array.from({ length: text.length }, (_, position) => predictor.ghosts(text.slice(0, position), options));
 }
