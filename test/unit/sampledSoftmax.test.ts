@@ -64,19 +64,22 @@ for (const { backend, skip } of BACKENDS) {
       });
     }
 
-    it("reports the full softmax's loss and accuracy from one row in 8, across the lanes, standing for all rows", () => {
-      const shape: ModelShape = { cell: 'lstm', vocabSize: 40, embedding: 8, units: 8, layers: 1, dropout: 0, inputDropout: 0 };
-      const model = buildModel(shape, 5);
-      const network = makeNetwork(modelParts(model));
-      const data = randomBatch(40, 4, 6, 8); // 24 rows: rows 0, 9 and 18 are scored (lanes 0, 1 and 2)
-      const sampler = new CandidateSampler(new Array(40).fill(1), 5);
-      const step = network.trainingStep(data, 1, undefined, sampler.draw(data.targets, 1));
-      const { logProbabilities } = network.targetLogProbabilities(data);
-      const expected = -[0, 9, 18].reduce((sum, row) => sum + logProbabilities[row], 0) * (24 / 3);
-      assert.ok(Math.abs(step.lossSum - expected) < 1e-3, `${step.lossSum} against ${expected}`);
-      tf.dispose([...Object.values(step.gradients), ...step.state.flat()]);
-      model.dispose();
-    });
+    for (const tied of [true, false]) {
+      it(`reports the full softmax's loss and accuracy from one row in 8, across the lanes, standing for all rows (${tied ? 'tied' : 'untied'} weights)`, () => {
+        const shape: ModelShape = { cell: 'lstm', vocabSize: 40, embedding: 8, units: 8, layers: 1, dropout: 0, inputDropout: 0 };
+        const model = buildModel(shape, 5);
+        const network = makeNetwork(modelParts(model), tied);
+        network.tieOutputKernel();
+        const data = randomBatch(40, 4, 6, 8); // 24 rows: rows 0, 9 and 18 are scored (lanes 0, 1 and 2)
+        const sampler = new CandidateSampler(new Array(40).fill(1), 5);
+        const step = network.trainingStep(data, 1, undefined, sampler.draw(data.targets, 1));
+        const { logProbabilities } = network.targetLogProbabilities(data);
+        const expected = -[0, 9, 18].reduce((sum, row) => sum + logProbabilities[row], 0) * (24 / 3);
+        assert.ok(Math.abs(step.lossSum - expected) < 1e-3, `${step.lossSum} against ${expected}`);
+        tf.dispose([...Object.values(step.gradients), ...step.state.flat()]);
+        model.dispose();
+      });
+    }
 
     it('trains on a sampled softmax until the last epoch, which scores every word', async () => {
       const fullSoftmax: boolean[] = [];
