@@ -104,9 +104,12 @@ export class SubwordVectors {
     this.step = tf.variable(this.zeros, true);
   }
 
-  /** G's gradient, Mᵀ · `embeddingGradient` (the gradient of E [vocab, size]). */
+  /**
+   * G's gradient, Mᵀ · `embeddingGradient` (the gradient of E [vocab, size]). On a sampled
+   * softmax most words have none: only the batch's and the drawn ones.
+   */
   gradient(embeddingGradient: tf.Tensor): tf.Tensor2D {
-    return scatterRows(embeddingGradient as tf.Tensor2D, this.toGroups, this.step.shape[0]);
+    return scatterRows(embeddingGradient as tf.Tensor2D, this.toGroups, this.step.shape[0], true);
   }
 
   /** After the optimizer's step: adds M · ΔG to the embeddings, and clears the step for the next. */

@@ -14,15 +14,22 @@ export interface SparseRows {
   weights: tf.Tensor1D;
 }
 
-const scatterRowsKernel = defineKernel<{ outRows: number }>({
+const scatterRowsKernel = defineKernel<{ outRows: number; skipZeroRows: number }>({
   name: 'ScatterRows',
   outputs: ([rows], { outRows }) => [{ shape: [outRows, rows[1]] }],
-  run: ([rows, from, to, weights], [out], _attrs, [shape]) => {
+  run: ([rows, from, to, weights], [out], { skipZeroRows }, [shape]) => {
     const size = shape[1];
     out.fill(0);
     const simd = size % 4 === 0 ? simdFor(rows, from, to, weights, out) : undefined;
-    if (simd) return simd.scatter_rows(rows.byteOffset, out.byteOffset, from.byteOffset, to.byteOffset, weights.byteOffset, from.length, size);
+    if (simd) return simd.scatter_rows(rows.byteOffset, out.byteOffset, from.byteOffset, to.byteOffset, weights.byteOffset, from.length, size, skipZeroRows);
+    let checked = -1;
+    let zero = false;
     for (let k = 0; k < from.length; k++) {
+      if (skipZeroRows && from[k] !== checked) {
+        checked = from[k];
+        zero = rows.subarray(checked * size, (checked + 1) * size).every((value) => value === 0);
+      }
+      if (skipZeroRows && zero) continue;
       const source = from[k] * size;
       const target = to[k] * size;
       const weight = weights[k];
@@ -31,8 +38,13 @@ const scatterRowsKernel = defineKernel<{ outRows: number }>({
   },
 });
 
-/** The product [outRows, size] of the sparse matrix `matrix` with `rows` [inRows, size]. */
-export function scatterRows(rows: tf.Tensor2D, matrix: SparseRows, outRows: number): tf.Tensor2D {
-  const [out] = scatterRowsKernel([rows, matrix.from, matrix.to, matrix.weights], { outRows });
+/**
+ * The product [outRows, size] of the sparse matrix `matrix` with `rows` [inRows, size].
+ * With `skipZeroRows` the rows of zeros are found and passed over, which pays where most
+ * are zero (the embeddings' gradient of a sampled step) and the nonzeros come in runs of
+ * the same row.
+ */
+export function scatterRows(rows: tf.Tensor2D, matrix: SparseRows, outRows: number, skipZeroRows = false): tf.Tensor2D {
+  const [out] = scatterRowsKernel([rows, matrix.from, matrix.to, matrix.weights], { outRows, skipZeroRows: skipZeroRows ? 1 : 0 });
   return out as tf.Tensor2D;
 }

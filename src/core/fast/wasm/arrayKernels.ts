@@ -171,28 +171,46 @@ function sumOfSquares(): ExportedFunction {
 }
 
 /**
- * scatter_rows(src, dst, from, to, weights, count, size): dst[to[k]] += weights[k] · src[from[k]]
- * for k < count, over rows of `size` floats (a multiple of 4): a sparse matrix times a
- * dense one, one nonzero at a time. `from`, `to` (i32) and `weights` (f32) are addresses.
+ * scatter_rows(src, dst, from, to, weights, count, size, skipZeroRows): dst[to[k]] +=
+ * weights[k] · src[from[k]] for k < count, over rows of `size` floats (a multiple of 4): a
+ * sparse matrix times a dense one, one nonzero at a time. `from`, `to` (i32) and `weights`
+ * (f32) are addresses. With `skipZeroRows`, a source row whose bits are all zero adds
+ * nothing and is passed over; it is checked once per run of nonzeros with the same `from`.
  */
 function scatterRows(): ExportedFunction {
-  const { b, p, v } = newFunction(7);
-  const [src, dst, from, to, weights, count, size] = p;
+  const { b, p, v } = newFunction(8);
+  const [src, dst, from, to, weights, count, size, skipZeroRows] = p;
   const k = b.local('i32');
   const at = b.local('i32');
+  const source = b.local('i32');
+  const lastSource = b.local('i32');
+  const rowIsZero = b.local('i32');
   const srcRow = b.local('i32');
   const dstRow = b.local('i32');
   const weight = b.local('v128');
+  const bits = b.local('v128');
   const rowBytes = product(b, size, 4);
   const end = product(b, count, 4);
+  b.i32Const(-1).set(lastSource);
   forRange(b, k, 0, end, 4, () => {
-    b.get(from).get(k).i32Add().i32Load().get(rowBytes).i32Mul().get(src).i32Add().set(srcRow);
+    b.get(from).get(k).i32Add().i32Load().set(source);
+    b.get(source).get(rowBytes).i32Mul().get(src).i32Add().set(srcRow);
+    b.get(skipZeroRows).get(source).get(lastSource).i32Ne().i32And().if_();
+    b.get(source).set(lastSource);
+    b.i32x4Const(0).set(bits);
+    forRange(b, at, 0, rowBytes, 16, () => {
+      b.get(bits).get(sum(b, srcRow, at)).v128Load().v128Or().set(bits);
+    });
+    b.get(bits).v128AnyTrue().i32Eqz().set(rowIsZero);
+    b.end();
+    b.get(skipZeroRows).get(rowIsZero).i32And().i32Eqz().if_();
     b.get(to).get(k).i32Add().i32Load().get(rowBytes).i32Mul().get(dst).i32Add().set(dstRow);
     b.get(weights).get(k).i32Add().f32Load().f32x4Splat().set(weight);
     forRange(b, at, 0, rowBytes, 16, () => {
       const target = sum(b, dstRow, at);
       v.store(target, v.mulAdd(weight, v.load(sum(b, srcRow, at)), v.load(target)));
     });
+    b.end();
   });
   return { name: 'scatter_rows', builder: b };
 }
@@ -204,5 +222,5 @@ export interface ArrayKernels {
   transpose(src: number, rows: number, cols: number, srcStride: number, dst: number, dstStride: number): void;
   adam(w: number, g: number, m: number, v: number, wNew: number, mNew: number, vNew: number, count: number, scale: number, beta1: number, beta2: number, step: number, rootCorrection: number, epsilon: number): void;
   sum_of_squares(x: number, count: number, out: number): void;
-  scatter_rows(src: number, dst: number, from: number, to: number, weights: number, count: number, size: number): void;
+  scatter_rows(src: number, dst: number, from: number, to: number, weights: number, count: number, size: number, skipZeroRows: number): void;
 }

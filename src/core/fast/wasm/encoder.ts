@@ -257,6 +257,13 @@ export class FunctionBuilder {
   i32x4Splat(): this {
     return this.simd(0x11);
   }
+  v128Or(): this {
+    return this.simd(0x50);
+  }
+  /** 1 if any bit of the v128 is set, else 0. */
+  v128AnyTrue(): this {
+    return this.simd(0x53);
+  }
   f32x4ExtractLane(lane: number): this {
     return this.simd(0x1f, lane);
   }
