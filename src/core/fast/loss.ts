@@ -91,10 +91,15 @@ function softmaxRows(logits: View, rows: number, vocab: number, maxima: View, su
 
 /** The gradient of the mean loss against the shifted targets: dLogits −= scale · shift. */
 function shiftTargets(dLogits: View, rows: number, vocab: number, [lowestOrder, shares, entries, weights]: View[], scale: number): void {
+  // Every row takes its share of the lowest-order distribution: a pass over [N, V], in SIMD
+  // on wasm up to the last whole group of four columns.
+  const simd = simdFor(dLogits, lowestOrder, shares);
+  const vectorColumns = simd ? vocab - (vocab % 4) : 0;
+  if (simd) simd.subtract_scaled_rows(dLogits.byteOffset, rows, vocab, lowestOrder.byteOffset, shares.byteOffset, vectorColumns, scale);
   for (let r = 0; r < rows; r++) {
     const share = scale * shares[r];
     const row = r * vocab;
-    for (let j = 0; j < vocab; j++) dLogits[row + j] -= share * lowestOrder[j];
+    for (let j = vectorColumns; j < vocab; j++) dLogits[row + j] -= share * lowestOrder[j];
   }
   for (let k = 0; k < weights.length; k++) dLogits[entries[2 * k] * vocab + entries[2 * k + 1]] -= scale * weights[k];
 }

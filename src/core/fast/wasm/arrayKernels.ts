@@ -215,7 +215,30 @@ function scatterRows(): ExportedFunction {
   return { name: 'scatter_rows', builder: b };
 }
 
-export const ARRAY_FUNCTIONS = [softmaxRows, transpose, adam, sumOfSquares, scatterRows];
+/**
+ * subtract_scaled_rows(dst, rows, cols, vector, shares, columns, scale): dst[r, j] −= scale ·
+ * shares[r] · vector[j] for every row of a [rows, cols] matrix and j < `columns` (a
+ * multiple of 4, at most cols; the caller does the rest). `shares` (f32) is an address.
+ */
+function subtractScaledRows(): ExportedFunction {
+  const { b, p, v } = newFunction(7, 1);
+  const [dst, rows, cols, vector, shares, columns, scale] = p;
+  const row = b.local('i32');
+  const at = b.local('i32');
+  const rowBytes = product(b, cols, 4);
+  const bytes = product(b, columns, 4);
+  forRange(b, row, 0, rows, 1, () => {
+    const start = sum(b, dst, product(b, row, rowBytes));
+    const share = v.local(() => b.get(shares).get(row).i32Const(4).i32Mul().i32Add().f32Load().get(scale).f32Mul().f32x4Splat());
+    forRange(b, at, 0, bytes, 16, () => {
+      const target = sum(b, start, at);
+      v.store(target, v.sub(v.load(target), v.mul(share, v.load(sum(b, vector, at)))));
+    });
+  });
+  return { name: 'subtract_scaled_rows', builder: b };
+}
+
+export const ARRAY_FUNCTIONS = [softmaxRows, transpose, adam, sumOfSquares, scatterRows, subtractScaledRows];
 
 export interface ArrayKernels {
   softmax_rows(logits: number, rows: number, vocab: number, out: number, rowMax: number, rowSum: number, scale: number): void;
@@ -223,4 +246,5 @@ export interface ArrayKernels {
   adam(w: number, g: number, m: number, v: number, wNew: number, mNew: number, vNew: number, count: number, scale: number, beta1: number, beta2: number, step: number, rootCorrection: number, epsilon: number): void;
   sum_of_squares(x: number, count: number, out: number): void;
   scatter_rows(src: number, dst: number, from: number, to: number, weights: number, count: number, size: number, skipZeroRows: number): void;
+  subtract_scaled_rows(dst: number, rows: number, cols: number, vector: number, shares: number, columns: number, scale: number): void;
 }
