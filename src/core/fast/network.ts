@@ -168,7 +168,8 @@ export class FastNetwork implements LanguageNetwork {
       stats,
       outputRows: crop(product, 0, 0, parts.vocabSize, parts.units),
       biasGradient: tf.reshape(crop(product, 0, parts.units, parts.vocabSize, 1), [-1]),
-      dInput: tf.matMul(dLogits, transpose(parts.outputKernel)),
+      // Tied, the output kernel's transpose is the embedding matrix itself.
+      dInput: tf.matMul(dLogits, this.tiedWeights ? parts.embeddings : transpose(parts.outputKernel)),
     };
   }
 
