@@ -17,7 +17,7 @@
  * optimizer's moments are its whole state.
  */
 import * as tf from '@tensorflow/tfjs';
-import { scatterRows, type SparseRows } from './fast/scatterRows';
+import { addScatteredRows, scatterRows, type SparseRows } from './fast/scatterRows';
 
 /** Which letter groups each word has, for a trainer and each thread of a data-parallel one. */
 export interface SubwordSettings {
@@ -114,7 +114,7 @@ export class SubwordVectors {
 
   /** After the optimizer's step: adds M · ΔG to the embeddings, and clears the step for the next. */
   addStep(): void {
-    tf.tidy(() => this.embeddings.assign(tf.add(this.embeddings, scatterRows(this.step as tf.Tensor2D, this.toWords, this.embeddings.shape[0]))));
+    tf.tidy(() => this.embeddings.assign(addScatteredRows(this.embeddings as tf.Tensor2D, this.step as tf.Tensor2D, this.toWords)));
     this.step.assign(this.zeros);
   }
 

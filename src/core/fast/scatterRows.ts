@@ -17,9 +17,10 @@ export interface SparseRows {
 const scatterRowsKernel = defineKernel<{ outRows: number; skipZeroRows: number }>({
   name: 'ScatterRows',
   outputs: ([rows], { outRows }) => [{ shape: [outRows, rows[1]] }],
-  run: ([rows, from, to, weights], [out], { skipZeroRows }, [shape]) => {
+  run: ([rows, from, to, weights, base], [out], { skipZeroRows }, [shape]) => {
     const size = shape[1];
-    out.fill(0);
+    if (base) out.set(base);
+    else out.fill(0);
     const simd = size % 4 === 0 ? simdFor(rows, from, to, weights, out) : undefined;
     if (simd) return simd.scatter_rows(rows.byteOffset, out.byteOffset, from.byteOffset, to.byteOffset, weights.byteOffset, from.length, size, skipZeroRows);
     let checked = -1;
@@ -46,5 +47,11 @@ const scatterRowsKernel = defineKernel<{ outRows: number; skipZeroRows: number }
  */
 export function scatterRows(rows: tf.Tensor2D, matrix: SparseRows, outRows: number, skipZeroRows = false): tf.Tensor2D {
   const [out] = scatterRowsKernel([rows, matrix.from, matrix.to, matrix.weights], { outRows, skipZeroRows: skipZeroRows ? 1 : 0 });
+  return out as tf.Tensor2D;
+}
+
+/** `base` + the product of `matrix` with `rows`, in one pass: no product to add afterwards. */
+export function addScatteredRows(base: tf.Tensor2D, rows: tf.Tensor2D, matrix: SparseRows): tf.Tensor2D {
+  const [out] = scatterRowsKernel([rows, matrix.from, matrix.to, matrix.weights, base], { outRows: base.shape[0], skipZeroRows: 0 });
   return out as tf.Tensor2D;
 }
