@@ -35,6 +35,16 @@ export class NewWords {
     this.recent.length = 0;
   }
 
+  /** The words remembered now, oldest first: what `restore` goes back to. */
+  snapshot(): readonly string[] {
+    return this.recent.slice();
+  }
+
+  restore(words: readonly string[]): void {
+    this.clear();
+    for (const word of words) this.add(word);
+  }
+
   /** Each remembered word starting with `prefix`, with its share of `unknownProbability`. */
   candidates(prefix: string, unknownProbability: number): { word: string; probability: number }[] {
     const found: { word: string; probability: number }[] = [];

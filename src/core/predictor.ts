@@ -151,6 +151,8 @@ interface Checkpoint {
   length: number;
   tokens: number;
   snapshot: Float32Array[][];
+  /** The document's new words remembered then. */
+  newWords: readonly string[];
 }
 
 /** Candidates looked at for the first word at a word start, past those that cannot follow a space. */
@@ -177,6 +179,11 @@ export class Predictor {
   private readIds: number[] = [];
   /** The top layer's output after each of `readIds`: what the neural cache remembers. */
   private readOutputs: Float32Array[] = [];
+  /**
+   * The next-token distribution in `state`, kept while that state is the read one: while a
+   * word is typed the text before it stays the same, and so does this.
+   */
+  private afterRead: { state: ReadState; probabilities: Float32Array } | undefined;
   /** Counts of tokens fed through the network, for tests and benchmarks. */
   readonly stats = { tokensRead: 0, fullPasses: 0 };
 
@@ -223,7 +230,9 @@ export class Predictor {
     const { context, partial } = this.splitPartialWord(textBefore);
     let state = this.readUpTo(context);
     const history = this.readIds.slice();
-    let probabilities = this.probabilities(state, history);
+    if (this.afterRead?.state !== state) this.afterRead = { state, probabilities: this.probabilities(state, history) };
+    // Only read here, never written: it is kept for the next keystroke.
+    let probabilities = this.afterRead.probabilities;
     const tokens: string[] = [];
     const confidences: number[] = [];
     const cuts: GhostCut[] = [];
@@ -329,11 +338,13 @@ export class Predictor {
     }
     const tokens = this.tokenizer.tokenize(newText);
     const newIds = this.tokenizer.encodeTokens(tokens);
-    tokens.forEach((token, i) => newIds[i] === this.tokenizer.unknownId && this.newWords.add(token));
     if (newIds.length > 0) {
+      if (this.readText !== '') {
+        this.checkpoints.push({ length: this.readText.length, tokens: this.readIds.length, snapshot: this.state.snapshot(), newWords: this.newWords.snapshot() });
+      }
+      tokens.forEach((token, i) => newIds[i] === this.tokenizer.unknownId && this.newWords.add(token));
       const outputs: Float32Array[] = [];
       const next = this.read(newIds, this.state, outputs);
-      if (this.readText !== '') this.checkpoints.push({ length: this.readText.length, tokens: this.readIds.length, snapshot: this.state.snapshot() });
       this.readIds.push(...newIds);
       this.readOutputs.push(...outputs);
       if (this.readIds.length > HISTORY_TOKENS) this.forgetOldestIds();
@@ -348,10 +359,12 @@ export class Predictor {
   /** Moves the state back to the latest checkpoint that `text` extends, if there is one. */
   private resumeFromCheckpoint(text: string): boolean {
     for (let i = this.checkpoints.length - 1; i >= 0; i--) {
-      const { length, tokens, snapshot } = this.checkpoints[i];
+      const { length, tokens, snapshot, newWords } = this.checkpoints[i];
       if (!text.startsWith(this.readText.slice(0, length))) continue;
       this.state.dispose();
       this.state = ReadState.restore(snapshot);
+      // Words read after the checkpoint were typed over: the document no longer has them.
+      this.newWords.restore(newWords);
       this.readText = this.readText.slice(0, length);
       this.readIds.length = tokens;
       this.readOutputs.length = tokens;

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEMO_CONFIG, DEMO_TEXT } from '../../src/cli/commands';
 import { resolveTrainConfig } from '../../src/core/config';
 import { buildModel } from '../../src/core/model';
-import { Predictor, type SuggestionParts } from '../../src/core/predictor';
+import { Predictor, type Suggestion, type SuggestionParts } from '../../src/core/predictor';
 import { prepareText, trainRun } from '../../src/core/run';
 import { fileHandler, loadRun } from '../../src/core/store';
 import { trainModel } from '../../src/core/train';
@@ -66,6 +66,26 @@ for (const cell of CELL_TYPES) {
       const actual = predictor.nextProbabilities(PROMPT);
       assert.ok(maxAbsDifference(actual, expected) < 1e-5, `max difference ${maxAbsDifference(actual, expected)}`);
       predictor.dispose();
+      run.model.dispose();
+    });
+
+    it('gives at every keystroke, backspaces included, the ghost a fresh predictor gives', async () => {
+      const run = await loadRun(dir);
+      assert.ok(run.suggestion, 'the run fitted a suggestion model');
+      const stateful = new Predictor(run.model, run.tokenizer, run.suggestion);
+      const options = { maxWords: 3, minConfidence: 0.05 };
+      // Typing 60 characters, deleting 12 of them, and typing on.
+      const lengths = [...Array.from({ length: 60 }, (_, i) => i + 1), ...Array.from({ length: 12 }, (_, i) => 59 - i), ...Array.from({ length: 40 }, (_, i) => 48 + i)];
+      for (const length of lengths) {
+        const text = PROMPT.slice(0, length);
+        const fresh: Predictor = new Predictor(run.model, run.tokenizer, run.suggestion);
+        const expected: Suggestion | undefined = fresh.suggest(text, options);
+        const actual = stateful.suggest(text, options);
+        fresh.dispose();
+        assert.equal(actual?.text, expected?.text, `after ${JSON.stringify(text)}`);
+        if (actual && expected) assert.ok(maxAbsDifference(actual.confidences, expected.confidences) < 1e-4);
+      }
+      stateful.dispose();
       run.model.dispose();
     });
 
