@@ -159,12 +159,23 @@ export class KneserNeyTrigram {
 
   /** The whole distribution P(· | u v) over the vocabulary, in one pass. */
   distribution(u: number | undefined, v: number | undefined): Float64Array {
-    const { trigram, bigram } = this.followers(u, v);
-    const trigramGamma = trigram?.gamma ?? 1;
-    const out = this.unigramProbabilities.map((p) => p * trigramGamma * (bigram?.gamma ?? 1));
-    bigram?.ids.forEach((w, k) => (out[w] += trigramGamma * bigram.weights[k]));
-    trigram?.ids.forEach((w, k) => (out[w] += trigram.weights[k]));
+    const out = new Float64Array(this.vocabSize);
+    this.addDistribution(out, 1, u, v);
     return out;
+  }
+
+  /**
+   * out += weight · P(· | u v), without a distribution of its own in between: a suggestion
+   * mixes one in at every word it looks ahead.
+   */
+  addDistribution(out: Float32Array | Float64Array, weight: number, u: number | undefined, v: number | undefined): void {
+    const { trigram, bigram } = this.followers(u, v);
+    const trigramShare = weight * (trigram?.gamma ?? 1);
+    const unigramShare = trigramShare * (bigram?.gamma ?? 1);
+    const unigram = this.unigramProbabilities;
+    for (let w = 0; w < unigram.length; w++) out[w] += unigramShare * unigram[w];
+    bigram?.ids.forEach((w, k) => (out[w] += trigramShare * bigram.weights[k]));
+    trigram?.ids.forEach((w, k) => (out[w] += weight * trigram.weights[k]));
   }
 
   /**

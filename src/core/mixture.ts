@@ -89,8 +89,7 @@ export function mixDistribution(
   for (let i = 0; i < out.length; i++) out[i] += networkWeight * network[i];
   if (weights.kn3 > 0) {
     const n = history.length;
-    const trigram = kn3.distribution(n >= 2 ? history[n - 2] : undefined, n >= 1 ? history[n - 1] : undefined);
-    for (let i = 0; i < out.length; i++) out[i] += weights.kn3 * trigram[i];
+    kn3.addDistribution(out, weights.kn3, n >= 2 ? history[n - 2] : undefined, n >= 1 ? history[n - 1] : undefined);
   }
   cache.addTo(out, cacheWeight);
   return out;
