@@ -368,7 +368,7 @@ function printCosts(io: CommandIO, runs: TrainSummary[], base: TrainConfig): voi
 
 /** What each run's suggestions mix (fitted on the validation text); the table's last two columns score that mixture. */
 function suggestersLine(runs: TrainSummary[]): string {
-  const parts = runs.flatMap(({ cell, suggestion: s }) => (s ? [`${cell} ${mixtureShares(s.weights)}, shown at ${percent(s.minConfidence)} confidence`] : []));
+  const parts = runs.flatMap(({ cell, suggestion: s }) => (s ? [`${cell} ${mixtureShares(s)}, shown at ${percent(s.minConfidence)} confidence`] : []));
   if (parts.length === 0) return 'Suggestions: the network alone (no validation text to fit a suggestion model on).\n';
   return `Suggestions mix: ${parts.join('; ')}.\n`;
 }
@@ -423,6 +423,9 @@ function suggestionLine(suggestion: SuggestionReport | null): string {
   return (
     `Suggestions mix the network ${percent(weights.network)}, KN3 ${percent(weights.kn3)}, a cache of the document ${percent(weights.cache)} ` +
     `and a neural cache of it ${percent(weights.neuralCache ?? 0)}, ` +
+    (suggestion.adaptation
+      ? `the network learning from the document as it reads (a step every ${suggestion.adaptation.segmentTokens} tokens), `
+      : '') +
     `give the document's own new words ${percent(suggestion.newWordShare)} of an unknown word's chance, ` +
     `shown at ${percent(suggestion.minConfidence)} confidence or more` +
     (suggestion.minNextWordConfidence === undefined ? '' : ` (${percent(suggestion.minNextWordConfidence)} for a next word)`) +

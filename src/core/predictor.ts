@@ -8,6 +8,7 @@
  * and computes the output layer only for the state it is asked about.
  */
 import * as tf from '@tensorflow/tfjs';
+import { AdaptingNetwork, segmentAt, type AdaptationSettings } from './adaptation';
 import { makeRecurrence } from './fast/cells';
 import { gatherRows, stackSteps } from './fast/layout';
 import { FastNetwork } from './fast/network';
@@ -65,6 +66,8 @@ export interface SuggestionParts {
   neuralCache: NeuralCacheSettings;
   /** Share of the probability of <unk> that the document's remembered new words get (newWordSpelling.ts). */
   newWordShare: number;
+  /** The network learns from the text it reads (adaptation.ts); absent: it does not. */
+  adaptation?: AdaptationSettings;
 }
 
 export interface Suggestion {
@@ -162,7 +165,16 @@ const SPACE_CANDIDATES = 20;
 
 export class Predictor {
   private readonly network: FastNetwork;
-  private readonly recurrences: Recurrence[];
+  private recurrences: Recurrence[];
+  /** The network's weights as adapted to the text read (adaptation.ts), when the suggestion model adapts. */
+  private readonly adapting: AdaptingNetwork | undefined;
+  /**
+   * Where the segment the network adapts on next starts (a token position counted from the
+   * start of the read text, as `position`), and the state before it, once read.
+   */
+  private segment: { start: number; state?: Float32Array[][] } = { start: 0 };
+  /** Ids dropped from the front of `readIds`: a token's position is this plus its index there. */
+  private droppedIds = 0;
   /** Text whose tokens have been read into `state`; always ends at a token boundary. */
   private readText = '';
   private state: ReadState;
@@ -185,17 +197,24 @@ export class Predictor {
    */
   private afterRead: { state: ReadState; probabilities: Float32Array } | undefined;
   /** Counts of tokens fed through the network, for tests and benchmarks. */
-  readonly stats = { tokensRead: 0, fullPasses: 0 };
+  readonly stats = { tokensRead: 0, fullPasses: 0, adaptationSteps: 0 };
 
   constructor(
     model: tf.LayersModel,
     readonly tokenizer: Tokenizer,
     private readonly mixture?: SuggestionParts,
   ) {
-    const parts = modelParts(model);
+    if (mixture?.adaptation) this.adapting = new AdaptingNetwork(model, mixture.adaptation);
+    const parts = this.adapting?.parts ?? modelParts(model);
     this.network = new FastNetwork(parts);
-    this.recurrences = parts.recurrent.map((w) => makeRecurrence(parts.cell, w, parts.units));
+    this.recurrences = this.makeRecurrences();
     this.state = this.zeroState();
+    this.segment.state = this.state.snapshot();
+  }
+
+  /** Tokens read since the read text started (a reset or a full pass). */
+  private get position(): number {
+    return this.droppedIds + this.readIds.length;
   }
 
   /** Probabilities of every vocabulary entry coming next after `text`. */
@@ -302,13 +321,29 @@ export class Predictor {
     return { text: this.tokenizer.continuation(prompt, tokens), tokens };
   }
 
-  /** Forgets the text read so far. */
+  /** Forgets the text read so far, and what the network learnt from it. */
   reset(): void {
+    if (this.adapting && this.adapting.steps > 0) {
+      this.adapting.reset();
+      this.recurrences.forEach((r) => r.dispose());
+      this.recurrences = this.makeRecurrences();
+    }
+    this.forgetText();
+  }
+
+  /**
+   * Forgets the text read so far but not what the network learnt from it: a full pass
+   * (another document, an edit far back) reads from a blank state with the weights the
+   * person's writing has taught it.
+   */
+  private forgetText(): void {
     this.state.dispose();
     this.state = this.zeroState();
     this.readText = '';
     this.readIds = [];
     this.readOutputs = [];
+    this.droppedIds = 0;
+    this.segment = { start: 0, state: this.state.snapshot() };
     this.newWords.clear();
     this.checkpoints = [];
   }
@@ -317,6 +352,7 @@ export class Predictor {
     this.state.dispose();
     this.checkpoints = [];
     this.recurrences.forEach((r) => r.dispose());
+    this.adapting?.dispose();
   }
 
   /**
@@ -332,7 +368,7 @@ export class Predictor {
     if (extends_ && text.length - this.readText.length <= FULL_PASS_CHARACTERS) {
       newText = text.slice(this.readText.length);
     } else {
-      this.reset();
+      this.forgetText();
       this.stats.fullPasses++;
       newText = tailAtWordBoundary(text, FULL_PASS_CHARACTERS);
     }
@@ -343,17 +379,62 @@ export class Predictor {
         this.checkpoints.push({ length: this.readText.length, tokens: this.readIds.length, snapshot: this.state.snapshot(), newWords: this.newWords.snapshot() });
       }
       tokens.forEach((token, i) => newIds[i] === this.tokenizer.unknownId && this.newWords.add(token));
-      const outputs: Float32Array[] = [];
-      const next = this.read(newIds, this.state, outputs);
-      this.readIds.push(...newIds);
-      this.readOutputs.push(...outputs);
-      if (this.readIds.length > HISTORY_TOKENS) this.forgetOldestIds();
       if (this.checkpoints.length > CHECKPOINTS) this.checkpoints.shift();
-      this.state.dispose();
-      this.state = next;
+      this.readAndAdapt(newIds);
+      if (this.readIds.length > HISTORY_TOKENS) this.forgetOldestIds();
     }
     this.readText = text;
     return this.state;
+  }
+
+  /**
+   * Reads `ids` into the state. When the network adapts, it learns from each segment of
+   * `segmentTokens` tokens just before reading the token after it, the segment's last
+   * target: the point where scoring a text adapts too (adaptation.ts). A read learns from
+   * one segment at most, the last that ends in it, so that a full pass or a paste costs one
+   * step, not one per segment; typing brings a token or two per read and skips none.
+   */
+  private readAndAdapt(ids: Int32Array): void {
+    const length = this.adapting?.settings.segmentTokens ?? Infinity;
+    const end = this.position + ids.length;
+    let from = 0;
+    while (from < ids.length) {
+      const { start } = this.segment;
+      if (this.position === start && !this.segment.state) this.segment.state = this.state.snapshot();
+      if (this.position === start + length) {
+        if (this.position + length >= end) this.learnSegment(ids[from]);
+        else this.segment = { start: this.position, state: this.state.snapshot() };
+        continue;
+      }
+      // Read up to the next point where something is due: the segment's start (its state) or its end.
+      const due = this.position < start ? start : start + length;
+      const to = Math.min(ids.length, from + (due - this.position));
+      const outputs: Float32Array[] = [];
+      const next = this.read(ids.slice(from, to), this.state, outputs);
+      this.readIds.push(...ids.slice(from, to));
+      this.readOutputs.push(...outputs);
+      this.state.dispose();
+      this.state = next;
+      from = to;
+    }
+  }
+
+  /** One step of adaptation on the segment that ends where `nextId` is about to be read. */
+  private learnSegment(nextId: number): void {
+    const { start, state } = this.segment;
+    const length = this.adapting!.settings.segmentTokens;
+    const offset = start - this.droppedIds;
+    const stream = [...this.readIds.slice(offset, offset + length), nextId];
+    const initial = ReadState.restore(state!);
+    try {
+      this.adapting!.learn(segmentAt(stream, 0, length), start > 0 ? initial.layers : undefined);
+    } finally {
+      initial.dispose();
+    }
+    this.stats.adaptationSteps++;
+    this.recurrences.forEach((r) => r.dispose());
+    this.recurrences = this.makeRecurrences();
+    this.segment = { start: this.position, state: this.state.snapshot() };
   }
 
   /** Moves the state back to the latest checkpoint that `text` extends, if there is one. */
@@ -369,6 +450,8 @@ export class Predictor {
       this.readIds.length = tokens;
       this.readOutputs.length = tokens;
       this.checkpoints.length = i;
+      // Text after the next segment's start was typed over: its state is read again when reached.
+      if (this.position < this.segment.start) this.segment.state = undefined;
       return true;
     }
     return false;
@@ -423,6 +506,7 @@ export class Predictor {
   /** Drops the oldest ids, keeping the checkpoints' token counts in step. */
   private forgetOldestIds(): void {
     const drop = this.readIds.length - HISTORY_TOKENS;
+    this.droppedIds += drop;
     this.readIds.splice(0, drop);
     this.readOutputs.splice(0, drop);
     this.checkpoints = this.checkpoints.filter((c) => c.tokens >= drop);
@@ -440,6 +524,12 @@ export class Predictor {
     return this.rank(probabilities, FIRST_WORD_CANDIDATES, '').find(
       (c) => c.token !== NEWLINE_TOKEN && (!afterSpace || trimmed === '' || /^\s/.test(this.tokenizer.continuation(trimmed, [c.token]))),
     );
+  }
+
+  /** The recurrences over the current weights: they prepare forms of them, made again after an adaptation step. */
+  private makeRecurrences(): Recurrence[] {
+    const { parts } = this.network;
+    return parts.recurrent.map((w) => makeRecurrence(parts.cell, w, parts.units));
   }
 
   private zeroState(): ReadState {

@@ -273,6 +273,7 @@ async function loadSuggestion(dir: string): Promise<RunSuggestionModel | undefin
     newWordShare: settings.newWordShare ?? DEFAULT_NEW_WORD_SHARE,
     minConfidence: settings.minConfidence,
     minNextWordConfidence: settings.minNextWordConfidence ?? settings.minConfidence,
+    ...(settings.adaptation && { adaptation: settings.adaptation }),
   };
 }
 

@@ -79,9 +79,13 @@ export function formatPercent(value: number | null | undefined): string {
   return `${(value * 100).toFixed(1)}%`;
 }
 
-/** "network 62% · KN3 25% · cache 3% · neural cache 10%": what the suggestions mix, in whole percents. */
-export function mixtureShares(weights: SuggestionReport['weights']): string {
+/**
+ * "network 62% · KN3 25% · cache 3% · neural cache 10% · learns from the document": what the
+ * suggestions mix, in whole percents, and whether the network adapts as it reads.
+ */
+export function mixtureShares({ weights, adaptation }: Pick<SuggestionReport, 'weights' | 'adaptation'>): string {
   const share = (x: number) => `${Math.round(x * 100)}%`;
   const neural = weights.neuralCache === undefined ? '' : ` · neural cache ${share(weights.neuralCache)}`;
-  return `network ${share(weights.network)} · KN3 ${share(weights.kn3)} · cache ${share(weights.cache)}${neural}`;
+  const learns = adaptation ? ' · learns from the document' : '';
+  return `network ${share(weights.network)} · KN3 ${share(weights.kn3)} · cache ${share(weights.cache)}${neural}${learns}`;
 }

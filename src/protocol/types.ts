@@ -161,6 +161,14 @@ export interface TrainSummary {
  * of the document (weights fitted on held-out text), and the confidence threshold that
  * saved the most keystrokes there.
  */
+/** How the network of a suggestion model learns from the document it reads (src/core/adaptation.ts). */
+export interface AdaptationSettings {
+  /** Step size of plain gradient descent on each segment's mean loss. */
+  learningRate: number;
+  /** Tokens per step: the network adapts on every `segmentTokens` tokens it has read. */
+  segmentTokens: number;
+}
+
 export interface SuggestionReport {
   /** Shares of the mixture: network, KN3, document cache, neural cache (they sum to 1; no neural cache in summaries saved before it). */
   weights: { network: number; kn3: number; cache: number; neuralCache?: number };
@@ -179,6 +187,10 @@ export interface SuggestionReport {
   wordStartFirstWordRight: number;
   /** Word starts those shares are of (absent in summaries saved before it was kept), so a reader can tell their noise. */
   wordStarts?: number;
+  /** The network adapts to the document as it reads (absent: it does not, or the run predates it). */
+  adaptation?: AdaptationSettings;
+  /** Nats per character of the network alone adapting to the text as it reads (absent where not measured; null without a spelling model). */
+  adaptedNetworkNatsPerChar?: number | null;
 }
 
 /** The result of `seqlab eval`. */

@@ -101,7 +101,9 @@ function isSuggestionReport(value: unknown): value is SuggestionReport {
     figures.every((x) => typeof x === 'number') &&
     (neuralCache === undefined || typeof neuralCache === 'number') &&
     (value.wordStarts === undefined || Number.isInteger(value.wordStarts)) &&
-    (value.natsPerChar === null || typeof value.natsPerChar === 'number')
+    (value.natsPerChar === null || typeof value.natsPerChar === 'number') &&
+    (value.adaptation === undefined || (isObject(value.adaptation) && typeof value.adaptation.segmentTokens === 'number')) &&
+    (value.adaptedNetworkNatsPerChar === undefined || value.adaptedNetworkNatsPerChar === null || typeof value.adaptedNetworkNatsPerChar === 'number')
   );
 }
 

@@ -28,11 +28,12 @@ function item(run: RunInfo, label: string, suggestion: SuggestionReport): HTMLLI
   return h(
     'li',
     { 'data-testid': `suggestion-${run.id}`, 'aria-label': `${label}: what suggests` },
-    h('div', {}, h('span', { class: 'who' }, label), ` suggests: ${mixtureShares(suggestion.weights)}`),
+    h('div', {}, h('span', { class: 'who' }, label), ` suggests: ${mixtureShares(suggestion)}`),
     h(
       'div',
       { class: 'figures' },
-      `${formatNumber(suggestion.natsPerChar)} nats/char (network alone ${formatNumber(run.natsPerChar)}) · ` +
+      `${formatNumber(suggestion.natsPerChar)} nats/char (network alone ${formatNumber(run.natsPerChar)}` +
+        (suggestion.adaptation ? `, learning as it reads ${formatNumber(suggestion.adaptedNetworkNatsPerChar)}) · ` : ') · ') +
         // The thresholds the run chose, which the figures were measured at; a person's setting may override them.
         `${formatPercent(suggestion.keystrokeSavings)} of keystrokes saved at its threshold of ${formatPercent(suggestion.minConfidence)}` +
         (suggestion.minNextWordConfidence === undefined ? '' : ` (${formatPercent(suggestion.minNextWordConfidence)} for next words)`),

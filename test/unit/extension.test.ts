@@ -131,11 +131,20 @@ describe('webview messages', () => {
     assert.ok(!isHostToModels(update([{ ...run, suggestion: { ...suggestion, weights: { network: 1 } } }])), 'a suggestion without its shares');
     assert.ok(isHostToModels(update([{ ...run, suggestion: { ...suggestion, wordStarts: 2512 } }])), 'with the word starts its shares are of');
     assert.ok(!isHostToModels(update([{ ...run, suggestion: { ...suggestion, wordStarts: '2512' } }])), 'a count that is not a whole number');
+    const adapting = { ...suggestion, adaptation: { learningRate: 0.5, segmentTokens: 20 }, adaptedNetworkNatsPerChar: 1.38 };
+    assert.ok(isHostToModels(update([{ ...run, suggestion: adapting }])), 'a suggestion model whose network adapts');
+    assert.ok(!isHostToModels(update([{ ...run, suggestion: { ...adapting, adaptation: 'yes' } }])), 'adaptation that is not its settings');
+    assert.ok(!isHostToModels(update([{ ...run, suggestion: { ...adapting, adaptedNetworkNatsPerChar: '1.38' } }])), 'a figure that is not a number');
   });
 
   it('names what suggests in whole percents', () => {
-    assert.equal(mixtureShares({ network: 0.618, kn3: 0.251, cache: 0.131 }), 'network 62% · KN3 25% · cache 13%');
-    assert.equal(mixtureShares({ network: 0.518, kn3: 0.251, cache: 0.031, neuralCache: 0.2 }), 'network 52% · KN3 25% · cache 3% · neural cache 20%');
+    assert.equal(mixtureShares({ weights: { network: 0.618, kn3: 0.251, cache: 0.131 } }), 'network 62% · KN3 25% · cache 13%');
+    const weights = { network: 0.518, kn3: 0.251, cache: 0.031, neuralCache: 0.2 };
+    assert.equal(mixtureShares({ weights }), 'network 52% · KN3 25% · cache 3% · neural cache 20%');
+    assert.equal(
+      mixtureShares({ weights, adaptation: { learningRate: 0.5, segmentTokens: 20 } }),
+      'network 52% · KN3 25% · cache 3% · neural cache 20% · learns from the document',
+    );
   });
 });
 

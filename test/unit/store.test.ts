@@ -466,6 +466,18 @@ describe('suggestion.json', () => {
     run.model.dispose();
   });
 
+  it('loads how the network adapts to the document, and none where it does not', async () => {
+    const { dir, writer } = await runWithCounts();
+    await writer.writeJson('suggestion.json', { ...settings, adaptation: { learningRate: 0.5, segmentTokens: 20 } });
+    const run = await loadRun(dir);
+    assert.deepEqual(run.suggestion?.adaptation, { learningRate: 0.5, segmentTokens: 20 });
+    run.model.dispose();
+    await writer.writeJson('suggestion.json', settings);
+    const still = await loadRun(dir);
+    assert.equal(still.suggestion?.adaptation, undefined);
+    still.model.dispose();
+  });
+
   it('saved before the new-word share was fitted gives new words the default share', async () => {
     const { dir, writer } = await runWithCounts();
     const { newWordShare: _, ...older } = settings;
@@ -490,6 +502,11 @@ describe('suggestion.json', () => {
       { ...settings, weights: { network: 0.5, kn3: 0.3, cache: 0.1, neuralCache: 0.1 } },
       { ...settings, weights: { network: 0.5, kn3: 0.3, cache: 0.1, neuralCache: 0.1 }, neuralCache: { flatness: 1, evidence: -1 } },
       { ...settings, newWordShare: 'most' },
+      // Adaptation without a positive step, or with segments the predictor cannot hold.
+      { ...settings, adaptation: { learningRate: 0, segmentTokens: 20 } },
+      { ...settings, adaptation: { learningRate: 0.5, segmentTokens: 2.5 } },
+      { ...settings, adaptation: { learningRate: 0.5, segmentTokens: 100000 } },
+      { ...settings, adaptation: true },
       { ...settings, format: 'seqlab-run' },
       [],
     ]) {

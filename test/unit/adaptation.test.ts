@@ -1,0 +1,122 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { adaptedTargetProbabilitiesAndStates, AdaptingNetwork, segmentAt, type AdaptationSettings } from '../../src/core/adaptation';
+import { resolveTrainConfig } from '../../src/core/config';
+import { NETWORK_ONLY } from '../../src/core/mixture';
+import { modelParts } from '../../src/core/model';
+import { NEURAL_CACHE_CANDIDATES } from '../../src/core/neuralCache';
+import { Predictor, type SuggestionParts } from '../../src/core/predictor';
+import { trainRun } from '../../src/core/run';
+import { loadRun, type LoadedRun } from '../../src/core/store';
+import { makeTempDir, maxAbsDifference, mobyDickChapter, useWasm } from './helpers';
+
+const SETTINGS: AdaptationSettings = { learningRate: 0.5, segmentTokens: 5 };
+const TEXT = mobyDickChapter(2).slice(0, 1200);
+
+let root: string;
+let run: LoadedRun;
+before(async () => {
+  await useWasm();
+  root = await makeTempDir('adaptation');
+  const config = resolveTrainConfig({ embedding: 24, units: 24, seqLen: 16, epochs: 1 });
+  const summary = await trainRun({ text: mobyDickChapter(1), sources: [], name: 'Loomings', config, runsDir: root, runName: 'lstm' });
+  run = await loadRun(summary.modelDir);
+});
+after(async () => {
+  run.model.dispose();
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+/** The network alone, adapting with `adaptation` (or not): the suggestion parts that say so. */
+function networkOnly(adaptation?: AdaptationSettings): SuggestionParts {
+  return { kn3: run.suggestion!.kn3, weights: NETWORK_ONLY, neuralCache: NEURAL_CACHE_CANDIDATES[0], newWordShare: 0, adaptation };
+}
+
+function segmentNats(network: AdaptingNetwork, ids: Int32Array): number {
+  const scored = network.network.targetLogProbabilities(segmentAt(ids, 0, ids.length - 1));
+  tf.dispose(scored.state.flat());
+  return -scored.logProbabilities.reduce((sum, x) => sum + x, 0);
+}
+
+describe('a network adapting to what it reads', () => {
+  it('learns from a segment without touching the model, keeps its tied weights tied, and resets', () => {
+    const ids = run.tokenizer.encode(TEXT).slice(0, 21);
+    const modelWeights = run.model.getWeights().map((w) => w.dataSync().slice());
+    const adapting = new AdaptingNetwork(run.model, SETTINGS);
+    const before = segmentNats(adapting, ids);
+    adapting.learn(segmentAt(ids, 0, 20), undefined);
+    const after = segmentNats(adapting, ids);
+    assert.ok(after < before - 1, `nats of the segment learnt from: ${before} before, ${after} after`);
+    run.model.getWeights().forEach((w, i) => assert.equal(maxAbsDifference(w.dataSync(), modelWeights[i]), 0, 'the model changed'));
+    const { embeddings, outputKernel } = adapting.parts;
+    assert.equal(tf.tidy(() => tf.max(tf.abs(tf.sub(embeddings, tf.transpose(outputKernel)))).dataSync()[0]), 0, 'untied');
+    adapting.reset();
+    assert.equal(adapting.steps, 0);
+    assert.equal(segmentNats(adapting, ids), before);
+    adapting.dispose();
+  });
+
+  it('scores a text as the predictor reads it, token by token, adapting at the same points', () => {
+    const tokens = run.tokenizer.tokenize(TEXT);
+    const ids = run.tokenizer.encodeTokens(tokens);
+    const expected = adaptedTargetProbabilitiesAndStates(run.model, ids, SETTINGS).probabilities;
+    const still = adaptedTargetProbabilitiesAndStates(run.model, ids, { ...SETTINGS, learningRate: 1e-12 }).probabilities;
+    const adapting = new Predictor(run.model, run.tokenizer, networkOnly(SETTINGS));
+    let compared = 0;
+    let worst = 0;
+    for (let i = 1; i < ids.length; i++) {
+      const prefix = run.tokenizer.detokenize(tokens.slice(0, i));
+      // A prefix that tokenizes otherwise on its own is not what the scoring read.
+      if (run.tokenizer.encode(prefix).length !== i) continue;
+      const actual = adapting.nextProbabilities(prefix)[ids[i]];
+      worst = Math.max(worst, Math.abs(actual - expected[i - 1]) / expected[i - 1]);
+      compared++;
+    }
+    assert.ok(compared > 0.9 * ids.length, `compared ${compared} of ${ids.length}`);
+    assert.ok(worst < 1e-3, `largest relative difference ${worst}`);
+    assert.ok(adapting.stats.adaptationSteps >= Math.floor((ids.length - 1) / SETTINGS.segmentTokens) - 1);
+    // The steps change what it predicts: otherwise the comparison above proves nothing.
+    assert.ok(maxAbsDifference(expected.slice(-100), still.slice(-100)) > 1e-3, 'adapting changed nothing');
+    adapting.dispose();
+  });
+
+  it('learns from one segment at most when a whole text comes at once, and forgets on reset', () => {
+    const adapting = new Predictor(run.model, run.tokenizer, networkOnly(SETTINGS));
+    const plain = new Predictor(run.model, run.tokenizer);
+    const tensors = tf.memory().numTensors;
+    adapting.nextProbabilities(TEXT);
+    assert.equal(adapting.stats.adaptationSteps, 1, 'a pasted text is one step');
+    const short = 'Call me Ishmael. ';
+    adapting.reset();
+    assert.ok(maxAbsDifference(adapting.nextProbabilities(short), plain.nextProbabilities(short)) < 1e-6, 'reset kept what it learnt');
+    assert.equal(tf.memory().numTensors, tensors, 'adapting leaked tensors');
+    adapting.dispose();
+    plain.dispose();
+  });
+
+  it('keeps what it learnt across a full pass of another text', () => {
+    const adapting = new Predictor(run.model, run.tokenizer, networkOnly(SETTINGS));
+    const plain = new Predictor(run.model, run.tokenizer);
+    adapting.nextProbabilities(TEXT);
+    const other = 'It was the best of times. ';
+    assert.ok(maxAbsDifference(adapting.nextProbabilities(other), plain.nextProbabilities(other)) > 1e-4);
+    assert.equal(adapting.stats.fullPasses, 1);
+    adapting.dispose();
+    plain.dispose();
+  });
+});
+
+describe('adapted scoring', () => {
+  it('reads a text in one lane from a blank state: with a tiny step, as the model does', () => {
+    const ids = run.tokenizer.encode(TEXT);
+    const tiny = adaptedTargetProbabilitiesAndStates(run.model, ids, { learningRate: 1e-12, segmentTokens: 7 });
+    const plain = new Predictor(run.model, run.tokenizer);
+    const tokens = run.tokenizer.tokenize(TEXT);
+    const prefix = run.tokenizer.detokenize(tokens.slice(0, 40));
+    assert.ok(Math.abs(plain.nextProbabilities(prefix)[ids[40]] - tiny.probabilities[39]) < 1e-5);
+    assert.equal(tiny.hidden.length, (ids.length - 1) * modelParts(run.model).units);
+    plain.dispose();
+  });
+});
