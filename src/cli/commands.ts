@@ -162,6 +162,10 @@ export async function evalCommand(args: ParsedArgs, io: CommandIO): Promise<void
             percent(report.top5Accuracy),
             percent(report.keystrokeSavings),
           ],
+          // The network as the suggestions run it, learning from the text as it reads (adaptation.ts).
+          ...(report.suggestion?.adaptedNetworkNatsPerChar !== undefined
+            ? [['network, adapting', '', natsPerChar(report.suggestion.adaptedNetworkNatsPerChar), '', '', '']]
+            : []),
           ...(report.suggestion
             ? [['suggestions', '', natsPerChar(report.suggestion.natsPerChar), '', '', percent(report.suggestion.keystrokeSavings)]]
             : []),

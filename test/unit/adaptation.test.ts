@@ -4,12 +4,14 @@ import * as fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { adaptedTargetProbabilitiesAndStates, AdaptingNetwork, segmentAt, type AdaptationSettings } from '../../src/core/adaptation';
 import { resolveTrainConfig } from '../../src/core/config';
+import { evaluateText } from '../../src/core/evaluate';
+import { natsPerCharacter, describeHeldOut } from '../../src/core/perCharacter';
 import { NETWORK_ONLY } from '../../src/core/mixture';
 import { modelParts } from '../../src/core/model';
 import { NEURAL_CACHE_CANDIDATES } from '../../src/core/neuralCache';
 import { Predictor, type SuggestionParts } from '../../src/core/predictor';
 import { trainRun } from '../../src/core/run';
-import { loadRun, type LoadedRun } from '../../src/core/store';
+import { loadNgrams, loadRun, loadSpelling, type LoadedRun } from '../../src/core/store';
 import { makeTempDir, maxAbsDifference, mobyDickChapter, useWasm } from './helpers';
 
 const SETTINGS: AdaptationSettings = { learningRate: 0.5, segmentTokens: 5 };
@@ -118,5 +120,21 @@ describe('adapted scoring', () => {
     assert.ok(Math.abs(plain.nextProbabilities(prefix)[ids[40]] - tiny.probabilities[39]) < 1e-5);
     assert.equal(tiny.hidden.length, (ids.length - 1) * modelParts(run.model).units);
     plain.dispose();
+  });
+});
+
+describe('eval of a suggestion model that adapts', () => {
+  it('scores the network adapting beside the network alone, as adapted scoring defines it', async () => {
+    const counts = { ngrams: await loadNgrams(run.dir), spelling: await loadSpelling(run.dir), suggestion: { ...run.suggestion!, adaptation: SETTINGS } };
+    const report = await evaluateText(run.model, run.tokenizer, counts, TEXT, { seqLen: 16, batch: 8, keystrokeCharacters: 300 });
+    const adapted = report.suggestion?.adaptedNetworkNatsPerChar;
+    const tokens = run.tokenizer.tokenize(TEXT);
+    const heldOut = describeHeldOut(TEXT, tokens, run.tokenizer.encodeTokens(tokens), run.tokenizer.unknownId, counts.spelling);
+    const nats = adaptedTargetProbabilitiesAndStates(run.model, heldOut.ids, SETTINGS).probabilities.reduce((sum, p) => sum - Math.log(p), 0);
+    assert.ok(adapted !== undefined && adapted !== null);
+    assert.ok(Math.abs(adapted - natsPerCharacter(nats, heldOut)!) < 1e-9, `${adapted} against ${natsPerCharacter(nats, heldOut)}`);
+    // A model trained one epoch on the chapter before learns much from this one as it reads.
+    assert.ok(adapted < report.natsPerChar!, `adapting ${adapted}, alone ${report.natsPerChar}`);
+    assert.deepEqual(report.suggestion?.adaptation, SETTINGS);
   });
 });

@@ -118,6 +118,10 @@ describe('seqlab train, generate and eval on a chapter', () => {
     assert.equal(saved.minConfidence, suggestion.minConfidence);
     assert.ok(saved.newWordShare >= 0 && saved.newWordShare < 1, String(saved.newWordShare));
     assert.equal(saved.newWordShare, suggestion.newWordShare);
+    // The network adapting to the text was measured, and kept or not as the summary says.
+    const adapted = suggestion.adaptedNetworkNatsPerChar;
+    assert.ok(typeof adapted === 'number' && adapted > 0.5 && adapted < 5, String(adapted));
+    assert.deepEqual(saved.adaptation, suggestion.adaptation);
   });
 
   it('generates text from the saved run, the same text for the same seed', () => {
