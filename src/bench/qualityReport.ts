@@ -47,7 +47,7 @@ export function formatQualityReport(r: QualityReport): string {
     `SeqLab quality bench, ${r.date.slice(0, 10)}: ${describeSettings(r.settings)}, ${r.words === null ? 'each text whole' : `about ${r.words.toLocaleString('en')} words per text`}, ` +
       'the last 10% held out; nats per character of the held-out text (unknown words pay for their spelling).',
     formatTable(
-      ['text', 'words', 'vocab', 'unk', 'epochs', 'time', 'KN3', 'network', 'below KN3', 'suggestions', 'below KN3', 'keys saved', 'offered', 'right'],
+      ['text', 'words', 'vocab', 'unk', 'epochs', 'time', 'KN3', 'network', 'below KN3', 'adapting', 'below KN3', 'suggestions', 'below KN3', 'keys saved', 'offered', 'right'],
       r.texts.map(({ corpus, words, summary: s, untuned }) => [
         corpus,
         words.toLocaleString('en'),
@@ -58,6 +58,8 @@ export function formatQualityReport(r: QualityReport): string {
         fixed(s.baselines.kn3NatsPerChar),
         fixed(s.natsPerChar),
         below(s.natsPerChar, s.baselines.kn3NatsPerChar),
+        fixed(s.suggestion?.adaptedNetworkNatsPerChar ?? null),
+        below(s.suggestion?.adaptedNetworkNatsPerChar ?? null, s.baselines.kn3NatsPerChar),
         fixed(s.suggestion?.natsPerChar ?? null),
         below(s.suggestion?.natsPerChar ?? null, s.baselines.kn3NatsPerChar),
         untuned ? pct(untuned.keystrokeSavings) : '–',
@@ -65,6 +67,8 @@ export function formatQualityReport(r: QualityReport): string {
         untuned ? pctWithError(untuned.wordStartFirstWordRight, untuned.wordStarts && Math.round(untuned.wordStarts * untuned.wordStartOffered)) : '–',
       ]),
     ),
+    'adapting: the network alone learning from the held-out text as it reads it, a step every few words, as the suggestions',
+    'can run it; suggestions: the suggestion model as fitted (it adapts where that scored better on the held-out text).',
     ...typingNote(r.texts),
     ...r.texts.map((t) => `  ${t.corpus}: ${t.description}`),
     ...r.skipped.map((s) => `  skipped ${s}`),

@@ -34,7 +34,7 @@ export class AdaptingNetwork {
   /** The network over the adapted weights, without dropout (it scores and learns from real text). */
   readonly network: LanguageNetwork;
   private readonly variables: tf.Variable[];
-  /** The model's own weights, in the order of `variables`, to go back to. */
+  /** The model's own weights, in the order of `variables`, to go back to (its live variables: never disposed here). */
   private readonly original: tf.Tensor[];
   /** Steps taken since the weights were the model's. */
   steps = 0;
@@ -45,7 +45,9 @@ export class AdaptingNetwork {
   ) {
     const parts = modelParts(model);
     const tied = isTied(parts);
-    const copy = <T extends tf.Tensor>(t: T) => tf.variable(t.clone(), true) as unknown as T;
+    // A variable made from a tensor shares its numbers until the first step assigns new ones:
+    // a document's copy costs memory only once the network has learnt from it.
+    const copy = <T extends tf.Tensor>(t: T) => tf.variable(t, true) as unknown as T;
     const adapted: ModelParts = {
       ...parts,
       embeddings: copy(parts.embeddings),
@@ -62,7 +64,12 @@ export class AdaptingNetwork {
       adapted.outputKernel,
       adapted.outputBias,
     ] as tf.Variable[];
-    this.original = this.variables.map((v) => v.clone());
+    this.original = [
+      parts.embeddings,
+      ...parts.recurrent.flatMap((w) => [w.kernel, w.recurrentKernel, w.bias]),
+      parts.outputKernel,
+      parts.outputBias,
+    ];
   }
 
   get parts(): ModelParts {
@@ -95,7 +102,7 @@ export class AdaptingNetwork {
   }
 
   dispose(): void {
-    tf.dispose([...this.variables, ...this.original]);
+    tf.dispose(this.variables);
   }
 }
 

@@ -441,7 +441,7 @@ test('SeqLab: train from the palette, dashboard and Models view, ghost text with
     const suggests = models.locator(`[data-testid="suggestion-${runId}"]`);
     const suggestsText = await suggests.innerText();
     assert.match(suggestsText, /LSTM \d\d:\d\d(:\d\d)?( #\d+)? suggests: network \d+% · KN3 \d+% · cache \d+% · neural cache \d+%/, 'the Models view says what suggests');
-    assert.match(suggestsText, /[\d.]+ nats\/char \(network alone [\d.]+\) · [\d.]+% of keystrokes saved at its threshold of [\d.]+% \([\d.]+% for next words\)/, 'and scores it apart from the network');
+    assert.match(suggestsText, /[\d.]+ nats\/char \(network alone [\d.]+(, learning as it reads [\d.]+)?\) · [\d.]+% of keystrokes saved at its threshold of [\d.]+% \([\d.]+% for next words\)/, 'and scores it apart from the network');
     assert.ok(await suggests.evaluate((e) => e.scrollWidth <= e.clientWidth), 'the suggestion lines fit the side bar without scrolling');
     const sideBar = await sideBarWidth(page);
     const viewWidth = await assertModelsFit(models);

@@ -12,7 +12,8 @@ import { NEURAL_CACHE_CANDIDATES } from '../../src/core/neuralCache';
 import { Predictor, type SuggestionParts } from '../../src/core/predictor';
 import { trainRun } from '../../src/core/run';
 import { loadNgrams, loadRun, loadSpelling, type LoadedRun } from '../../src/core/store';
-import { makeTempDir, maxAbsDifference, mobyDickChapter, useWasm } from './helpers';
+import { initBackend } from '../../src/core/backend';
+import { FAST_PATH_BACKENDS, makeTempDir, maxAbsDifference, mobyDickChapter, useWasm } from './helpers';
 
 const SETTINGS: AdaptationSettings = { learningRate: 0.5, segmentTokens: 5 };
 const TEXT = mobyDickChapter(2).slice(0, 1200);
@@ -42,7 +43,16 @@ function segmentNats(network: AdaptingNetwork, ids: Int32Array): number {
   return -scored.logProbabilities.reduce((sum, x) => sum + x, 0);
 }
 
-describe('a network adapting to what it reads', () => {
+for (const { backend, skip } of FAST_PATH_BACKENDS) {
+  describe(`a network adapting to what it reads, on ${backend}`, { skip }, () => {
+    before(() => initBackend(backend));
+    after(useWasm);
+    learnsAndScores();
+  });
+}
+
+/** What adapting does on every backend: the step, and scoring that matches the predictor. */
+function learnsAndScores() {
   it('learns from a segment without touching the model, keeps its tied weights tied, and resets', () => {
     const ids = run.tokenizer.encode(TEXT).slice(0, 21);
     const modelWeights = run.model.getWeights().map((w) => w.dataSync().slice());
@@ -83,7 +93,9 @@ describe('a network adapting to what it reads', () => {
     assert.ok(maxAbsDifference(expected.slice(-100), still.slice(-100)) > 1e-3, 'adapting changed nothing');
     adapting.dispose();
   });
+}
 
+describe('a predictor adapting to what it reads', () => {
   it('learns from one segment at most when a whole text comes at once, and forgets on reset', () => {
     const adapting = new Predictor(run.model, run.tokenizer, networkOnly(SETTINGS));
     const plain = new Predictor(run.model, run.tokenizer);

@@ -214,7 +214,7 @@ describe('seqlab compare', () => {
     assert.match(result.stdout, /Baselines on the same split: KN3 perplexity [\d.]+ \([\d.]+ nats\/char\), unigram [\d.]+, uniform \d+/);
     assert.match(result.stdout, /Unknown words: [\d.]+% of the targets\./);
     assert.match(result.stdout, /suggest nats\/char\s+keys saved/);
-    assert.match(result.stdout, /^Suggestions mix: rnn network \d+% · KN3 \d+% · cache \d+% · neural cache \d+%, shown at [\d.]+% confidence; gru /m);
+    assert.match(result.stdout, /^Suggestions mix: rnn network \d+% · KN3 \d+% · cache \d+% · neural cache \d+%( · learns from the document)?, shown at [\d.]+% confidence; gru /m);
     assert.match(result.stdout, /Sample continuations of "/);
   });
 
