@@ -3,6 +3,7 @@
  * one process on one backend, plus suggestion latency and training memory. A program that
  * prints figures; nothing here asserts a timing.
  */
+import { DEFAULT_ADAPTATION } from '../core/adaptation';
 import { initBackend, type BackendPreference } from '../core/backend';
 import { resolveTrainConfig } from '../core/config';
 import { evaluationBatches, trainingBatches } from '../core/dataset';
@@ -132,6 +133,8 @@ function measureSuggestions(novel: string, before: string, chapter: string, requ
   const model = buildModel({ ...defaults, cell: 'lstm', vocabSize: tokenizer.vocabSize }, SETTINGS.seed);
   try {
     const latency = [1, 3].map((words) => suggestionLatency(model, tokenizer, before + '\n\n', chapter, words, requests));
+    // Learning from the chapter as it is typed: what adapting adds to the keystrokes it falls on.
+    latency.push(suggestionLatency(model, tokenizer, before + '\n\n', chapter, 3, requests, DEFAULT_ADAPTATION));
     return { cell: 'lstm', vocabSize: tokenizer.vocabSize, units: defaults.units, weights: 'random (initial)', latency };
   } finally {
     model.dispose();

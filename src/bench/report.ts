@@ -49,8 +49,20 @@ export function formatReport(r: BenchReport): string {
     `Suggestions: ${r.suggestions.cell.toUpperCase()} ${r.suggestions.units}, vocabulary ${int(r.suggestions.vocabSize)}, ` +
       `${r.suggestions.weights} weights, a suggestion at every keystroke typing a chapter (ms in the engine):`,
     formatTable(
-      ['words', 'requests', 'p50', 'p95', 'p99', 'max', 'mean', 'full passes', 'tokens read'],
-      r.suggestions.latency.map((l) => [String(l.words), String(l.requests), fixed(l.p50, 2), fixed(l.p95, 2), fixed(l.p99, 2), fixed(l.max, 1), fixed(l.mean, 2), String(l.fullPasses), int(l.tokensRead)]),
+      ['words', 'requests', 'p50', 'p95', 'p99', 'max', 'mean', 'full passes', 'tokens read', 'adapting'],
+      r.suggestions.latency.map((l) => [
+        String(l.words),
+        String(l.requests),
+        fixed(l.p50, 2),
+        fixed(l.p95, 2),
+        fixed(l.p99, 2),
+        fixed(l.max, 1),
+        fixed(l.mean, 2),
+        String(l.fullPasses),
+        int(l.tokensRead),
+        // Reports saved before adaptation have no count: their network never adapted.
+        l.adaptationSteps ? `${l.adaptationSteps} steps` : 'no',
+      ]),
     ),
     '',
     `Memory: peak RSS ${int(r.memory.peakRssMiB)} MiB training ${r.memory.batches} of ${r.memory.batchesPerEpoch} batches per epoch ` +

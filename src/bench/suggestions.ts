@@ -4,12 +4,15 @@
  * `suggest`, the call the language server makes for an inline completion.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { AdaptationSettings } from '../core/adaptation';
 import { Predictor } from '../core/predictor';
 import type { Tokenizer } from '../core/tokenizer';
 import { percentile } from './stats';
 
 export interface LatencyFigures {
   words: number;
+  /** The network learnt from the chapter as it was typed (adaptation.ts); the steps it took. */
+  adaptationSteps: number;
   requests: number;
   p50: number;
   p95: number;
@@ -25,9 +28,18 @@ export interface LatencyFigures {
 /**
  * Types `chapter` one character at a time after `before`, asking for `words` words at each
  * keystroke. minConfidence 0 makes every suggestion run to its full length: the worst case.
+ * With `adaptation`, the network learns from the chapter as it is typed (adaptation.ts).
  */
-export function suggestionLatency(model: tf.LayersModel, tokenizer: Tokenizer, before: string, chapter: string, words: number, requests: number): LatencyFigures {
-  const predictor = new Predictor(model, tokenizer);
+export function suggestionLatency(
+  model: tf.LayersModel,
+  tokenizer: Tokenizer,
+  before: string,
+  chapter: string,
+  words: number,
+  requests: number,
+  adaptation?: AdaptationSettings,
+): LatencyFigures {
+  const predictor = new Predictor(model, tokenizer, undefined, adaptation);
   const times: number[] = [];
   try {
     for (let typed = 1; typed <= Math.min(requests, chapter.length); typed++) {
@@ -41,6 +53,7 @@ export function suggestionLatency(model: tf.LayersModel, tokenizer: Tokenizer, b
   }
   return {
     words,
+    adaptationSteps: predictor.stats.adaptationSteps,
     requests: times.length,
     p50: percentile(times, 50),
     p95: percentile(times, 95),

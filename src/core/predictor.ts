@@ -203,8 +203,10 @@ export class Predictor {
     model: tf.LayersModel,
     readonly tokenizer: Tokenizer,
     private readonly mixture?: SuggestionParts,
+    /** How the network learns from the text it reads; by default as the suggestion model says. */
+    adaptation = mixture?.adaptation,
   ) {
-    if (mixture?.adaptation) this.adapting = new AdaptingNetwork(model, mixture.adaptation);
+    if (adaptation) this.adapting = new AdaptingNetwork(model, adaptation);
     const parts = this.adapting?.parts ?? modelParts(model);
     this.network = new FastNetwork(parts);
     this.recurrences = this.makeRecurrences();
