@@ -108,8 +108,11 @@ export class AdaptingNetwork {
 
 /**
  * The network's probability of every target of `stream[1..]` and its top layer's output
- * after every input, reading the stream in one lane from a blank state and adapting after
- * each full segment, as the predictor does while a person types.
+ * after every input, reading the stream in one lane from a blank state and adapting as the
+ * predictor does while a person types: a segment is learnt from once the token after it
+ * has been read (its last target), so that token is read with the weights before the
+ * step, and the step comes before the next one. In the editor the step then falls between
+ * two keystrokes rather than on one (Predictor.learnPending).
  */
 export function adaptedTargetProbabilitiesAndStates(
   model: tf.LayersModel,
@@ -118,22 +121,39 @@ export function adaptedTargetProbabilitiesAndStates(
 ): { probabilities: Float64Array; hidden: Float32Array; units: number } {
   const adapting = new AdaptingNetwork(model, settings);
   const { units } = adapting.parts;
-  const probabilities = new Float64Array(Math.max(stream.length - 1, 0));
-  const hidden = new Float32Array(probabilities.length * units);
+  const targets = Math.max(stream.length - 1, 0);
+  const probabilities = new Float64Array(targets);
+  const hidden = new Float32Array(targets * units);
   let state: LayerState[] | undefined;
+  let due: { segment: Batch; initial: LayerState[] | undefined } | undefined;
+  const score = (start: number, length: number) => {
+    const scored = adapting.network.targetLogProbabilities(segmentAt(stream, start, length), state);
+    scored.logProbabilities.forEach((logProbability, t) => (probabilities[start + t] = Math.exp(logProbability)));
+    hidden.set(scored.hidden, start * units);
+    const before = state;
+    state = scored.state;
+    return before;
+  };
   try {
-    for (let start = 0; start < probabilities.length; start += settings.segmentTokens) {
-      const segment = segmentAt(stream, start, Math.min(settings.segmentTokens, probabilities.length - start));
-      const scored = adapting.network.targetLogProbabilities(segment, state);
-      scored.logProbabilities.forEach((logProbability, t) => (probabilities[start + t] = Math.exp(logProbability)));
-      hidden.set(scored.hidden, start * units);
+    for (let start = 0; start < targets; start += settings.segmentTokens) {
+      const length = Math.min(settings.segmentTokens, targets - start);
+      let initial: LayerState[] | undefined;
+      if (due) {
+        // The segment's first token with the weights before the step, the rest after it.
+        initial = score(start, 1);
+        adapting.learn(due.segment, due.initial);
+        tf.dispose(due.initial?.flat());
+        due = undefined;
+        if (length > 1) tf.dispose(score(start + 1, length - 1)?.flat());
+      } else {
+        initial = score(start, length);
+      }
       // A segment cut short by the end of the text is never learnt from, as in the editor.
-      if (segment.seqLen === settings.segmentTokens) adapting.learn(segment, state);
-      tf.dispose(state?.flat());
-      state = scored.state;
+      if (length === settings.segmentTokens) due = { segment: segmentAt(stream, start, length), initial };
+      else tf.dispose(initial?.flat());
     }
   } finally {
-    tf.dispose(state?.flat());
+    tf.dispose([...(state?.flat() ?? []), ...(due?.initial?.flat() ?? [])]);
     adapting.dispose();
   }
   return { probabilities, hidden, units };

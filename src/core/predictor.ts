@@ -173,6 +173,8 @@ export class Predictor {
    * start of the read text, as `position`), and the state before it, once read.
    */
   private segment: { start: number; state?: Float32Array[][] } = { start: 0 };
+  /** A segment read to its end, whose step is due before the next read (learnPending). */
+  private due: { ids: number[]; state: Float32Array[][] } | undefined;
   /** Ids dropped from the front of `readIds`: a token's position is this plus its index there. */
   private droppedIds = 0;
   /** Text whose tokens have been read into `state`; always ends at a token boundary. */
@@ -323,8 +325,31 @@ export class Predictor {
     return { text: this.tokenizer.continuation(prompt, tokens), tokens };
   }
 
+  /**
+   * Takes the step of adaptation due, if one is: the engine calls this after answering a
+   * keystroke, so the step falls between keystrokes; otherwise the next read takes it
+   * first. Returns whether it took one.
+   */
+  learnPending(): boolean {
+    const { due, adapting } = this;
+    if (!due || !adapting) return false;
+    this.due = undefined;
+    const initial = ReadState.restore(due.state);
+    try {
+      adapting.learn(segmentAt(due.ids, 0, due.ids.length - 1), initial.layers);
+    } finally {
+      initial.dispose();
+    }
+    this.stats.adaptationSteps++;
+    this.recurrences.forEach((r) => r.dispose());
+    this.recurrences = this.makeRecurrences();
+    // The distribution kept for the state read (afterRead) stays the one before the step, as scoring has it.
+    return true;
+  }
+
   /** Forgets the text read so far, and what the network learnt from it. */
   reset(): void {
+    this.due = undefined;
     if (this.adapting && this.adapting.steps > 0) {
       this.adapting.reset();
       this.recurrences.forEach((r) => r.dispose());
@@ -351,6 +376,7 @@ export class Predictor {
   }
 
   dispose(): void {
+    this.due = undefined;
     this.state.dispose();
     this.checkpoints = [];
     this.recurrences.forEach((r) => r.dispose());
@@ -365,6 +391,7 @@ export class Predictor {
    */
   private readUpTo(text: string): ReadState {
     if (text === this.readText) return this.state;
+    this.learnPending();
     const extends_ = text.startsWith(this.readText) || this.resumeFromCheckpoint(text);
     let newText: string;
     if (extends_ && text.length - this.readText.length <= FULL_PASS_CHARACTERS) {
@@ -390,27 +417,27 @@ export class Predictor {
   }
 
   /**
-   * Reads `ids` into the state. When the network adapts, it learns from each segment of
-   * `segmentTokens` tokens just before reading the token after it, the segment's last
-   * target: the point where scoring a text adapts too (adaptation.ts). A read learns from
-   * one segment at most, the last that ends in it, so that a full pass or a paste costs one
+   * Reads `ids` into the state. When the network adapts, a segment of `segmentTokens`
+   * tokens is due to be learnt from once the token after it (its last target) comes; that
+   * token is read with the weights before the step, and the step is taken before the next
+   * read (learnPending): where scoring a text adapts too (adaptation.ts). A read leaves one
+   * segment due at most, the last that ends in it, so that a full pass or a paste costs one
    * step, not one per segment; typing brings a token or two per read and skips none.
    */
   private readAndAdapt(ids: Int32Array): void {
     const length = this.adapting?.settings.segmentTokens ?? Infinity;
-    const end = this.position + ids.length;
     let from = 0;
     while (from < ids.length) {
-      const { start } = this.segment;
-      if (this.position === start && !this.segment.state) this.segment.state = this.state.snapshot();
-      if (this.position === start + length) {
-        if (this.position + length >= end) this.learnSegment(ids[from]);
-        else this.segment = { start: this.position, state: this.state.snapshot() };
-        continue;
+      if (this.position === this.segment.start && !this.segment.state) this.segment.state = this.state.snapshot();
+      if (this.position === this.segment.start + length) {
+        const offset = this.segment.start - this.droppedIds;
+        this.due = { ids: [...this.readIds.slice(offset, offset + length), ids[from]], state: this.segment.state! };
+        this.segment = { start: this.position, state: this.state.snapshot() };
       }
-      // Read up to the next point where something is due: the segment's start (its state) or its end.
-      const due = this.position < start ? start : start + length;
-      const to = Math.min(ids.length, from + (due - this.position));
+      // Read up to the next point where something happens: the segment's start (its state) or its end.
+      const { start } = this.segment;
+      const until = this.position < start ? start : start + length;
+      const to = Math.min(ids.length, from + (until - this.position));
       const outputs: Float32Array[] = [];
       const next = this.read(ids.slice(from, to), this.state, outputs);
       this.readIds.push(...ids.slice(from, to));
@@ -419,24 +446,6 @@ export class Predictor {
       this.state = next;
       from = to;
     }
-  }
-
-  /** One step of adaptation on the segment that ends where `nextId` is about to be read. */
-  private learnSegment(nextId: number): void {
-    const { start, state } = this.segment;
-    const length = this.adapting!.settings.segmentTokens;
-    const offset = start - this.droppedIds;
-    const stream = [...this.readIds.slice(offset, offset + length), nextId];
-    const initial = ReadState.restore(state!);
-    try {
-      this.adapting!.learn(segmentAt(stream, 0, length), start > 0 ? initial.layers : undefined);
-    } finally {
-      initial.dispose();
-    }
-    this.stats.adaptationSteps++;
-    this.recurrences.forEach((r) => r.dispose());
-    this.recurrences = this.makeRecurrences();
-    this.segment = { start: this.position, state: this.state.snapshot() };
   }
 
   /** Moves the state back to the latest checkpoint that `text` extends, if there is one. */

@@ -92,7 +92,11 @@ export class ActiveModel {
       predictor = new Predictor(run.model, run.tokenizer, run.suggestion);
       this.predictors.set(uri, predictor);
     }
-    return predictor.suggest(textBefore, suggestOptions(settings, run));
+    const suggestion = predictor.suggest(textBefore, suggestOptions(settings, run));
+    // A step of adaptation that this keystroke made due is taken after the answer has gone,
+    // between keystrokes, unless the document closed or the model changed meanwhile.
+    setImmediate(() => this.predictors.get(uri) === predictor && predictor.learnPending());
+    return suggestion;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { adaptedTargetProbabilitiesAndStates, AdaptingNetwork, segmentAt, type AdaptationSettings } from '../../src/core/adaptation';
 import { resolveTrainConfig } from '../../src/core/config';
@@ -11,6 +12,7 @@ import { modelParts } from '../../src/core/model';
 import { NEURAL_CACHE_CANDIDATES } from '../../src/core/neuralCache';
 import { Predictor, type SuggestionParts } from '../../src/core/predictor';
 import { trainRun } from '../../src/core/run';
+import { ActiveModel } from '../../src/server/models';
 import { loadNgrams, loadRun, loadSpelling, type LoadedRun } from '../../src/core/store';
 import { initBackend } from '../../src/core/backend';
 import { FAST_PATH_BACKENDS, makeTempDir, maxAbsDifference, mobyDickChapter, useWasm } from './helpers';
@@ -101,7 +103,10 @@ describe('a predictor adapting to what it reads', () => {
     const plain = new Predictor(run.model, run.tokenizer);
     const tensors = tf.memory().numTensors;
     adapting.nextProbabilities(TEXT);
-    assert.equal(adapting.stats.adaptationSteps, 1, 'a pasted text is one step');
+    assert.equal(adapting.stats.adaptationSteps, 0, 'the step waits until after the answer');
+    assert.ok(adapting.learnPending());
+    assert.ok(!adapting.learnPending(), 'a pasted text is one step');
+    assert.equal(adapting.stats.adaptationSteps, 1);
     const short = 'Call me Ishmael. ';
     adapting.reset();
     assert.ok(maxAbsDifference(adapting.nextProbabilities(short), plain.nextProbabilities(short)) < 1e-6, 'reset kept what it learnt');
@@ -148,5 +153,32 @@ describe('eval of a suggestion model that adapts', () => {
     // A model trained one epoch on the chapter before learns much from this one as it reads.
     assert.ok(adapted < report.natsPerChar!, `adapting ${adapted}, alone ${report.natsPerChar}`);
     assert.deepEqual(report.suggestion?.adaptation, SETTINGS);
+  });
+});
+
+describe('the engine with a suggestion model that adapts', () => {
+  it('takes the step a keystroke made due after answering it, between keystrokes', async () => {
+    const file = path.join(run.dir, 'suggestion.json');
+    const saved = JSON.parse(await fs.readFile(file, 'utf8'));
+    await fs.writeFile(file, JSON.stringify({ ...saved, adaptation: SETTINGS }));
+    const events: string[] = [];
+    const learnPending = Predictor.prototype.learnPending;
+    Predictor.prototype.learnPending = function (this: Predictor) {
+      const took = learnPending.call(this);
+      events.push(took ? 'step' : 'nothing due');
+      return took;
+    };
+    const active = new ActiveModel();
+    try {
+      await active.use('adapting', run.dir);
+      active.suggest('file:///draft.txt', TEXT, { maxWords: 3, minConfidence: null });
+      events.push('answered');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(events, ['nothing due', 'answered', 'step']);
+    } finally {
+      Predictor.prototype.learnPending = learnPending;
+      active.clear();
+      await fs.writeFile(file, JSON.stringify(saved));
+    }
   });
 });
