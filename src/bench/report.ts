@@ -61,7 +61,7 @@ export function formatReport(r: BenchReport): string {
         String(l.fullPasses),
         int(l.tokensRead),
         // Reports saved before adaptation have no count: their network never adapted.
-        l.adaptationSteps ? `${l.adaptationSteps} steps` : 'no',
+        l.adaptationSteps ? `${l.adaptationSteps} steps, ${fixed(l.stepMedian ?? NaN)} ms (max ${fixed(l.stepMax ?? NaN)})` : 'no',
       ]),
     ),
     '',
