@@ -343,6 +343,9 @@ export class Predictor {
     this.stats.adaptationSteps++;
     this.recurrences.forEach((r) => r.dispose());
     this.recurrences = this.makeRecurrences();
+    // The wasm backend packs the output kernel for products anew once it has changed: done
+    // here, between keystrokes, rather than in the next ghost's first product.
+    tf.dispose(this.network.logits(this.state.top));
     // The distribution kept for the state read (afterRead) stays the one before the step, as scoring has it.
     return true;
   }
