@@ -25,6 +25,9 @@ export function suggestOptions(settings: Pick<SuggestionSettings, 'maxWords' | '
   return { maxWords: settings.maxWords, minConfidence, minNextWordConfidence };
 }
 
+/** Documents whose predictors are kept: more than a person types in at once. */
+export const MAX_DOCUMENTS = 8;
+
 export class ActiveModel {
   private loaded: { runId: string; run: LoadedRun } | undefined;
   private loading: { runId: string; promise: Promise<LoadedRun> } | undefined;
@@ -86,17 +89,29 @@ export class ActiveModel {
   suggest(uri: string, textBefore: string, settings: Pick<SuggestionSettings, 'maxWords' | 'minConfidence'>): Suggestion | undefined {
     if (!this.loaded) return undefined;
     const { run } = this.loaded;
-    let predictor = this.predictors.get(uri);
-    if (!predictor) {
-      // One per document: the cache of the suggestion model remembers that document's words.
-      predictor = new Predictor(run.model, run.tokenizer, run.suggestion);
-      this.predictors.set(uri, predictor);
-    }
+    // One per document: the suggestion model's caches remember that document's words, and
+    // an adapting network what it learnt from it. Kept in order of use, most recent last.
+    const predictor = this.predictors.get(uri) ?? new Predictor(run.model, run.tokenizer, run.suggestion);
+    this.predictors.delete(uri);
+    this.predictors.set(uri, predictor);
+    this.forgetLeastRecentDocuments();
     const suggestion = predictor.suggest(textBefore, suggestOptions(settings, run));
     // A step of adaptation that this keystroke made due is taken after the answer has gone,
     // between keystrokes, unless the document closed or the model changed meanwhile.
     setImmediate(() => this.predictors.get(uri) === predictor && predictor.learnPending());
     return suggestion;
+  }
+
+  /**
+   * Beyond MAX_DOCUMENTS the documents typed in longest ago lose their predictor (their
+   * state, caches and adapted weights, a few MB each); typing there again reads the text anew.
+   */
+  private forgetLeastRecentDocuments(): void {
+    for (const [uri, predictor] of this.predictors) {
+      if (this.predictors.size <= MAX_DOCUMENTS) break;
+      predictor.dispose();
+      this.predictors.delete(uri);
+    }
   }
 
   /**

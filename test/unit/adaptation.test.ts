@@ -13,7 +13,7 @@ import { CELL_TYPES } from '../../src/protocol/types';
 import { NEURAL_CACHE_CANDIDATES } from '../../src/core/neuralCache';
 import { Predictor, type SuggestionParts } from '../../src/core/predictor';
 import { trainRun } from '../../src/core/run';
-import { ActiveModel } from '../../src/server/models';
+import { ActiveModel, MAX_DOCUMENTS } from '../../src/server/models';
 import { loadNgrams, loadRun, loadSpelling, type LoadedRun } from '../../src/core/store';
 import { initBackend } from '../../src/core/backend';
 import { FAST_PATH_BACKENDS, makeTempDir, maxAbsDifference, mobyDickChapter, useWasm } from './helpers';
@@ -205,6 +205,35 @@ describe('the engine with a suggestion model that adapts', () => {
       Predictor.prototype.learnPending = learnPending;
       active.clear();
       await fs.writeFile(file, JSON.stringify(saved));
+    }
+  });
+});
+
+describe('the engine with many documents open', () => {
+  it('keeps the predictors of the documents typed in last, and reads a forgotten one anew', async () => {
+    const disposed: Predictor[] = [];
+    const dispose = Predictor.prototype.dispose;
+    Predictor.prototype.dispose = function (this: Predictor) {
+      disposed.push(this);
+      dispose.call(this);
+    };
+    const active = new ActiveModel();
+    const settings = { maxWords: 3, minConfidence: null };
+    try {
+      await active.use('documents', run.dir);
+      const first = active.suggest('file:///0.txt', TEXT.slice(0, 200), settings);
+      for (let i = 1; i <= MAX_DOCUMENTS; i++) active.suggest(`file:///${i}.txt`, TEXT.slice(0, 100 + i), settings);
+      assert.equal(disposed.length, 1, 'one document past the limit is forgotten');
+      // Typing in document 1 again keeps it; the next new document then forgets document 2.
+      active.suggest('file:///1.txt', TEXT.slice(0, 110), settings);
+      active.suggest('file:///new.txt', TEXT.slice(0, 120), settings);
+      assert.equal(disposed.length, 2);
+      active.suggest('file:///1.txt', TEXT.slice(0, 111), settings);
+      assert.equal(disposed.length, 2, 'document 1 was kept: typing there made no new predictor');
+      assert.deepEqual(active.suggest('file:///0.txt', TEXT.slice(0, 200), settings), first, 'a forgotten document suggests as before');
+    } finally {
+      Predictor.prototype.dispose = dispose;
+      active.clear();
     }
   });
 });
