@@ -1,5 +1,6 @@
 /** The quality benchmark's report as tables for a terminal (JSON is the report object itself). */
 import { SAMPLE_SAMPLING } from '../core/config';
+import { describeSampling } from '../core/sampling';
 import { formatTable, oneLine } from '../cli/table';
 import { UNTUNED_MINIMUM, type QualityReport } from './heldout';
 
@@ -86,7 +87,7 @@ export function formatQualityReport(r: QualityReport): string {
       ]),
     ),
     '',
-    `Sample of the default model trained on ${r.sample.words.toLocaleString('en')} words of ${r.sample.corpus}, temperature ${SAMPLE_SAMPLING.temperature}, top-p ${SAMPLE_SAMPLING.topP} as after each epoch, after a held-out prompt:`,
+    `Sample of the default model trained on ${r.sample.words.toLocaleString('en')} words of ${r.sample.corpus}, written as after each epoch (${describeSampling(SAMPLE_SAMPLING)}), after a held-out prompt:`,
     `  ${oneLine(r.sample.prompt)} ⟶ ${oneLine(r.sample.continuation.trim())}`,
     '',
     `${Math.round(r.seconds)} s in all.`,

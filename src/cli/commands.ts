@@ -20,6 +20,7 @@ import { importKeras, importKerasOutput } from '../core/kerasImport';
 import { readCorpus } from '../core/input';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
+import { describeSampling, MAX_NO_REPEAT } from '../core/sampling';
 import { prepareText, readTrainingText, resumeRun, runFolderName, samplePrompt, trainRun, validationText, type PreparedText } from '../core/run';
 import { loadNgrams, loadRun, loadSpelling, readRunRecord, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
@@ -84,15 +85,17 @@ export async function generateCommand(args: ParsedArgs, io: CommandIO): Promise<
   const dir = requireString(args.flags.model, '--model DIR names the run folder to generate from.');
   const prompt = requireString(args.flags.prompt, '--prompt TEXT gives the text to continue.');
   const words = (args.flags.words as number | undefined) ?? 20;
-  const temperature = (args.flags.temperature as number | undefined) ?? 0.8;
+  const temperature = (args.flags.temperature as number | undefined) ?? SAMPLE_SAMPLING.temperature;
   const topP = (args.flags['top-p'] as number | undefined) ?? 1;
+  const noRepeat = (args.flags['no-repeat'] as number | undefined) ?? SAMPLE_SAMPLING.noRepeat;
   if (!Number.isInteger(words) || words < 1 || words > 10000) throw new UserError('--words must be a whole number from 1 to 10000.');
   if (temperature < 0 || temperature > 10) throw new UserError('--temperature must be a number from 0 to 10.');
   if (!(topP > 0 && topP <= 1)) throw new UserError('--top-p must be a number above 0 and at most 1.');
+  if (!Number.isInteger(noRepeat) || noRepeat < 0 || noRepeat > MAX_NO_REPEAT) throw new UserError(`--no-repeat must be a whole number from 0 to ${MAX_NO_REPEAT}.`);
   const run = await loadRunOnBackend(dir, args);
   const predictor = new Predictor(run.model, run.tokenizer);
   try {
-    const result = predictor.generate(prompt, { words, temperature, topP, seed: args.train.seed ?? 1 });
+    const result = predictor.generate(prompt, { words, temperature, topP, noRepeat, seed: args.train.seed ?? 1 });
     if (args.flags.json) io.stdout.write(JSON.stringify({ prompt, continuation: result.text, tokens: result.tokens }) + '\n');
     else io.stdout.write(prompt + result.text + '\n');
   } finally {
@@ -382,7 +385,7 @@ function natsPerChar(value: number | null): string {
 }
 
 async function printSamples(io: CommandIO, runs: TrainSummary[], prompt: string): Promise<void> {
-  io.stdout.write(`\nSample continuations of "${prompt}" (temperature ${SAMPLE.temperature}, top-p ${SAMPLE.topP}, seed ${SAMPLE.seed}):\n`);
+  io.stdout.write(`\nSample continuations of "${prompt}" (${describeSampling(SAMPLE, SAMPLE.seed)}):\n`);
   for (const summary of runs) {
     const run = await loadRun(summary.modelDir);
     const predictor = new Predictor(run.model, run.tokenizer);

@@ -21,6 +21,7 @@ import {
   Methods,
   type EngineInitOptions,
   type ExportFormat,
+  type GenerateParams,
   type InterruptedRun,
   type RunHistory,
   type RunProgress,
@@ -42,7 +43,7 @@ interface Requests {
   [Methods.runs]: [Record<string, never>, RunsResult];
   [Methods.history]: [{ runIds: string[] }, { histories: RunHistory[] }];
   [Methods.setActiveModel]: [{ runId: string | null }, null];
-  [Methods.generate]: [{ runId: string; prompt: string; words: number; temperature: number }, { text: string }];
+  [Methods.generate]: [GenerateParams, { text: string }];
   [Methods.exportRun]: [{ runId: string; target: string; format?: ExportFormat }, { dir: string }];
   [Methods.deleteRun]: [{ runId: string }, null];
   [Methods.resumeRun]: [{ runId: string }, null];

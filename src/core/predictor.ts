@@ -19,7 +19,7 @@ import { modelParts } from './model';
 import { NEURAL_CACHE_TOKENS, type NeuralCacheSettings } from './neuralCache';
 import { NewWords } from './newWords';
 import { Random } from './random';
-import { drawToken, type SamplingOptions } from './sampling';
+import { blockRepeats, drawToken, type SamplingOptions } from './sampling';
 import { NEWLINE_TOKEN, type Tokenizer } from './tokenizer';
 
 /** Characters of text re-read on a full pass: recurrent nets forget far context anyway. */
@@ -302,7 +302,7 @@ export class Predictor {
     return likeliest.reduce((p, c, i) => (spaced[i] ? p : p - c.probability), 1);
   }
 
-  /** Continues `prompt` by `words` tokens, greedy at temperature 0, else sampled. */
+  /** Continues `prompt` by `words` tokens, greedy at temperature 0, else sampled; with `noRepeat`, never repeating a run of that many tokens of the prompt or of what it wrote. */
   generate(prompt: string, options: GenerateOptions): { text: string; tokens: string[] } {
     const random = new Random(options.seed ?? 1);
     let state = this.readUpTo(prompt);
@@ -312,6 +312,7 @@ export class Predictor {
       for (let i = 0; i < options.words; i++) {
         const probabilities = this.probabilities(state, history);
         probabilities[this.tokenizer.unknownId] = 0;
+        if (options.noRepeat) blockRepeats(probabilities, history, options.noRepeat);
         const id = drawToken(probabilities, options, random);
         tokens.push(this.tokenizer.vocab[id]);
         history.push(id);

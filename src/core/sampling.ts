@@ -2,9 +2,11 @@
  * Drawing the next token of generated text from a model's probabilities: temperature,
  * then nucleus (top-p) sampling (Holtzman et al. 2020, "The Curious Case of Neural Text
  * Degeneration"). A small model's long tail of unlikely words is where sampled text turns
- * into word salad, while always taking the likeliest word loops ("of the whale, and the
- * whale of the whale"); drawing only from the likeliest words that make up `topP` of the
- * probability avoids both.
+ * into word salad; drawing only from the likeliest words that make up `topP` of the
+ * probability cuts the tail. Always taking the likeliest word (temperature 0) reads as
+ * phrases of the text but soon loops ("of the whale, and the whale of the whale"), which
+ * `noRepeat` prevents: a run of that many tokens is never written twice (the
+ * no-repeat-n-gram rule of common decoders).
  */
 import type { Random } from './random';
 
@@ -13,6 +15,36 @@ export interface SamplingOptions {
   temperature: number;
   /** Draw only from the likeliest tokens that together hold this share of the probability (1 = all of them). */
   topP?: number;
+  /** Never write a run of this many tokens that the text already holds (0 or absent: no such rule). */
+  noRepeat?: number;
+}
+
+/** The longest run of tokens `noRepeat` may name: longer runs hardly ever repeat. */
+export const MAX_NO_REPEAT = 10;
+
+/**
+ * Zeroes, in place, the probability of every token that would end a run of `n` tokens
+ * already in `history` (its last n − 1 tokens followed by that token, earlier in it). If
+ * that would leave no token to draw, the probabilities stay as they are: a repeat is
+ * better than no text.
+ */
+export function blockRepeats(probabilities: Float32Array, history: readonly number[], n: number): void {
+  if (!(n >= 1) || history.length < n - 1) return;
+  const tail = history.length - (n - 1);
+  const blocked = new Set<number>();
+  for (let start = 0; start + n <= history.length; start++) {
+    let same = true;
+    for (let k = 0; k < n - 1 && same; k++) same = history[start + k] === history[tail + k];
+    if (same) blocked.add(history[start + n - 1]);
+  }
+  if (!probabilities.some((p, id) => p > 0 && !blocked.has(id))) return;
+  for (const id of blocked) probabilities[id] = 0;
+}
+
+/** How text is drawn, in words, for the lines that show a sample. */
+export function describeSampling({ temperature, topP = 1, noRepeat = 0 }: SamplingOptions, seed?: number): string {
+  const drawn = temperature <= 0 ? 'the likeliest word each time' : `temperature ${temperature}${topP < 1 ? `, top-p ${topP}` : ''}${seed === undefined ? '' : `, seed ${seed}`}`;
+  return noRepeat > 0 ? `${drawn}, never the same ${noRepeat} ${noRepeat === 1 ? 'token' : 'tokens'} twice` : drawn;
 }
 
 /** The id of the token drawn from `probabilities` (which need not sum to one). */

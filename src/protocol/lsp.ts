@@ -125,6 +125,16 @@ export interface TrainParams {
   config: TrainConfig;
 }
 
+export interface GenerateParams {
+  runId: string;
+  prompt: string;
+  words: number;
+  /** 0: the likeliest word each time; higher: drawn more freely. */
+  temperature: number;
+  /** Never write a run of this many tokens twice (0 or absent: no such rule). */
+  noRepeat?: number;
+}
+
 export const Methods = {
   /** client → server request: start training (one run per cell). Params TrainParams, result `{ runIds: string[] }`. Fails with a one-sentence message for an empty, binary or too short text. */
   train: 'seqlab/train',
@@ -136,7 +146,7 @@ export const Methods = {
   history: 'seqlab/history',
   /** client → server request: choose the model for inline suggestions (null = none). Params `{ runId: string | null }`, result null. */
   setActiveModel: 'seqlab/setActiveModel',
-  /** client → server request: continue a prompt. Params `{ runId: string; prompt: string; words: number; temperature: number }`, result `{ text: string }`. */
+  /** client → server request: continue a prompt. Params GenerateParams, result `{ text: string }`. */
   generate: 'seqlab/generate',
   /** client → server request: copy a finished run folder into `target` (format 'folder', the default), or write it there as a Keras 3 model (format 'keras': model.keras, tokenizer.json, README.md). Params `{ runId: string; target: string; format?: 'folder' | 'keras' }`, result `{ dir: string }`. */
   exportRun: 'seqlab/exportRun',

@@ -17,6 +17,7 @@ import type {
   EngineInitOptions,
   EngineSettings,
   ExportFormat,
+  GenerateParams,
   InterruptedRun,
   RunHistory,
   RunInfo,
@@ -137,10 +138,10 @@ export class Engine {
     return null;
   }
 
-  async generate(params: { runId: string; prompt: string; words: number; temperature: number }): Promise<{ text: string }> {
+  async generate(params: GenerateParams): Promise<{ text: string }> {
     const info = this.runWithModel(params.runId);
     const prompt = typeof params.prompt === 'string' ? params.prompt : '';
-    const text = await this.models.generate(info.id, info.dir, prompt, { words: params.words, temperature: params.temperature });
+    const text = await this.models.generate(info.id, info.dir, prompt, { words: params.words, temperature: params.temperature, noRepeat: params.noRepeat });
     return { text };
   }
 

@@ -18,7 +18,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { UserError } from '../core/errors';
 import { SEQLAB_VERSION } from '../core/version';
 import type { InspectCellsParams } from '../protocol/cells';
-import { Methods, type EngineSettings, type ExportFormat, type TrainParams } from '../protocol/lsp';
+import { Methods, type EngineSettings, type ExportFormat, type GenerateParams, type TrainParams } from '../protocol/lsp';
 import type { SurprisalGuessesParams, SurprisalParams } from '../protocol/surprisal';
 import type { InspectedText } from './cellInspector';
 import { Engine } from './engine';
@@ -95,7 +95,7 @@ connection.onRequest(
 );
 connection.onRequest(
   Methods.generate,
-  guarded(log, (params: { runId: string; prompt: string; words: number; temperature: number }) =>
+  guarded(log, (params: GenerateParams) =>
     ready().generate(requireStrings(params, Methods.generate, ['runId', 'prompt'])),
   ),
 );

@@ -11,6 +11,7 @@
  */
 import { UserError } from '../core/errors';
 import { DEFAULT_SUGGEST_OPTIONS, Predictor, type GenerateOptions, type SuggestOptions, type Suggestion } from '../core/predictor';
+import { MAX_NO_REPEAT } from '../core/sampling';
 import { loadRun, type LoadedRun } from '../core/store';
 import type { SuggestionSettings } from '../protocol/lsp';
 
@@ -133,9 +134,10 @@ export class ActiveModel {
   }
 }
 
-function checkGenerateOptions({ words, temperature }: GenerateOptions): void {
+function checkGenerateOptions({ words, temperature, noRepeat = 0 }: GenerateOptions): void {
   if (!Number.isInteger(words) || words < 1 || words > 10000) throw new UserError('The number of words must be a whole number from 1 to 10000.');
   if (typeof temperature !== 'number' || !(temperature >= 0 && temperature <= 10)) {
     throw new UserError('The temperature must be a number from 0 to 10.');
   }
+  if (!Number.isInteger(noRepeat) || noRepeat < 0 || noRepeat > MAX_NO_REPEAT) throw new UserError(`noRepeat (how many tokens in a row are never written twice) must be a whole number from 0 to ${MAX_NO_REPEAT}.`);
 }

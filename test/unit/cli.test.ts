@@ -62,6 +62,7 @@ describe('seqlab on bad input', () => {
     ['an unknown cell in a comparison', ['compare', 'chapter.txt', '--cells', 'rnn,cnn'], /--cells takes/],
     ['a damaged model folder', ['generate', '--model', 'damaged', '--prompt', 'Call me'], /config\.json/],
     ['a top-p out of range', ['generate', '--model', 'damaged', '--prompt', 'Call me', '--top-p', '1.5'], /--top-p must be a number above 0 and at most 1\./],
+    ['a no-repeat that is not a whole number', ['generate', '--model', 'damaged', '--prompt', 'Call me', '--no-repeat', '2.5'], /--no-repeat must be a whole number from 0 to 10\./],
     ['a missing model folder', ['eval', '--model', 'nothing-here', 'chapter.txt'], /nothing-here/],
     ['no file at all', ['train'], /Name at least one text file/],
     ['a binary file for the quality bench', ['bench', '--quality', 'image.bin'], /image\.bin.*binary/],
@@ -124,14 +125,19 @@ describe('seqlab train, generate and eval on a chapter', () => {
     assert.deepEqual(saved.adaptation, suggestion.adaptation);
   });
 
-  it('generates text from the saved run, the same text for the same seed', () => {
-    const args = ['generate', '--model', String(summary.modelDir), '--prompt', 'Call me', '--words', '8', '--seed', '5'];
-    const first = seqlab(args, cwd);
+  it('generates text from the saved run: its likeliest words by default, the same text for the same seed when drawn', () => {
+    const args = ['generate', '--model', String(summary.modelDir), '--prompt', 'Call me', '--words', '8'];
+    const likeliest = seqlab([...args, '--json'], cwd);
+    assert.equal(likeliest.code, 0, likeliest.stderr);
+    const written = JSON.parse(likeliest.stdout) as { prompt: string; continuation: string; tokens: string[] };
+    assert.equal(written.tokens.length, 8);
+    assert.equal(seqlab(args, cwd).stdout, `Call me${written.continuation}\n`);
+    const drawn = [...args, '--temperature', '0.8', '--seed', '5'];
+    const first = seqlab(drawn, cwd);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /^Call me\s?\S/);
-    assert.ok(first.stdout.trim().split(/\s+/).length >= 5);
-    assert.equal(seqlab(args, cwd).stdout, first.stdout);
-    const nucleus = seqlab([...args, '--top-p', '0.5'], cwd);
+    assert.equal(seqlab(drawn, cwd).stdout, first.stdout);
+    const nucleus = seqlab([...drawn, '--top-p', '0.5', '--no-repeat', '0'], cwd);
     assert.equal(nucleus.code, 0, nucleus.stderr);
     assert.match(nucleus.stdout, /^Call me\s?\S/);
   });

@@ -197,6 +197,31 @@ describe('suggestions and generation from a model that knows its text', () => {
     assert.deepEqual(known().generate('This is', { words: 5, temperature: 0 }), a);
     assert.match(a.text, /^ \S/);
   });
+
+  it('never writes the same three tokens twice with noRepeat 3, where greedy text loops', () => {
+    const prompt = 'This is';
+    const promptTokens = ['This', 'is'];
+    const repeatedTriples = (tokens: string[]) => {
+      const seen = new Set<string>();
+      let repeats = 0;
+      for (let i = 0; i + 3 <= tokens.length; i++) {
+        const triple = tokens.slice(i, i + 3).join(' ');
+        if (seen.has(triple)) repeats++;
+        seen.add(triple);
+      }
+      return repeats;
+    };
+    // A model of a four-line text has few ways to go on: its likeliest words soon go round in a loop.
+    const looping = known().generate(prompt, { words: 40, temperature: 0 });
+    assert.ok(repeatedTriples([...promptTokens, ...looping.tokens]) > 0, `greedy text did not loop: ${looping.text}`);
+    const free = known().generate(prompt, { words: 40, temperature: 0, noRepeat: 3 });
+    assert.equal(free.tokens.length, 40);
+    assert.equal(repeatedTriples([...promptTokens, ...free.tokens]), 0, free.text);
+    // The rule only steps in where a repeat would come: up to there the two agree.
+    const firstRepeat = looping.tokens.findIndex((_, i) => repeatedTriples([...promptTokens, ...looping.tokens.slice(0, i + 1)]) > 0);
+    assert.deepEqual(free.tokens.slice(0, firstRepeat), looping.tokens.slice(0, firstRepeat));
+    assert.notEqual(free.tokens[firstRepeat], looping.tokens[firstRepeat]);
+  });
 });
 
 /** Sentences where "century" is nearly always followed by "." and every "." by a line break. */

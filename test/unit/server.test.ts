@@ -33,6 +33,7 @@ import type { CellInspection } from '../../src/protocol/cells';
 import type { MeasuredMemory } from '../../src/protocol/memory';
 import { measureMemory } from '../../src/core/inspect/memory';
 import { validationText } from '../../src/core/run';
+import { splitTokens } from '../../src/core/tokenizer';
 import type { TrainConfig } from '../../src/protocol/types';
 import { makeTempDir, mobyDickChapter, useWasm } from './helpers';
 
@@ -232,7 +233,8 @@ describe('the engine over LSP', () => {
     assert.ok(histories[0].batches.length > 0);
     assert.equal(histories[0].epochs.length, 2);
     assert.equal(histories[0].samples.length, 2);
-    assert.ok(histories[0].samples[0].text.split(/\s+/).length >= 12);
+    // The prompt and the 12 tokens written after it (words and punctuation).
+    assert.ok(splitTokens(histories[0].samples[0].text).length >= 12, histories[0].samples[0].text);
   });
 
   it('suggests what the trained model predicts, as inline completions', async () => {
@@ -578,6 +580,8 @@ describe('the engine over LSP', () => {
 
   it('answers requests with missing parameters with a sentence, not an internal error', async () => {
     assert.match(await requestError(engine.request(Methods.generate, { runId: firstRun })), /seqlab\/generate needs prompt \(text\)/);
+    const looping = { runId: firstRun, prompt: 'Call me', words: 4, temperature: 0, noRepeat: 99 };
+    assert.match(await requestError(engine.request(Methods.generate, looping)), /noRepeat \(how many tokens in a row are never written twice\) must be a whole number from 0 to 10\./);
     assert.match(await requestError(engine.request(Methods.exportRun, {})), /seqlab\/exportRun needs runId and target \(text\)/);
     assert.match(await requestError(engine.request(Methods.resumeRun, undefined)), /seqlab\/resumeRun needs runId/);
     assert.match(await requestError(engine.request(Methods.deleteRun, { runId: 7 })), /seqlab\/deleteRun needs runId/);
