@@ -27,17 +27,25 @@ interface ThreadShape extends StepShape {
 interface Variant {
   threads: number;
   samples: number;
+  /**
+   * false: each thread trains on its lanes alone, nothing exchanged (ParallelTrainer.
+   * stepWithoutExchange): the split step's work side by side on the cores, the most that
+   * splitting a step could give on this machine.
+   */
+  exchange?: boolean;
 }
 /** The default: what a run of that vocabulary trains with. */
 const SAMPLES = DEFAULT_TRAIN_CONFIG.softmaxSamples;
 const VARIANTS: Variant[] = [
   { threads: 1, samples: 0 },
   { threads: 2, samples: 0 },
+  { threads: 2, samples: 0, exchange: false },
   { threads: 4, samples: 0 },
   { threads: 1, samples: SAMPLES },
   { threads: 2, samples: SAMPLES },
 ];
-const label = (v: Variant) => `${v.threads} thread${v.threads > 1 ? 's' : ''}${v.samples ? `, sampled ${v.samples}` : ''}`;
+const label = (v: Variant) => `${v.threads} thread${v.threads > 1 ? 's' : ''}${v.samples ? `, sampled ${v.samples}` : ''}${v.exchange === false ? ', no exchange' : ''}`;
+const sameVariant = (a: Variant, b: Variant) => a.threads === b.threads && a.samples === b.samples && (a.exchange ?? true) === (b.exchange ?? true);
 const REFERENCE = { embedding: 64, units: 128, batch: 32, seqLen: 32, dropout: 0, inputDropout: 0 };
 const SHAPES: ThreadShape[] = [
   ...(['rnn', 'gru', 'lstm'] as const).map((cell) => ({ ...REFERENCE, cell, vocab: 1000, label: 'reference' })),
@@ -90,17 +98,18 @@ async function timeThreads(shape: ThreadShape, rounds: number, stepsPerRound: nu
   for (const b of batches) for (const id of b.targets) counts[id]++;
   // A sampled softmax where a run would train on one.
   const variants = VARIANTS.filter((v) => v.samples === 0 || sampledWords(v.samples, shape.vocab) > 0);
-  const runs = variants.map(({ threads, samples }) => {
+  const runs = variants.map(({ threads, samples, exchange }) => {
     const model = buildModel({ cell: shape.cell, vocabSize: shape.vocab, embedding: shape.embedding, units: shape.units, layers: 1, dropout: shape.dropout, inputDropout: shape.inputDropout }, 1);
     startAtUnigram(model, batches[0].targets);
     const tieWeights = shape.embedding === shape.units;
     const settings = { learningRate: 3e-3, clipNorm: 5, seed: 1, tieWeights, sampledSoftmax: samples ? { samples, counts } : undefined };
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const trainer = threads === 1 ? makeTrainer(model, { ...settings, engine: 'fast', epochs: 1, batch: shape.batch, patience: 0 }) : new ParallelTrainer(model, variables, settings, threads);
-    return { threads, samples, model, variables, trainer, next: 0, wall: [] as number[], cpu: [] as number[] };
+    const step = (batch: Batch) => (exchange === false && trainer instanceof ParallelTrainer ? trainer.stepWithoutExchange(batch) : trainer.step(batch));
+    return { threads, samples, exchange, model, variables, trainer, step, next: 0, wall: [] as number[], cpu: [] as number[] };
   });
   try {
-    const step = async (run: (typeof runs)[number]) => run.trainer.step(batches[run.next++ % batches.length]);
+    const step = async (run: (typeof runs)[number]) => run.step(batches[run.next++ % batches.length]);
     for (const run of runs) for (let i = 0; i < 2; i++) await step(run); // warm-up: kernels, threads
     for (let r = 0; r < rounds; r++) {
       for (const run of runs) {
@@ -120,7 +129,9 @@ async function timeThreads(shape: ThreadShape, rounds: number, stepsPerRound: nu
       let difference = 0;
       run.variables.forEach((v, i) => v.dataSync().forEach((x, j) => (difference = Math.max(difference, Math.abs(x - reference[i][j])))));
       const tokensPerSecond = ((shape.batch * shape.seqLen) / ms) * 1000;
-      return { threads: run.threads, samples: run.samples, ms, cpuMs: median(run.cpu), tokensPerSecond, maxWeightDifference: run.samples ? null : difference };
+      // The copies of a run without exchange part ways: their weights are not the one-thread run's.
+      const comparable = run.samples === 0 && run.exchange !== false;
+      return { threads: run.threads, samples: run.samples, exchange: run.exchange, ms, cpuMs: median(run.cpu), tokensPerSecond, maxWeightDifference: comparable ? difference : null };
     });
   } finally {
     for (const run of runs) {
@@ -134,9 +145,9 @@ export function formatThreadsReport(report: ThreadsReport): string {
   const header = ['cell', 'vocab', 'lanes', ...VARIANTS.map(label), 'max |Δw|, 2 threads', 'shape'];
   const body = report.rows.map(({ shape, timings }) => {
     const one = timings[0];
-    const two = timings.find((t) => t.threads === 2 && t.samples === 0);
+    const two = timings.find((t) => sameVariant(t, { threads: 2, samples: 0 }));
     const cell = (v: Variant) => {
-      const t = timings.find((x) => x.threads === v.threads && x.samples === v.samples);
+      const t = timings.find((x) => sameVariant(x, v));
       if (!t) return '–';
       return t === one ? `${t.ms.toFixed(1)} ms` : `${t.ms.toFixed(1)} ms ${(one.ms / t.ms).toFixed(2)}×`;
     };
@@ -150,6 +161,8 @@ export function formatThreadsReport(report: ThreadsReport): string {
     "One run's training step: wall milliseconds per step (median) and speed against 1 thread on the full softmax, with the",
     `step split between threads (data-parallel) and on a sampled softmax of ${SAMPLES} words besides the targets (where a run`,
     'would train on one); max |Δw| = largest difference of any weight between 2 threads and 1 after the same batches.',
+    '"no exchange": each thread trains its own copy on its lanes and nothing is summed or sent, so the copies part ways:',
+    "the split step's work alone, side by side on the cores, the most that splitting a step could give on this machine.",
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),

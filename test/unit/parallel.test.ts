@@ -127,6 +127,33 @@ describe('data-parallel training', () => {
     }
   });
 
+  it('steps without exchange for the scaling bench: each copy learns its own lanes alone, and the trainer trains no further', async () => {
+    const shape: ModelShape = { cell: 'lstm', vocabSize: 40, embedding: 8, units: 8, layers: 1, dropout: 0.3, inputDropout: 0 };
+    const [batch] = batches(40, 4, 5, 1);
+    const fresh = () => {
+      const model = buildModel(shape, 4);
+      return { model, variables: model.trainableWeights.map((w) => w.read() as tf.Variable) };
+    };
+    const split = fresh();
+    const trainer = new ParallelTrainer(split.model, split.variables, settings, 2);
+    const alone = fresh();
+    const reference = new FastTrainer(alone.model, alone.variables, settings);
+    try {
+      await trainer.stepWithoutExchange(batch);
+      // This thread's copy is where one thread gets on its lanes alone, with the masks the whole batch would draw there.
+      await reference.step(splitBatch(batch, 2)[0]);
+      const [own, other] = await trainer.weightsOfEveryThread();
+      assert.ok(maxDifference(own, alone.variables.map((v) => v.dataSync() as Float32Array)) < 1e-6);
+      assert.ok(maxDifference(own, other) > 1e-4, 'the other thread learnt other lanes');
+      await assert.rejects(trainer.step(batch), /no longer agree/);
+    } finally {
+      trainer.dispose();
+      reference.dispose();
+      split.model.dispose();
+      alone.model.dispose();
+    }
+  });
+
   it('runs the training loop on 2 threads with the same curve as on one, and stops its threads at the end', async () => {
     const curve = async (threads: number) => {
       const { config, prepared, model } = loomingsSetup({ epochs: 2, units: 16, embedding: 16, batch: 4, backend: 'wasm', threads });

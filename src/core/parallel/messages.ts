@@ -28,6 +28,11 @@ export type ToThread =
   | { type: 'gradients'; batch: Batch; seed: number; candidates?: Candidates }
   /** Apply the whole batch's gradients, which are in the sum buffer (for the variables `present`). */
   | { type: 'update'; present: boolean[] }
+  /**
+   * Train this thread's copy on these lanes by itself, with no gradients exchanged: the
+   * scaling bench's measure of what a split step costs without the exchange.
+   */
+  | { type: 'train-alone'; batch: Batch; seed: number; candidates?: Candidates }
   | { type: 'scale-learning-rate'; factor: number }
   /** Send the weights (to check that the threads agree). */
   | { type: 'weights' };
@@ -38,5 +43,6 @@ export type FromThread =
   | { type: 'gradients'; lossSum: number; top1: number; present: boolean[] }
   /** The update is applied: the sum buffer may be written again. */
   | { type: 'updated' }
+  | { type: 'trained-alone' }
   | { type: 'weights'; weights: Float32Array[] }
   | { type: 'failed'; message: string };

@@ -38,6 +38,12 @@ async function start(init: ThreadStart): Promise<void> {
             trainer.update(layout.read(variables, init.sum, message.present));
             send({ type: 'updated' });
             break;
+          case 'train-alone': {
+            const { gradients } = trainer.gradients(message.batch, message.seed, message.candidates);
+            trainer.update(gradients);
+            send({ type: 'trained-alone' });
+            break;
+          }
           case 'scale-learning-rate':
             trainer.scaleLearningRate(message.factor);
             break;

@@ -35,6 +35,8 @@ export class ParallelTrainer {
   private readonly sum: Float32Array;
   /** The threads' last updates, which read `sum`: it is written again only when they are done. */
   private applying: Promise<void>[] = [];
+  /** Set by stepWithoutExchange: the copies no longer agree, so this trainer trains no further. */
+  private parted = false;
 
   constructor(
     private readonly model: tf.LayersModel,
@@ -50,6 +52,7 @@ export class ParallelTrainer {
   }
 
   async step(batch: Batch): Promise<StepFigures> {
+    if (this.parted) throw new Error('This trainer stepped without exchanging gradients; its copies no longer agree.');
     const threads = this.threads ?? (this.threads = await this.startThreads());
     const parts = splitBatch(batch, this.threadCount);
     const seed = this.main.nextDropoutSeed();
@@ -72,6 +75,23 @@ export class ParallelTrainer {
     const lossSum = others.reduce((s, o) => s + o.lossSum, own.lossSum);
     const correct = others.reduce((s, o) => s + o.top1, own.top1);
     return { loss: lossSum / total, correct };
+  }
+
+  /**
+   * For the scaling bench only: every thread trains its copy on its own lanes and nothing
+   * is exchanged, so the copies part ways (and `step` refuses from then on). The time this
+   * takes is the split step's work alone, side by side on the cores: how fast a step could
+   * be if the exchange cost nothing, on this machine.
+   */
+  async stepWithoutExchange(batch: Batch): Promise<void> {
+    this.parted = true;
+    const threads = this.threads ?? (this.threads = await this.startThreads());
+    const parts = splitBatch(batch, this.threadCount);
+    const seed = this.main.nextDropoutSeed();
+    const candidates = this.main.candidates(batch, seed);
+    const replies = parts.slice(1).map((part, i) => threads[i].trainAlone(part, seed, candidates));
+    this.main.update(this.main.gradients(parts[0], seed, candidates).gradients);
+    await Promise.all(replies);
   }
 
   get sampling(): boolean {
@@ -173,10 +193,14 @@ class TrainingThread {
 
   gradients(batch: Batch, seed: number, candidates: Candidates | undefined): Promise<{ lossSum: number; top1: number }> {
     const reply = this.expect('gradients');
-    // Copies of the lanes only: a view would carry its whole buffer across.
-    const lanes = { ...batch, inputs: batch.inputs.slice(), targets: batch.targets.slice(), starts: batch.starts?.slice(), before: batch.before?.slice() };
-    this.send({ type: 'gradients', batch: lanes, seed, candidates });
+    this.send({ type: 'gradients', batch: lanesOnly(batch), seed, candidates });
     return reply as Promise<Extract<FromThread, { type: 'gradients' }>>;
+  }
+
+  async trainAlone(batch: Batch, seed: number, candidates: Candidates | undefined): Promise<void> {
+    const reply = this.expect('trained-alone');
+    this.send({ type: 'train-alone', batch: lanesOnly(batch), seed, candidates });
+    await reply;
   }
 
   async weights(): Promise<Float32Array[]> {
@@ -203,6 +227,11 @@ class TrainingThread {
     this.failure ??= error;
     for (const waiting of this.waiting.splice(0)) waiting.reject(this.failure);
   }
+}
+
+/** A copy of a part's lanes only, to send to a thread: a view would carry its whole buffer across. */
+function lanesOnly(batch: Batch): Batch {
+  return { ...batch, inputs: batch.inputs.slice(), targets: batch.targets.slice(), starts: batch.starts?.slice(), before: batch.before?.slice() };
 }
 
 /**
