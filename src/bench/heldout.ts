@@ -16,7 +16,7 @@ import { evaluateText, KEYSTROKE_SAMPLE_CHARACTERS } from '../core/evaluate';
 import { loadNgrams, loadRun, loadSpelling } from '../core/store';
 import { TUNING_CHARACTERS } from '../core/typing';
 import type { SuggestionReport, TrainConfig, TrainSummary } from '../protocol/types';
-import { splitTokens } from '../core/tokenizer';
+import { isWordLike, splitTokens } from '../core/tokenizer';
 import { UserError } from '../core/errors';
 import { heldOutCorpora, type Corpus } from './corpora';
 
@@ -173,10 +173,9 @@ async function continueHeldOut(text: string, config: TrainConfig, dir: string): 
 
 /** Words as the tokenizer finds them (so text written without spaces counts its words too), not punctuation. */
 export function countWords(text: string): number {
-  return splitTokens(text).filter((token) => WORDLIKE.test(token)).length;
+  return splitTokens(text).filter(isWordLike).length;
 }
 
-const WORDLIKE = /[\p{L}\p{N}]/u;
 
 /** The start of `text` up to `bytes` of UTF-8, cut after the last line break (or else space) within them. */
 export function firstBytes(text: string, bytes: number): string {

@@ -20,7 +20,7 @@ import { NEURAL_CACHE_TOKENS, type NeuralCacheSettings } from './neuralCache';
 import { NewWords } from './newWords';
 import { Random } from './random';
 import { blockRepeats, drawToken, type SamplingOptions } from './sampling';
-import { NEWLINE_TOKEN, type Tokenizer } from './tokenizer';
+import { isWordLike, NEWLINE_TOKEN, type Tokenizer } from './tokenizer';
 
 /** Characters of text re-read on a full pass: recurrent nets forget far context anyway. */
 export const FULL_PASS_CHARACTERS = 4000;
@@ -292,14 +292,26 @@ export class Predictor {
   }
 
   /**
-   * How likely the next token is written after a space, at the end of `text`: one minus the
-   * share of the likeliest tokens that would not be (punctuation glued to the word, a line
-   * break). The tail beyond them is words, which take a space.
+   * How likely the next token is written after a space, at the end of `text`: the share of
+   * the likeliest tokens that would be (not punctuation glued to the word, not a line
+   * break), and of the tail beyond them, which is words, the share the likeliest words
+   * have spaced ("n't" is glued where "not" is not). After an opening quote or bracket no
+   * word is spaced, however many words share the probability.
    */
   private spaceProbability(text: string, probabilities: Float32Array): number {
     const likeliest = this.rank(probabilities, SPACE_CANDIDATES, '');
     const spaced = this.tokenizer.spacedAfter(text, likeliest.map((c) => c.token));
-    return likeliest.reduce((p, c, i) => (spaced[i] ? p : p - c.probability), 1);
+    let spacedShare = 0;
+    let words = 0;
+    let spacedWords = 0;
+    likeliest.forEach((c, i) => {
+      if (spaced[i]) spacedShare += c.probability;
+      if (!isWordLike(c.token)) return;
+      words += c.probability;
+      if (spaced[i]) spacedWords += c.probability;
+    });
+    const tail = likeliest.reduce((p, c) => p - c.probability, 1);
+    return spacedShare + tail * (words > 0 ? spacedWords / words : 1);
   }
 
   /** Continues `prompt` by `words` tokens, greedy at temperature 0, else sampled; with `noRepeat`, never repeating a run of that many tokens of the prompt or of what it wrote. */

@@ -270,9 +270,13 @@ const WORD = 0;
 const MARK = 1;
 const QUOTE = 2;
 const WORDLIKE = /[\p{L}\p{N}]/u;
+/** Whether a token is a word (has a letter or digit), not punctuation or a line break. */
+export function isWordLike(token: string): boolean {
+  return WORDLIKE.test(token);
+}
 function kindOf(token: string): number {
   if (STRAIGHT_QUOTES.has(token)) return QUOTE;
-  return WORDLIKE.test(token) ? WORD : MARK;
+  return isWordLike(token) ? WORD : MARK;
 }
 
 interface LearnedSpacing {

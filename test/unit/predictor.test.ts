@@ -327,3 +327,16 @@ describe('the space after a suggested word', () => {
     assert.equal(known().suggest(`${TEXT}\nthe c`, { maxWords: 0, minConfidence: 0.5 })?.text, 'at');
   });
 });
+
+describe('the space after an opening quote', () => {
+  /** Paragraphs that open with a quote and one of 30 words: the quote is sure, the word is not, and no space ever follows the quote. */
+  const WORDS = Array.from({ length: 30 }, (_, i) => `word${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`);
+  const TEXT = Array.from({ length: 3 }, () => WORDS.map((word) => `"${word}," she said.`).join('\n\n')).join('\n\n');
+  const known = predictorThatKnows(TEXT, 40);
+
+  it('is never suggested, however spread the words after the quote are', () => {
+    const suggestion = known().suggest(`${TEXT}\n\n`, { maxWords: 3, minConfidence: 0.1, minNextWordConfidence: 0.1 });
+    // The quote alone saves no key and is not shown; with its word it is unsure. A space after it would be wrong.
+    assert.ok(suggestion === undefined || !/^" /.test(suggestion.text), JSON.stringify(suggestion));
+  });
+});
