@@ -5,6 +5,7 @@
  * do at word starts, where a next-word suggestion is all there is to go on.
  */
 import { pickGhost, type Ghosts, type Predictor, type Suggestion, type SuggestOptions } from './predictor';
+import { isWordLike } from './tokenizer';
 
 export interface TypingFigures {
   /** 1 − keys pressed / characters typed. */
@@ -60,7 +61,9 @@ function wordStartGuesses(predictor: Predictor, text: string, options: SuggestOp
       guesses.push(undefined);
       continue;
     }
-    const firstWord = predictor.tokenizer.continuation(before, suggestion.tokens.slice(0, 1));
+    // An opening quote or bracket comes with the word it opens: '"I' is not right before '"Ah'.
+    const word = suggestion.tokens.findIndex(isWordLike);
+    const firstWord = predictor.tokenizer.continuation(before, suggestion.tokens.slice(0, word < 0 ? 1 : word + 1));
     guesses.push({ shownUpTo: suggestion.shownUpTo, right: !!firstWord && isNextWord(text, position, firstWord) });
   }
   return guesses;

@@ -44,8 +44,8 @@ function stubPredictor(script: Script) {
     suggest(before: string, options: SuggestOptions): Suggestion | undefined {
       return pickGhost(stub.ghosts(before, options), options);
     },
-    // Only asked at word starts, where the first word follows the space as it is.
-    tokenizer: { continuation: (_before: string, tokens: readonly string[]) => tokens.join(' ') },
+    // Only asked at word starts, where the first word follows the space as it is; an opening quote glues to its word.
+    tokenizer: { continuation: (_before: string, tokens: readonly string[]) => tokens.join(' ').replace(/^" /, '"') },
   };
   return stub as typeof stub & Predictor;
 }
@@ -96,6 +96,17 @@ describe('simulateTyping', () => {
     // Nothing before "said"; before '"yes"' a quote (right), before "now" one where a word comes (wrong).
     assert.equal(figures.wordStartOffered, 2 / 3);
     assert.equal(figures.wordStartFirstWordRight, 1 / 2);
+  });
+
+  it('counts a ghost that opens a quote as right only if the quoted word is right too', () => {
+    const text = 'he said "Ah no';
+    const options = { maxWords: 3, minConfidence: 0.1 };
+    // '"I' shows where '"Ah' comes: the quote is right, its word is not.
+    const wrongWord = simulateTyping(stubPredictor({ 'he said ': [['"', 0.9], ['I', 0.5]] }), text, options);
+    assert.equal(wrongWord.wordStartOffered, 1 / 3);
+    assert.equal(wrongWord.wordStartFirstWordRight, 0);
+    const rightWord = simulateTyping(stubPredictor({ 'he said ': [['"', 0.9], ['Ah', 0.5]] }), text, options);
+    assert.equal(rightWord.wordStartFirstWordRight, 1);
   });
 
   it('reports zeros for an empty text', () => {
