@@ -194,7 +194,7 @@ Usage:
   seqlab bench --backends [--python PY] [--threads N] [--quick] [--json]
                                                   (fast path per backend vs Keras and PyTorch, ms per step;
                                                   --threads: native TensorFlow and the peers on N threads)
-  seqlab bench --scaling [--quick] [--json]       (one run's step on 1, 2, 4 threads and sampled, wasm)
+  seqlab bench --scaling [--quick] [--json]       (one run's step on 1, 2, 4 threads, no exchange, sampled; wasm)
 
 Training options (defaults in brackets):
   --cell rnn|gru|lstm [${D.cell}]   --epochs N [${D.epochs}]        --units N [${D.units}]      --layers N [${D.layers}]
