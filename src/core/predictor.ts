@@ -548,9 +548,17 @@ export class Predictor {
   private firstWord(probabilities: Float32Array, textBefore: string): Candidate | undefined {
     const afterSpace = /\s$/.test(textBefore);
     const trimmed = textBefore.trimEnd();
-    return this.rank(probabilities, FIRST_WORD_CANDIDATES, '').find(
+    const first = this.rank(probabilities, FIRST_WORD_CANDIDATES, '').find(
       (c) => c.token !== NEWLINE_TOKEN && (!afterSpace || trimmed === '' || /^\s/.test(this.tokenizer.continuation(trimmed, [c.token]))),
     );
+    // A typed space says the next token is one written after a space, so "how sure" means:
+    // of those, as with a typed prefix. Otherwise a word after "whale " would count the
+    // chance of the "," the space rules out against it, and one after "of the " would not.
+    // (After a line break the network has read it as a token, and the space rules out nothing.)
+    const typedSpace = textBefore.slice(trimmed.length);
+    if (!first || trimmed === '' || !/^[^\S\n]+$/.test(typedSpace)) return first;
+    const spaced = Math.max(this.spaceProbability(trimmed, probabilities), first.probability);
+    return spaced > 0 ? { ...first, probability: first.probability / spaced } : first;
   }
 
   /** The recurrences over the current weights: they prepare forms of them, made again after an adaptation step. */

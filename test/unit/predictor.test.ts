@@ -286,6 +286,28 @@ describe('next-word suggestions at a word start', () => {
       }
     });
 
+    it(`after a typed space, is as sure of a word as it is among the tokens a space can come before (${name})`, () => {
+      const predictor = new Predictor(model, prepared.tokenizer, parts());
+      try {
+        const context = 'They wrote about the century';
+        const probabilities = predictor.nextProbabilities(context);
+        const { tokenizer } = prepared;
+        // The share of the tokens written after a space, from the tokenizer's own spacing, over the whole vocabulary.
+        let spaced = 0;
+        probabilities.forEach((p, id) => {
+          if (id !== tokenizer.unknownId && tokenizer.vocab[id] !== NEWLINE_TOKEN && /^\s/.test(tokenizer.continuation(context, [tokenizer.vocab[id]]))) spaced += p;
+        });
+        assert.ok(spaced < 0.8, `"." and line breaks take a good share after "century" (${spaced} spaced), so the rule is tested`);
+        const suggestion = predictor.suggest(`${context} `, { maxWords: 1, minConfidence: 0 });
+        assert.ok(suggestion, 'with minConfidence 0 a word is offered');
+        const word = probabilities[tokenizer.idOf(suggestion.tokens[0])];
+        // The twenty likeliest tokens are counted one by one and the rest in proportion, so nearly exactly.
+        assert.ok(Math.abs(suggestion.confidences[0] - word / spaced) < 0.02 * (word / spaced), `${suggestion.confidences[0]} against ${word / spaced} (${word} unconditioned)`);
+      } finally {
+        predictor.dispose();
+      }
+    });
+
     it(`never starts a suggestion with a line break (${name})`, () => {
       const predictor = new Predictor(model, prepared.tokenizer, parts());
       try {
