@@ -1,4 +1,4 @@
-/** `seqlab bench [--json] [--quick] [--quality [FILE...] | --backends [--python PY] [--threads N] | --scaling] [--backend B]`. */
+/** `seqlab bench [--json] [--quick] [--quality [FILE... | --words N] | --backends [--python PY] [--threads N] | --scaling] [--backend B]`. */
 import * as nodePath from 'node:path';
 import type { ParsedArgs } from '../cli/args';
 import type { CommandIO } from '../cli/commands';
@@ -22,7 +22,7 @@ export async function benchCommand(args: ParsedArgs, io: CommandIO): Promise<voi
   // Speed and quality are separate runs: each takes minutes, and people ask for one or the other.
   if (args.flags.quality) {
     const texts = args.positionals.length > 0 ? await ownTexts(args.positionals) : undefined;
-    const report = await runQualityBench({ ...options, train: args.train, texts });
+    const report = await runQualityBench({ ...options, train: args.train, texts, words: builtInTextWords(args, texts !== undefined) });
     io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatQualityReport(report)) + '\n');
     return;
   }
@@ -41,6 +41,20 @@ export async function benchCommand(args: ParsedArgs, io: CommandIO): Promise<voi
   }
   const report = await runBench(options);
   io.stdout.write((args.flags.json ? JSON.stringify(report, null, 2) : formatReport(report)) + '\n');
+}
+
+/** Fewer words cannot hold a validation part worth scoring; more than the packages hold is no longer "about N". */
+const BUILT_IN_TEXT_WORDS = { min: 5_000, max: 200_000 };
+
+/** `--words N` of the quality bench: how much of each built-in text it reads. */
+function builtInTextWords(args: ParsedArgs, ownTexts: boolean): number | undefined {
+  const words = args.flags.words;
+  if (words === undefined) return undefined;
+  if (ownTexts) throw new UserError('--words cuts the built-in texts; your own files are read whole.');
+  if (typeof words !== 'number' || words < BUILT_IN_TEXT_WORDS.min || words > BUILT_IN_TEXT_WORDS.max) {
+    throw new UserError(`--words must be a whole number from ${BUILT_IN_TEXT_WORDS.min.toLocaleString('en')} to ${BUILT_IN_TEXT_WORDS.max.toLocaleString('en')}.`);
+  }
+  return words;
 }
 
 /** The person's files for the quality bench, each a text of its own named by its file name, read whole and checked as training reads them. */

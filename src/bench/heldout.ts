@@ -78,10 +78,13 @@ export async function runQualityBench(options: {
   train?: Partial<TrainConfig>;
   /** The person's own texts, each read whole in its order, instead of the built-in ones. */
   texts?: Corpus[];
+  /** About how many words of each built-in text, instead of the plan's. */
+  words?: number;
   progress: (line: string) => void;
 }): Promise<QualityReport> {
   const started = performance.now();
-  const plan = options.quick ? QUALITY_SETTINGS.quick : QUALITY_SETTINGS.full;
+  const plan = { ...(options.quick ? QUALITY_SETTINGS.quick : QUALITY_SETTINGS.full) };
+  if (options.words !== undefined) plan.words = options.words;
   const { corpora, skipped } = options.texts ? { corpora: options.texts, skipped: [] } : heldOutCorpora(plan.words);
   if (corpora.length === 0) throw new UserError(`None of the quality bench's texts could be read: ${skipped.join('; ')}.`);
   const runsDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'seqlab-quality-'));

@@ -188,9 +188,10 @@ Usage:
                                                   its five guesses and rank, the words shaded by surprise)
   seqlab demo [--json]
   seqlab bench [--quick] [--backend B] [--json]   (stock vs fast training, suggestion latency, memory)
-  seqlab bench --quality [FILE...] [--quick] [--json]
+  seqlab bench --quality [FILE... | --words N] [--quick] [--json]
                                                   (held-out texts: network and suggestions vs KN3; presets;
-                                                  FILE: your own texts instead, each whole, its last 10% held out)
+                                                  FILE: your own texts instead, each whole, its last 10% held out;
+                                                  --words: about N words of each built-in text [40,000])
   seqlab bench --backends [--python PY] [--threads N] [--quick] [--json]
                                                   (fast path per backend vs Keras and PyTorch, ms per step;
                                                   --threads: native TensorFlow and the peers on N threads)

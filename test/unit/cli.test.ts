@@ -66,6 +66,8 @@ describe('seqlab on bad input', () => {
     ['a missing model folder', ['eval', '--model', 'nothing-here', 'chapter.txt'], /nothing-here/],
     ['no file at all', ['train'], /Name at least one text file/],
     ['a binary file for the quality bench', ['bench', '--quality', 'image.bin'], /image\.bin.*binary/],
+    ['a quality bench cut too short', ['bench', '--quality', '--words', '100'], /--words must be a whole number from 5,000 to 200,000\./],
+    ['a quality bench cut of the person\'s own files', ['bench', '--quality', 'chapter.txt', '--words', '10000'], /--words cuts the built-in texts; your own files are read whole\./],
     ['a text file for a speed bench', ['bench', 'chapter.txt'], /Only the quality bench \(--quality\) reads text files\./],
   ];
   for (const [name, args, message] of cases) {
