@@ -59,6 +59,7 @@ const COMMAND_FLAGS: Record<string, FlagKind> = {
   temperature: 'number',
   'top-p': 'number',
   'no-repeat': 'number',
+  beam: 'number',
   quick: 'boolean',
   quality: 'boolean',
   backends: 'boolean',
@@ -170,7 +171,7 @@ Usage:
   seqlab train FILE... [--cell rnn|gru|lstm] [training options] [--out DIR] [--json]
   seqlab train --resume RUN [FILE...] [--json]   (a stopped or interrupted run, from its last epoch)
   seqlab compare FILE... [--cells rnn,gru,lstm] [training options] [--prompt TEXT] [--out DIR] [--json]
-  seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--top-p P] [--no-repeat N] [--seed N] [--json]
+  seqlab generate --model DIR --prompt TEXT [--words N] [--temperature T] [--top-p P] [--no-repeat N] [--beam N] [--seed N] [--json]
   seqlab eval --model DIR [FILE...] [--json]     (no FILE: the run's own validation split)
   seqlab export --keras --model DIR OUT          (model.keras, tokenizer.json and a README for Keras 3)
   seqlab export --keras-script --model DIR OUT   (a Python project that trains the run again in Keras:

@@ -20,7 +20,7 @@ import { importKeras, importKerasOutput } from '../core/kerasImport';
 import { readCorpus } from '../core/input';
 import { buildModel } from '../core/model';
 import { Predictor } from '../core/predictor';
-import { describeSampling, MAX_NO_REPEAT } from '../core/sampling';
+import { describeSampling, MAX_BEAM, MAX_NO_REPEAT } from '../core/sampling';
 import { prepareText, readTrainingText, resumeRun, runFolderName, samplePrompt, trainRun, validationText, type PreparedText } from '../core/run';
 import { loadNgrams, loadRun, loadSpelling, readRunRecord, type LoadedRun } from '../core/store';
 import { trainModel } from '../core/train';
@@ -88,14 +88,17 @@ export async function generateCommand(args: ParsedArgs, io: CommandIO): Promise<
   const temperature = (args.flags.temperature as number | undefined) ?? SAMPLE_SAMPLING.temperature;
   const topP = (args.flags['top-p'] as number | undefined) ?? 1;
   const noRepeat = (args.flags['no-repeat'] as number | undefined) ?? SAMPLE_SAMPLING.noRepeat;
+  const beam = (args.flags.beam as number | undefined) ?? 1;
   if (!Number.isInteger(words) || words < 1 || words > 10000) throw new UserError('--words must be a whole number from 1 to 10000.');
   if (temperature < 0 || temperature > 10) throw new UserError('--temperature must be a number from 0 to 10.');
   if (!(topP > 0 && topP <= 1)) throw new UserError('--top-p must be a number above 0 and at most 1.');
   if (!Number.isInteger(noRepeat) || noRepeat < 0 || noRepeat > MAX_NO_REPEAT) throw new UserError(`--no-repeat must be a whole number from 0 to ${MAX_NO_REPEAT}.`);
+  if (!Number.isInteger(beam) || beam < 1 || beam > MAX_BEAM) throw new UserError(`--beam must be a whole number from 1 to ${MAX_BEAM}.`);
+  if (beam > 1 && temperature > 0) throw new UserError('--beam follows the likeliest continuations, so it needs --temperature 0; drawn text takes one word at a time.');
   const run = await loadRunOnBackend(dir, args);
   const predictor = new Predictor(run.model, run.tokenizer);
   try {
-    const result = predictor.generate(prompt, { words, temperature, topP, noRepeat, seed: args.train.seed ?? 1 });
+    const result = predictor.generate(prompt, { words, temperature, topP, noRepeat, beam, seed: args.train.seed ?? 1 });
     if (args.flags.json) io.stdout.write(JSON.stringify({ prompt, continuation: result.text, tokens: result.tokens }) + '\n');
     else io.stdout.write(prompt + result.text + '\n');
   } finally {

@@ -314,8 +314,16 @@ export class Predictor {
     return spacedShare + tail * (words > 0 ? spacedWords / words : 1);
   }
 
-  /** Continues `prompt` by `words` tokens, greedy at temperature 0, else sampled; with `noRepeat`, never repeating a run of that many tokens of the prompt or of what it wrote. */
+  /**
+   * Continues `prompt` by `words` tokens: at temperature 0 the likeliest (of `beam`
+   * continuations followed side by side), else drawn; with `noRepeat`, never repeating a
+   * run of that many tokens of the prompt or of what it wrote.
+   */
   generate(prompt: string, options: GenerateOptions): { text: string; tokens: string[] } {
+    if ((options.beam ?? 1) > 1 && options.temperature <= 0) {
+      const tokens = this.beamSearch(prompt, options).map((id) => this.tokenizer.vocab[id]);
+      return { text: this.tokenizer.continuation(prompt, tokens), tokens };
+    }
     const random = new Random(options.seed ?? 1);
     let state = this.readUpTo(prompt);
     const tokens: string[] = [];
@@ -336,6 +344,44 @@ export class Predictor {
       if (state !== this.state) state.dispose();
     }
     return { text: this.tokenizer.continuation(prompt, tokens), tokens };
+  }
+
+  /**
+   * The likeliest `words` tokens after `prompt` as far as `beam` continuations followed side
+   * by side find: each step extends every one by its likeliest next tokens and keeps the
+   * `beam` likeliest of all those, by the probability of the whole continuation.
+   */
+  private beamSearch(prompt: string, options: GenerateOptions): number[] {
+    const width = options.beam!;
+    interface Beam { state: ReadState; history: number[]; tokens: number[]; logProbability: number }
+    let beams: Beam[] = [{ state: this.readUpTo(prompt), history: this.readIds.slice(), tokens: [], logProbability: 0 }];
+    const release = (list: Beam[]) => list.forEach((beam) => beam.state !== this.state && beam.state.dispose());
+    try {
+      for (let i = 0; i < options.words; i++) {
+        const extensions: { from: Beam; id: number; logProbability: number }[] = [];
+        for (const beam of beams) {
+          const probabilities = this.probabilities(beam.state, beam.history);
+          probabilities[this.tokenizer.unknownId] = 0;
+          if (options.noRepeat) blockRepeats(probabilities, beam.history, options.noRepeat);
+          const best = new TopK(width);
+          for (let id = 0; id < probabilities.length; id++) if (probabilities[id] > 0) best.offer(id, probabilities[id]);
+          best.ids.forEach((id, k) => extensions.push({ from: beam, id, logProbability: beam.logProbability + Math.log(best.probabilities[k]) }));
+        }
+        if (extensions.length === 0) break; // nothing but <unk> to write
+        extensions.sort((a, b) => b.logProbability - a.logProbability);
+        const kept = extensions.slice(0, width).map(({ from, id, logProbability }) => ({
+          state: this.read([id], from.state),
+          history: [...from.history, id],
+          tokens: [...from.tokens, id],
+          logProbability,
+        }));
+        release(beams);
+        beams = kept;
+      }
+      return beams[0].tokens;
+    } finally {
+      release(beams);
+    }
   }
 
   /**

@@ -6,7 +6,10 @@
  * probability cuts the tail. Always taking the likeliest word (temperature 0) reads as
  * phrases of the text but soon loops ("of the whale, and the whale of the whale"), which
  * `noRepeat` prevents: a run of that many tokens is never written twice (the
- * no-repeat-n-gram rule of common decoders).
+ * no-repeat-n-gram rule of common decoders). Taking the likeliest word each time can take
+ * a likely first word into an unlikely phrase; following a few continuations at once and
+ * keeping the likeliest whole one (beam search, `beam`) avoids that, but tends to write
+ * the same likeliest sentence after any prompt (README, "generate").
  */
 import type { Random } from './random';
 
@@ -17,7 +20,15 @@ export interface SamplingOptions {
   topP?: number;
   /** Never write a run of this many tokens that the text already holds (0 or absent: no such rule). */
   noRepeat?: number;
+  /**
+   * At temperature 0: follow this many likeliest continuations word by word and write the
+   * likeliest whole one (beam search); 1 or absent: the likeliest next word each time.
+   */
+  beam?: number;
 }
+
+/** The widest beam `beam` may name: each word written costs a step of the network per continuation followed. */
+export const MAX_BEAM = 32;
 
 /** The longest run of tokens `noRepeat` may name: longer runs hardly ever repeat. */
 export const MAX_NO_REPEAT = 10;
@@ -42,8 +53,9 @@ export function blockRepeats(probabilities: Float32Array, history: readonly numb
 }
 
 /** How text is drawn, in words, for the lines that show a sample. */
-export function describeSampling({ temperature, topP = 1, noRepeat = 0 }: SamplingOptions, seed?: number): string {
-  const drawn = temperature <= 0 ? 'the likeliest word each time' : `temperature ${temperature}${topP < 1 ? `, top-p ${topP}` : ''}${seed === undefined ? '' : `, seed ${seed}`}`;
+export function describeSampling({ temperature, topP = 1, noRepeat = 0, beam = 1 }: SamplingOptions, seed?: number): string {
+  const likeliest = beam > 1 ? `the likeliest of ${beam} continuations followed side by side` : 'the likeliest word each time';
+  const drawn = temperature <= 0 ? likeliest : `temperature ${temperature}${topP < 1 ? `, top-p ${topP}` : ''}${seed === undefined ? '' : `, seed ${seed}`}`;
   return noRepeat > 0 ? `${drawn}, never the same ${noRepeat} ${noRepeat === 1 ? 'token' : 'tokens'} twice` : drawn;
 }
 

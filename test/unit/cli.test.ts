@@ -62,6 +62,8 @@ describe('seqlab on bad input', () => {
     ['an unknown cell in a comparison', ['compare', 'chapter.txt', '--cells', 'rnn,cnn'], /--cells takes/],
     ['a damaged model folder', ['generate', '--model', 'damaged', '--prompt', 'Call me'], /config\.json/],
     ['a top-p out of range', ['generate', '--model', 'damaged', '--prompt', 'Call me', '--top-p', '1.5'], /--top-p must be a number above 0 and at most 1\./],
+    ['a beam with drawn words', ['generate', '--model', 'damaged', '--prompt', 'Call me', '--temperature', '0.8', '--beam', '4'], /--beam follows the likeliest continuations, so it needs --temperature 0/],
+    ['a beam too wide', ['generate', '--model', 'damaged', '--prompt', 'Call me', '--beam', '100'], /--beam must be a whole number from 1 to 32\./],
     ['a no-repeat that is not a whole number', ['generate', '--model', 'damaged', '--prompt', 'Call me', '--no-repeat', '2.5'], /--no-repeat must be a whole number from 0 to 10\./],
     ['a missing model folder', ['eval', '--model', 'nothing-here', 'chapter.txt'], /nothing-here/],
     ['no file at all', ['train'], /Name at least one text file/],
@@ -134,6 +136,11 @@ describe('seqlab train, generate and eval on a chapter', () => {
     const written = JSON.parse(likeliest.stdout) as { prompt: string; continuation: string; tokens: string[] };
     assert.equal(written.tokens.length, 8);
     assert.equal(seqlab(args, cwd).stdout, `Call me${written.continuation}\n`);
+    // The default takes the likeliest word each time, as a beam of 1 does; a wider beam writes as many words.
+    assert.deepEqual(JSON.parse(seqlab([...args, '--beam', '1', '--json'], cwd).stdout), written);
+    const wide = seqlab([...args, '--beam', '8', '--json'], cwd);
+    assert.equal(wide.code, 0, wide.stderr);
+    assert.equal((JSON.parse(wide.stdout) as { tokens: string[] }).tokens.length, 8);
     const drawn = [...args, '--temperature', '0.8', '--seed', '5'];
     const first = seqlab(drawn, cwd);
     assert.equal(first.code, 0, first.stderr);

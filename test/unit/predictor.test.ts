@@ -222,6 +222,59 @@ describe('suggestions and generation from a model that knows its text', () => {
     assert.deepEqual(free.tokens.slice(0, firstRepeat), looping.tokens.slice(0, firstRepeat));
     assert.notEqual(free.tokens[firstRepeat], looping.tokens[firstRepeat]);
   });
+
+  /** log P(tokens | prompt) under the network, a token at a time. */
+  const logProbability = (prompt: string, tokens: string[]) => {
+    const { tokenizer } = known();
+    let text = prompt;
+    let total = 0;
+    for (const token of tokens) {
+      total += Math.log(known().nextProbabilities(text)[tokenizer.idOf(token)]);
+      text += tokenizer.continuation(text, [token]);
+    }
+    return total;
+  };
+
+  it('with a beam of one, writes the likeliest word each time; wider, as likely a continuation or more, holding no tensors after', () => {
+    const greedy = known().generate('This is', { words: 12, temperature: 0, noRepeat: 3 });
+    assert.deepEqual(known().generate('This is', { words: 12, temperature: 0, noRepeat: 3, beam: 1 }), greedy);
+    const tensors = tf.memory().numTensors;
+    for (const prompt of ['This is', 'Is this the', 'And this']) {
+      const plain = known().generate(prompt, { words: 8, temperature: 0 });
+      const wide = known().generate(prompt, { words: 8, temperature: 0, beam: 4 });
+      assert.equal(wide.tokens.length, 8);
+      assert.ok(logProbability(prompt, wide.tokens) >= logProbability(prompt, plain.tokens) - 1e-4, `${wide.text} against ${plain.text}`);
+    }
+    assert.equal(tf.memory().numTensors, tensors, 'every continuation\'s state is released');
+  });
+});
+
+describe('beam search', () => {
+  /** After "we" comes "go" (4 times in 7) then one of four places, or "stay" (3 in 7) and always "here". */
+  const TEXT = Array.from({ length: 6 }, () => ['we go home.', 'we go out.', 'we go west.', 'we go east.', 'we stay here.', 'we stay here.', 'we stay here.'].join('\n')).join('\n');
+  const known = predictorThatKnows(TEXT, 40);
+
+  it('writes the likeliest pair of words of all, where the likeliest first word leads nowhere sure', () => {
+    const { tokenizer } = known();
+    const prompt = `${TEXT}\nwe`;
+    const greedy = known().generate(prompt, { words: 2, temperature: 0 });
+    const beam = known().generate(prompt, { words: 2, temperature: 0, beam: tokenizer.vocabSize });
+    // Every pair the model could write, scored one by one.
+    const first = known().nextProbabilities(prompt);
+    let best = { tokens: [] as string[], probability: 0 };
+    tokenizer.vocab.forEach((one, a) => {
+      if (a === tokenizer.unknownId) return;
+      const second = known().nextProbabilities(prompt + tokenizer.continuation(prompt, [one]));
+      tokenizer.vocab.forEach((two, b) => {
+        if (b !== tokenizer.unknownId && first[a] * second[b] > best.probability) best = { tokens: [one, two], probability: first[a] * second[b] };
+      });
+    });
+    assert.deepEqual(greedy.tokens.slice(0, 1), ['go'], 'the likeliest word is "go", so the test means something');
+    assert.deepEqual(best.tokens, ['stay', 'here']);
+    assert.deepEqual(beam.tokens, best.tokens);
+    // Two continuations side by side are enough here: "go" and "stay" are both kept after the first word.
+    assert.deepEqual(known().generate(prompt, { words: 2, temperature: 0, beam: 2 }).tokens, best.tokens);
+  });
 });
 
 /** Sentences where "century" is nearly always followed by "." and every "." by a line break. */

@@ -73,6 +73,7 @@ describe('keeping generated text out of loops', () => {
 
   it('says in words how a sample is drawn', () => {
     assert.equal(describeSampling({ temperature: 0, noRepeat: 3 }), 'the likeliest word each time, never the same 3 tokens twice');
+    assert.equal(describeSampling({ temperature: 0, noRepeat: 3, beam: 8 }), 'the likeliest of 8 continuations followed side by side, never the same 3 tokens twice');
     assert.equal(describeSampling({ temperature: 0.7, topP: 0.8 }, 1), 'temperature 0.7, top-p 0.8, seed 1');
     assert.equal(describeSampling({ temperature: 1 }), 'temperature 1');
   });
