@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../core/backend';
+import { initBackend, nativeKernels, nativeVersion, type BackendName } from '../core/backend';
 import type { Batch } from '../core/dataset';
 import { buildModel } from '../core/model';
 import { Random } from '../core/random';
@@ -49,6 +49,8 @@ export interface BackendsReport {
   rows: BackendsRow[];
   /** The Python that ran the peers, or why they did not run. */
   peers: string;
+  /** Native TensorFlow's version and kernels, where it loaded. */
+  native?: string;
 }
 
 /** The speed issue's reference model (Embedding 64 → 128 units → Dense, 32 windows of 32) and today's defaults. */
@@ -107,7 +109,9 @@ export async function runBackendsBench(options: BackendsOptions): Promise<Backen
     }
   }
   const peers = options.python ? runPeers(options.python, rows, steps, options.threads, options.progress) : 'not run (give --python with tensorflow and torch installed)';
-  return { date: new Date().toISOString(), machine: describeMachine(), threads: options.threads, rows, peers };
+  const version = nativeVersion();
+  const native = version && `TensorFlow ${version}, ${nativeKernels()}`;
+  return { date: new Date().toISOString(), machine: describeMachine(), threads: options.threads, rows, peers, ...(native ? { native } : {}) };
 }
 
 /** Training steps of the shape's model on the active backend, on the full softmax or on `samples` drawn words. */
@@ -192,6 +196,7 @@ export function formatBackendsReport(report: BackendsReport): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...body.map(line),
     '',
+    ...(report.native ? [`Native: ${report.native}.`] : []),
     `Peers: ${report.peers}.`,
     ...missing.map((note) => `  ${note}`),
   ].join('\n');

@@ -10,6 +10,7 @@ import Module from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
+import { canSilenceStderr, withStderrSilenced } from './quietStderr';
 import { BACKEND_NAMES, type BackendName, type BackendPreference } from '../protocol/types';
 
 export { BACKEND_NAMES };
@@ -72,7 +73,9 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
  */
 export const NATIVE_FOLDER_VARIABLE = 'SEQLAB_NATIVE_FOLDER';
 
-let tfjsNode: { folder: string } | undefined;
+type NativeKernels = 'oneDNN on' | 'oneDNN off' | 'oneDNN default';
+
+let tfjsNode: { folder: string; kernels: NativeKernels } | undefined;
 
 /** The TensorFlow version the native backend runs, once tfjs-node has loaded. */
 export function nativeVersion(): string | undefined {
@@ -81,16 +84,36 @@ export function nativeVersion(): string | undefined {
 }
 
 /**
- * The environment TensorFlow reads when tfjs-node loads: set before every load of it (the
- * engine's and the tests' probe), each variable only where the person has not set it.
+ * Whether native TensorFlow computes with its oneDNN kernels, as TF_ENABLE_ONEDNN_OPTS
+ * said when it loaded ("default": TensorFlow's choice for this CPU), for reports and for
+ * the cache of measured backend choices (the kernels change the timings).
  */
-export function setNativeEnvironment(): void {
+export function nativeKernels(): NativeKernels | undefined {
+  return tfjsNode?.kernels;
+}
+
+function kernelsSet(): NativeKernels {
+  const setting = process.env.TF_ENABLE_ONEDNN_OPTS?.toLowerCase();
+  if (setting === '1' || setting === 'true') return 'oneDNN on';
+  if (setting === '0' || setting === 'false') return 'oneDNN off';
+  return 'oneDNN default';
+}
+
+/**
+ * The environment TensorFlow reads when tfjs-node loads: set before it loads, each variable
+ * only where the person has not set it.
+ */
+function setNativeEnvironment(): void {
   // TensorFlow's C++ logging would print a line for every odd-sized LSTM batch.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-  // On CPUs with AVX-512 VNNI or AMX, TensorFlow turns on its oneDNN kernels and says so on
-  // stderr before its logging reads the level above, in two lines no setting hides. Off,
-  // every CPU computes with the same kernels, those SeqLab's figures were measured with.
-  process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+  // TensorFlow's oneDNN kernels: on by TensorFlow's own choice only on CPUs with AVX-512
+  // VNNI or AMX, and faster on both kinds measured (a training step 10–30% on an Intel Xeon
+  // with them and an AMD EPYC without; README, Native TensorFlow). TensorFlow prints two
+  // lines about them when it loads, which are kept off stderr where that can be done
+  // (quietStderr.ts). Where it cannot (the socket a Node parent gives its child) they stay
+  // off rather than put two lines in front of every message; the training workers, whose
+  // output goes to a log, turn them on (nativeWorkerEnvironment).
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= canSilenceStderr() ? '1' : '0';
   // TensorFlow's default CPU allocator hands every large tensor (the [N, V] logits and their
   // gradient: 40 MB at 10,000 words) fresh pages from the system, and touching them cost more
   // than the arithmetic: copying 40 MB took 41 ms, 6 ms from its pooling (BFC) allocator.
@@ -98,11 +121,20 @@ export function setNativeEnvironment(): void {
 }
 
 /**
+ * What a process that trains on native TensorFlow, and whose stderr goes to a log, adds to
+ * its environment: oneDNN's kernels on (setNativeEnvironment), as TensorFlow's two lines
+ * about them when it loads harm no one there.
+ */
+export function nativeWorkerEnvironment(): NodeJS.ProcessEnv {
+  return { TF_ENABLE_ONEDNN_OPTS: process.env.TF_ENABLE_ONEDNN_OPTS ?? '1' };
+}
+
+/**
  * Loads tfjs-node, which registers the `tensorflow` backend; returns why it could not.
  * It is an optional dependency: its install script downloads TensorFlow, which is not
  * possible everywhere.
  */
-function loadTfjsNode(): string | undefined {
+export function loadTfjsNode(): string | undefined {
   if (tfjsNode) return undefined;
   setNativeEnvironment();
   const nativeFolder = process.env[NATIVE_FOLDER_VARIABLE] || undefined;
@@ -110,8 +142,8 @@ function loadTfjsNode(): string | undefined {
   const fromFolder = folderPackage && fs.existsSync(path.join(folderPackage, 'package.json'));
   try {
     const packageDir = fromFolder ? folderPackage : path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
-    withThisTfjs(packageDir, () => require(packageDir));
-    tfjsNode = { folder: packageDir };
+    withThisTfjs(packageDir, () => withStderrSilenced(() => require(packageDir)));
+    tfjsNode = { folder: packageDir, kernels: kernelsSet() };
     return undefined;
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];

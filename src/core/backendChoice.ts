@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, nativeVersion, type BackendName, type BackendPreference } from './backend';
+import { initBackend, nativeKernels, nativeVersion, type BackendName, type BackendPreference } from './backend';
 import { buildModel, type ModelShape } from './model';
 import { Random } from './random';
 import { ParallelTrainer } from './parallel/trainer';
@@ -173,7 +173,7 @@ const ENGINE_REVISION = 4;
 function calibrationKey(shape: CalibrationShape): string {
   const { cell, vocabSize, embedding, units, layers, batch, seqLen } = shape;
   const samples = sampledWords(shape.softmaxSamples, vocabSize);
-  return [cell, vocabSize, embedding, units, layers, batch, seqLen, ...(samples ? [`sampled ${samples}`] : []), `engine ${ENGINE_REVISION}`, `tfjs ${tf.version.tfjs}`, `tensorflow ${nativeVersion() ?? '-'}`, `${os.cpus().length} cpus`].join(' ');
+  return [cell, vocabSize, embedding, units, layers, batch, seqLen, ...(samples ? [`sampled ${samples}`] : []), `engine ${ENGINE_REVISION}`, `tfjs ${tf.version.tfjs}`, `tensorflow ${nativeVersion() ?? '-'} ${nativeKernels() ?? ''}`.trimEnd(), `${os.cpus().length} cpus`].join(' ');
 }
 
 /** Milliseconds per step by what was timed (a backend's name, or a number of threads), per calibration key. */

@@ -13,6 +13,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { CORES_VARIABLE } from '../core/cores';
+import { nativeWorkerEnvironment } from '../core/backend';
 import type { EngineMessage, TrainJobData, WorkerMessage } from './workerProtocol';
 
 export interface JobEvents {
@@ -130,7 +131,7 @@ export class JobQueue {
     // the engine's stdout, which carries the LSP messages. 'advanced' serialization keeps
     // messages as they are (typed arrays, undefined) instead of going through JSON.
     const worker = fork(this.workerPath, [TRAINING_JOB_FLAG], {
-      env: { ...process.env, [CORES_VARIABLE]: String(this.coresPerJob()) },
+      env: { ...process.env, ...nativeWorkerEnvironment(), [CORES_VARIABLE]: String(this.coresPerJob()) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
       // A debugger flag of the engine's would make every worker fight for the same port.

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend, setNativeEnvironment } from '../../src/core/backend';
+import { initBackend, loadTfjsNode } from '../../src/core/backend';
 import type { Batch } from '../../src/core/dataset';
 import { Random } from '../../src/core/random';
 import { resolveTrainConfig } from '../../src/core/config';
@@ -45,13 +45,15 @@ export function useWasm(): Promise<string> {
  * without the internet (scripts/native/build-tfjs-node.sh; CI builds it).
  */
 export const NATIVE_SKIP: string | false = (() => {
+  // As the engine loads it where stderr can be kept quiet, with oneDNN's kernels on; here
+  // stderr is the test runner's socket, so they are asked for by name, for this load only:
+  // the command lines the tests start must choose as they would anywhere.
+  const asSet = process.env.TF_ENABLE_ONEDNN_OPTS;
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= '1';
   try {
-    // As the engine loads it: quiet, and with the same kernels on every CPU.
-    setNativeEnvironment();
-    require('@tensorflow/tfjs-node');
-    return false;
-  } catch {
-    return '@tensorflow/tfjs-node is not built here: scripts/native/build-tfjs-node.sh builds it';
+    return loadTfjsNode() === undefined ? false : '@tensorflow/tfjs-node is not built here: scripts/native/build-tfjs-node.sh builds it';
+  } finally {
+    if (asSet === undefined) delete process.env.TF_ENABLE_ONEDNN_OPTS;
   }
 })();
 
