@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { defineKernel, type View } from './kernel';
 import type { Batch } from '../dataset';
 import { simdFor } from './wasm/simd';
+import { nativeBackendActive } from '../native/ops';
 
 /** Square tile of the blocked transpose: keeps both sides in cache (measured best). */
 const TILE = 16;
@@ -300,7 +301,13 @@ const gatherRowsKernel = defineKernel<Record<string, never>>({
   },
 });
 
+/**
+ * The rows `ids` of `table`. On native TensorFlow its own Gather (which also refuses ids
+ * outside the table): the kernel above would copy the whole table out to read a few rows,
+ * which took 10 s of a novel's suggestion fit reading text a few tokens at a time.
+ */
 export function gatherRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  if (nativeBackendActive()) return tf.gather(table, ids);
   return gatherRowsKernel([table, ids], {})[0] as tf.Tensor2D;
 }
 
