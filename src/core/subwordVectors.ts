@@ -18,6 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { addScatteredRows, scatterRows, type SparseRows } from './fast/scatterRows';
+import { nativeBackendActive } from './native/ops';
+import { NativeSubwordProducts } from './native/subwordProducts';
 
 /** Which letter groups each word has, for a trainer and each thread of a data-parallel one. */
 export interface SubwordSettings {
@@ -86,8 +88,10 @@ export class SubwordVectors {
   private readonly toGroups: SparseRows;
   private readonly toWords: SparseRows;
 
+  private native: NativeSubwordProducts | undefined;
+
   constructor(
-    settings: SubwordSettings,
+    private readonly settings: SubwordSettings,
     private readonly embeddings: tf.Variable,
   ) {
     const [vocab, size] = embeddings.shape as [number, number];
@@ -109,18 +113,30 @@ export class SubwordVectors {
    * softmax most words have none: only the batch's and the drawn ones.
    */
   gradient(embeddingGradient: tf.Tensor): tf.Tensor2D {
+    if (nativeBackendActive()) return this.nativeProducts().gradient(embeddingGradient as tf.Tensor2D);
     return scatterRows(embeddingGradient as tf.Tensor2D, this.toGroups, this.step.shape[0], true);
   }
 
   /** After the optimizer's step: adds M · ΔG to the embeddings, and clears the step for the next. */
   addStep(): void {
-    tf.tidy(() => this.embeddings.assign(addScatteredRows(this.embeddings as tf.Tensor2D, this.step as tf.Tensor2D, this.toWords)));
+    const embeddings = this.embeddings as tf.Tensor2D;
+    const step = this.step as tf.Tensor2D;
+    tf.tidy(() =>
+      this.embeddings.assign(nativeBackendActive() ? this.nativeProducts().addStep(embeddings, step) : addScatteredRows(embeddings, step, this.toWords)),
+    );
     this.step.assign(this.zeros);
   }
 
   dispose(): void {
     this.step.dispose();
     this.zeros.dispose();
+    this.native?.dispose();
     tf.dispose([this.toGroups.from, this.toGroups.to, this.toGroups.weights]);
+  }
+
+  /** The products as native TensorFlow graphs (native/subwordProducts.ts), made on first use there. */
+  private nativeProducts(): NativeSubwordProducts {
+    this.native ??= new NativeSubwordProducts(this.settings);
+    return this.native;
   }
 }
