@@ -22,6 +22,11 @@ import * as fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 
 const STDERR = 2;
+/**
+ * Appending, so that a stderr redirected to a file is not truncated, and without making a
+ * terminal the process's controlling one.
+ */
+const REOPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOCTTY;
 
 /** Whether `withStderrSilenced` can silence stderr in this process (see above). */
 export function canSilenceStderr(): boolean {
@@ -36,13 +41,14 @@ export function withStderrSilenced<T>(action: () => T): T {
   if (saved === undefined) return action();
   try {
     fs.closeSync(STDERR);
-    // Descriptors 0 and 1 are open (canSwapStderr), so 2 is the lowest free one again.
-    const nullDevice = fs.openSync('/dev/null', 'w');
+    let nullDevice: number | undefined;
     try {
+      // Descriptors 0 and 1 are open (canSwapStderr), so 2 is the lowest free one again.
+      nullDevice = fs.openSync('/dev/null', 'w');
       return action();
     } finally {
-      fs.closeSync(nullDevice);
-      fs.openSync(`/proc/self/fd/${saved}`, 'a');
+      if (nullDevice !== undefined) fs.closeSync(nullDevice);
+      fs.openSync(`/proc/self/fd/${saved}`, REOPEN_FLAGS);
     }
   } finally {
     fs.closeSync(saved);
@@ -68,8 +74,7 @@ function canSwapStderr(): boolean {
 /** A second descriptor of what stderr is, or undefined where it cannot be reopened. */
 function reopenStderr(): number | undefined {
   try {
-    // 'a', not 'w': a stderr redirected to a file must not be truncated.
-    return fs.openSync('/proc/self/fd/2', 'a');
+    return fs.openSync('/proc/self/fd/2', REOPEN_FLAGS);
   } catch {
     return undefined;
   }
