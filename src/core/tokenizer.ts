@@ -9,6 +9,7 @@
  * `if (`). `decode` uses this to turn generated tokens back into natural text.
  */
 import { UserError } from './errors';
+import { detectSoftWraps, isSoftWrap, type SoftWrapRule } from './lineWraps';
 import type { TokenizerOptions } from '../protocol/types';
 
 export const UNKNOWN_TOKEN = '<unk>';
@@ -25,6 +26,8 @@ export interface TokenizerJSON {
   options: TokenizerOptions;
   /** 'soft-wraps': the text was hard-wrapped, so a single line break inside a paragraph is a space. Absent means 'kept'. */
   lineBreaks?: 'kept' | 'soft-wraps';
+  /** With 'soft-wraps': the break after a shorter line stays a break (SoftWrapRule). Absent (runs before it): 0. */
+  shortestWrappedLine?: number;
   /** id -> token; id 0 is UNKNOWN_TOKEN. */
   vocab: string[];
   /** How often each token occurred in the corpus; counts[0] sums every token left out. */
@@ -120,13 +123,13 @@ function scan(
   text: string,
   lowercase: boolean,
   emit: (token: string, spaced: boolean | null, place: TokenPlace) => void,
-  softWraps = false,
+  softWraps: SoftWrapRule | null = null,
 ): void {
   const runs = /\S+/g;
   let end = 0;
   for (let match = runs.exec(text); match !== null; match = runs.exec(text)) {
     let breaks = countLineBreaks(text, end, match.index);
-    if (softWraps && breaks === 1 && end > 0 && isSoftWrap(text, end, match.index, match[0])) breaks = 0;
+    if (softWraps && breaks === 1 && end > 0 && isSoftWrap(text, end, match.index, match[0], softWraps)) breaks = 0;
     emitLineBreaks(text, end, Math.min(breaks, 2), emit);
     let spaced: boolean | null = end === 0 || breaks > 0 ? null : true;
     // Lower-casing run by run reads the same as lower-casing the text: whitespace never changes.
@@ -154,50 +157,6 @@ function emitLineBreaks(text: string, from: number, count: number, emit: (token:
     const found = lineBreak.exec(text)!;
     emit(NEWLINE_TOKEN, null, { start: found.index, end: found.index + found[0].length });
   }
-}
-
-/** A line that starts a list item, a heading, a quote or a table row begins something new. */
-const STRUCTURAL_LINE_START = /^([-*+#>|]|\d+[.)])/;
-
-/**
- * In hard-wrapped text a single line break inside a paragraph is where the writer's
- * editor wrapped the line, not part of what they wrote: it reads as a space. A break
- * before an indented line or one that starts a list item, heading or quote stays a break.
- */
-function isSoftWrap(text: string, gapStart: number, gapEnd: number, nextRun: string): boolean {
-  const gap = text.slice(gapStart, gapEnd);
-  return /\n$/.test(gap) && !STRUCTURAL_LINE_START.test(nextRun);
-}
-
-/** Shortest average length of the wrapped lines of a hard-wrapped text; shorter lines are verse, lists or code. */
-const MIN_WRAP_WIDTH = 40;
-/** Longest: editors wrap at 72 to 100 columns. */
-const MAX_WRAP_WIDTH = 110;
-
-/**
- * Whether `text` is hard-wrapped: most line breaks fall inside paragraphs (a non-empty
- * line follows), and the lines they end are of a width that editors wrap at.
- */
-export function looksHardWrapped(text: string): boolean {
-  const lines = text.split(/\r?\n/);
-  let inner = 0;
-  let innerLength = 0;
-  let breaks = 0;
-  let overlong = 0;
-  for (let i = 0; i + 1 < lines.length; i++) {
-    breaks++;
-    const line = lines[i].trim();
-    if (line.length > MAX_WRAP_WIDTH) overlong++;
-    const next = lines[i + 1];
-    // The same breaks isSoftWrap would read as spaces: a list item or heading on the next line starts something new.
-    if (line.length > 0 && next.trim().length > 0 && !/^\s/.test(next) && !STRUCTURAL_LINE_START.test(next)) {
-      inner++;
-      innerLength += line.length;
-    }
-  }
-  if (breaks < 10) return false;
-  const mean = inner > 0 ? innerLength / inner : 0;
-  return inner >= 0.5 * breaks && overlong <= 0.05 * breaks && mean >= MIN_WRAP_WIDTH && mean <= MAX_WRAP_WIDTH;
 }
 
 /** Splits text into surface tokens (no ids, no vocabulary). Whitespace other than line breaks is dropped. */
@@ -398,7 +357,7 @@ interface CorpusCounts {
   flags: number[];
 }
 
-function countCorpus(text: string, lowercase: boolean, softWraps: boolean): CorpusCounts {
+function countCorpus(text: string, lowercase: boolean, softWraps: SoftWrapRule | null): CorpusCounts {
   const index = new Map<string, number>();
   const tokens: string[] = [];
   const kinds: number[] = [];
@@ -507,8 +466,8 @@ export class Tokenizer {
     /** Corpus count per id; counts[0] is the total of the tokens left out. */
     readonly counts: readonly number[],
     learned: LearnedSpacing,
-    /** The text was hard-wrapped: a single line break inside a paragraph reads as a space. */
-    readonly softWraps = false,
+    /** The text was hard-wrapped: which single line breaks inside a paragraph read as spaces; null keeps every break. */
+    readonly softWrapRule: SoftWrapRule | null = null,
   ) {
     this.ids = new Map(vocab.map((token, id) => [token, id]));
     this.spacing = new Spacing(this.ids, learned);
@@ -529,7 +488,7 @@ export class Tokenizer {
       },
       'The tokenizer option',
     );
-    const softWraps = looksHardWrapped(text);
+    const softWraps = detectSoftWraps(text);
     const corpus = countCorpus(text, opts.lowercase, softWraps);
 
     const kept = corpus.tokens
@@ -607,7 +566,10 @@ export class Tokenizer {
     if (json.lineBreaks !== undefined && json.lineBreaks !== 'kept' && json.lineBreaks !== 'soft-wraps') {
       return fail('has "lineBreaks" other than "kept" or "soft-wraps"');
     }
-    return new Tokenizer(options, vocab, counts, { before, after, pairedQuotes: new Set(quotes), pairs }, json.lineBreaks === 'soft-wraps');
+    const shortestLine = json.shortestWrappedLine ?? 0;
+    if (!Number.isSafeInteger(shortestLine) || (shortestLine as number) < 0) return fail('has a "shortestWrappedLine" that is not a whole number');
+    const softWraps = json.lineBreaks === 'soft-wraps' ? { shortestLine: shortestLine as number } : null;
+    return new Tokenizer(options, vocab, counts, { before, after, pairedQuotes: new Set(quotes), pairs }, softWraps);
   }
 
   toJSON(): TokenizerJSON {
@@ -621,7 +583,8 @@ export class Tokenizer {
       format: 'seqlab-tokenizer',
       version: 1,
       options: { ...this.options },
-      lineBreaks: this.softWraps ? 'soft-wraps' : 'kept',
+      lineBreaks: this.softWrapRule ? 'soft-wraps' : 'kept',
+      ...(this.softWrapRule ? { shortestWrappedLine: this.softWrapRule.shortestLine } : {}),
       vocab: [...this.vocab],
       counts: [...this.counts],
       spacing: {
@@ -638,13 +601,18 @@ export class Tokenizer {
     return this.vocab.length;
   }
 
+  /** Whether the text was hard-wrapped, so that some single line breaks read as spaces. */
+  get softWraps(): boolean {
+    return this.softWrapRule !== null;
+  }
+
   idOf(token: string): number {
     return this.ids.get(token) ?? this.unknownId;
   }
 
   tokenize(text: string): string[] {
     const tokens: string[] = [];
-    scan(text, this.options.lowercase, (token) => tokens.push(token), this.softWraps);
+    scan(text, this.options.lowercase, (token) => tokens.push(token), this.softWrapRule);
     return tokens;
   }
 
@@ -654,13 +622,13 @@ export class Tokenizer {
    */
   tokenSpans(text: string): TokenSpan[] {
     const spans: TokenSpan[] = [];
-    scan(text, this.options.lowercase, (token, _spaced, { start, end }) => spans.push({ token, start, end }), this.softWraps);
+    scan(text, this.options.lowercase, (token, _spaced, { start, end }) => spans.push({ token, start, end }), this.softWrapRule);
     return spans;
   }
 
   encode(text: string): Int32Array {
     const ids: number[] = [];
-    scan(text, this.options.lowercase, (token) => ids.push(this.ids.get(token) ?? this.unknownId), this.softWraps);
+    scan(text, this.options.lowercase, (token) => ids.push(this.ids.get(token) ?? this.unknownId), this.softWrapRule);
     return Int32Array.from(ids);
   }
 
@@ -722,7 +690,7 @@ export class Tokenizer {
   /** A joiner that has read the end of `before`. */
   private joinerAfter(before: string): Joiner {
     const joiner = new Joiner(this.spacing);
-    scan(before.slice(-CONTINUATION_CONTEXT), this.options.lowercase, (token) => joiner.push(token), this.softWraps);
+    scan(before.slice(-CONTINUATION_CONTEXT), this.options.lowercase, (token) => joiner.push(token), this.softWrapRule);
     joiner.suppressSpace = /\s$/.test(before);
     return joiner;
   }

@@ -5,7 +5,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { looksHardWrapped, NEWLINE_TOKEN, Tokenizer } from '../../src/core/tokenizer';
+import { looksHardWrapped } from '../../src/core/lineWraps';
+import { NEWLINE_TOKEN, Tokenizer } from '../../src/core/tokenizer';
 import { mobyDickChapter } from './helpers';
 
 /** Fills lines up to `width` columns, breaking between words, as an editor's hard wrap does. */
@@ -49,6 +50,29 @@ describe('looksHardWrapped', () => {
     assert.equal(looksHardWrapped(list), false);
   });
 
+  it('is true for mail-like text of short wrapped paragraphs between greetings and signatures', () => {
+    // Two-line paragraphs: as many breaks end a paragraph (or a short line) as fall inside one.
+    const mail = PARAGRAPHS.filter((p) => p.length > 80)
+      .slice(0, 12)
+      .map((p, i) => `Hi all,\n\n${wrap(p.slice(0, 140), 72)}\n\nThanks,\nAnn ${i}`)
+      .join('\n\n');
+    assert.equal(looksHardWrapped(mail), true);
+  });
+
+  it('is false for code whose long lines the next word would have fitted after', () => {
+    const code = Array.from({ length: 30 }, (_, i) => `const value${i} = computeSomething(input${i}, ${'option'.repeat(i % 5)});`).join('\n');
+    assert.equal(looksHardWrapped(code), false);
+  });
+
+  it('is false for one sentence per line, where the next word would have fitted on most lines', () => {
+    const sentences = PARAGRAPHS.join(' ')
+      .split(/(?<=[.!?])\s+/)
+      .filter((s) => s.length >= 40 && s.length <= 100)
+      .slice(0, 40);
+    assert.ok(sentences.length >= 20);
+    assert.equal(looksHardWrapped(sentences.join('\n')), false);
+  });
+
   it('is false for short texts, where there is too little to tell', () => {
     assert.equal(looksHardWrapped(wrap(PARAGRAPHS[0], 72).split('\n').slice(0, 5).join('\n')), false);
   });
@@ -63,7 +87,22 @@ describe('a tokenizer fitted on hard-wrapped text', () => {
     assert.ok(first.includes('\n'), 'the first paragraph takes several lines');
     assert.deepEqual(tokenizer.tokenize(first), tokenizer.tokenize(first.replace(/\n/g, ' ')));
     assert.ok(!tokenizer.tokenize(first).includes(NEWLINE_TOKEN));
-    assert.deepEqual(Array.from(tokenizer.encode('the sea\nand the ship')), Array.from(tokenizer.encode('the sea and the ship')));
+    const line = 'Call me Ishmael. Some years ago, never mind how long precisely, having';
+    assert.deepEqual(Array.from(tokenizer.encode(`${line}\nlittle money`)), Array.from(tokenizer.encode(`${line} little money`)));
+  });
+
+  it('keeps the break after a short line: its writer ended it ("Hi all,", a signature)', () => {
+    assert.deepEqual(tokenizer.tokenize('Hi all,\nthe ship'), ['Hi', 'all', ',', NEWLINE_TOKEN, 'the', 'ship']);
+    assert.equal(tokenizer.toJSON().shortestWrappedLine, 40);
+  });
+
+  it('reads a tokenizer.json saved before shortestWrappedLine as wrapping after every line', () => {
+    const { shortestWrappedLine: _omitted, ...older } = tokenizer.toJSON();
+    assert.deepEqual(Tokenizer.fromJSON(older).tokenize('Hi all,\nthe ship'), ['Hi', 'all', ',', 'the', 'ship']);
+  });
+
+  it('refuses a shortestWrappedLine that is not a whole number in one sentence', () => {
+    assert.throws(() => Tokenizer.fromJSON({ ...tokenizer.toJSON(), shortestWrappedLine: -1 }), /tokenizer\.json has a "shortestWrappedLine" that is not a whole number\.$/);
   });
 
   it('keeps the line breaks of a blank line between paragraphs', () => {
