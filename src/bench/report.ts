@@ -46,11 +46,12 @@ export function formatReport(r: BenchReport): string {
     'Validation pass (inference, loss and accuracy), median per batch:',
     comparisonTable(r.inference),
     '',
-    `Suggestions: ${r.suggestions.cell.toUpperCase()} ${r.suggestions.units}, vocabulary ${int(r.suggestions.vocabSize)}, ` +
+    `Suggestions: ${r.suggestions.cell.toUpperCase()} ${r.suggestions.units}, ` +
       `${r.suggestions.weights} weights, a suggestion at every keystroke typing a chapter (ms in the engine):`,
     formatTable(
-      ['words', 'requests', 'p50', 'p95', 'p99', 'max', 'mean', 'full passes', 'tokens read', 'adapting'],
+      ['vocabulary', 'words', 'requests', 'p50', 'p95', 'p99', 'max', 'mean', 'full passes', 'tokens read', 'adapting'],
       r.suggestions.latency.map((l) => [
+        int(l.vocabSize ?? r.suggestions.vocabSize),
         String(l.words),
         String(l.requests),
         fixed(l.p50, 2),

@@ -11,6 +11,8 @@ import { percentile } from './stats';
 
 export interface LatencyFigures {
   words: number;
+  /** The vocabulary of this row's model; absent in reports saved before rows differed in it (the report's vocabSize). */
+  vocabSize?: number;
   /** The network learnt from the chapter as it was typed (adaptation.ts); the steps it took. */
   adaptationSteps: number;
   /** Median and longest step, ms: taken between keystrokes, as the engine does, so not in the figures above. */
