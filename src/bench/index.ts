@@ -4,7 +4,7 @@
  * prints figures; nothing here asserts a timing.
  */
 import { DEFAULT_ADAPTATION } from '../core/adaptation';
-import { initBackend, type BackendPreference } from '../core/backend';
+import { initBackend, type BackendName, type BackendPreference } from '../core/backend';
 import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig } from '../core/config';
 import { evaluationBatches, trainingBatches } from '../core/dataset';
 import { resolveEngine } from '../core/fast/engine';
@@ -42,7 +42,15 @@ export interface BenchReport {
   peakMatmulGflops: number;
   training: Record<CellType, Comparison>;
   inference: Record<CellType, Comparison>;
-  suggestions: { cell: CellType; vocabSize: number; units: number; weights: string; latency: LatencyFigures[] };
+  suggestions: {
+    cell: CellType;
+    vocabSize: number;
+    units: number;
+    weights: string;
+    /** Where the suggestions ran: the engine's backend for them, not necessarily the training parts'. Absent in older reports. */
+    backend?: BackendName;
+    latency: LatencyFigures[];
+  };
   memory: MemoryFigures;
   seconds: number;
 }
@@ -106,13 +114,23 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     }
   }
 
-  options.progress(`suggestions: LSTM ${config.units}, vocabularies ${SETTINGS.suggestionVocab} and the defaults' ${DEFAULT_TRAIN_CONFIG.maxVocab}, ${plan.requests} keystrokes`);
-  const suggestions = measureSuggestions(novel, chapters[chapters.length - 2].text, chapters[chapters.length - 1].text, plan.requests);
+  // Described before the suggestions switch backends: the figures above ran on this one.
+  const machine = describeMachine();
+  const fastPath: BenchReport['fastPath'] = resolveEngine('fast') === 'stock' ? 'unavailable (stock)' : simdActive() ? 'WebAssembly SIMD kernels' : 'JavaScript kernels';
+  // The engine suggests on wasm whatever trains (server/engine.ts), so its latency is measured there.
+  const suggestionBackend = await initBackend('wasm').catch(() => initBackend(options.backend));
+  options.progress(
+    `suggestions on ${suggestionBackend}: LSTM ${config.units}, vocabularies ${SETTINGS.suggestionVocab} and the defaults' ${DEFAULT_TRAIN_CONFIG.maxVocab}, ${plan.requests} keystrokes`,
+  );
+  const suggestions = {
+    ...measureSuggestions(novel, chapters[chapters.length - 2].text, chapters[chapters.length - 1].text, plan.requests),
+    backend: suggestionBackend,
+  };
 
   return {
     date: new Date().toISOString(),
-    machine: describeMachine(),
-    fastPath: resolveEngine('fast') === 'stock' ? 'unavailable (stock)' : simdActive() ? 'WebAssembly SIMD kernels' : 'JavaScript kernels',
+    machine,
+    fastPath,
     shape,
     peakMatmulGflops,
     training,

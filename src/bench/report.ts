@@ -46,7 +46,7 @@ export function formatReport(r: BenchReport): string {
     'Validation pass (inference, loss and accuracy), median per batch:',
     comparisonTable(r.inference),
     '',
-    `Suggestions: ${r.suggestions.cell.toUpperCase()} ${r.suggestions.units}, ` +
+    `Suggestions${r.suggestions.backend ? ` (backend ${r.suggestions.backend}, where the extension suggests)` : ''}: ${r.suggestions.cell.toUpperCase()} ${r.suggestions.units}, ` +
       `${r.suggestions.weights} weights, a suggestion at every keystroke typing a chapter (ms in the engine):`,
     formatTable(
       ['vocabulary', 'words', 'requests', 'p50', 'p95', 'p99', 'max', 'mean', 'full passes', 'tokens read', 'adapting'],
